@@ -1,0 +1,103 @@
+"""Assemble ``bundle.json``: catalog metadata (why, basis, recipients, retention) + what was found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from . import retention
+from .catalog import Catalog, Category
+from .config import Config
+from .pipeline import CategoryResult
+
+__all__ = ["FORMAT", "category_entry", "parse_instant"]
+
+FORMAT = "piconext-access-bundle/1"
+
+
+def parse_instant(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _ref(catalog: Catalog, table: str, key: str) -> dict[str, Any]:
+    return {"id": key, **catalog.table(table).get(key, {})}
+
+
+def category_meta(catalog: Catalog, cat: Category, names: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    raw = cat.raw
+    purposes = []
+    for p in raw.get("purposes", []):
+        purpose = catalog.table("purposes")[p["purpose"]]
+        basis = catalog.table("legal_bases")[p["basis"]]
+        entry = {
+            "id": p["purpose"],
+            "title": purpose.get("title", p["purpose"]),
+            "policy": purpose.get("policy"),
+            "basis": p["basis"],
+            "basis_title": basis.get("title", p["basis"]),
+            "basis_cite": basis.get("cite"),
+        }
+        if p.get("interest"):
+            entry["interest"] = p["interest"]
+        if purpose.get("ccpa_business_purpose"):
+            entry["ccpa_business_purpose"] = purpose["ccpa_business_purpose"]
+        purposes.append({k: v for k, v in entry.items() if v is not None})
+    recipients = []
+    for r in raw.get("recipients", []):
+        rec = _ref(catalog, "recipients", r)
+        rec["names"] = sorted(set(rec.get("names", [])) | set(names.get(r, ())))
+        recipients.append(rec)
+    ccpa = raw.get("ccpa_category")
+    return {
+        "id": cat.id,
+        "title": cat.title,
+        "description": raw.get("description", ""),
+        "policy_section": raw.get("policy_section"),
+        "purposes": purposes,
+        "ccpa_category": _ref(catalog, "ccpa_categories", ccpa) if ccpa else None,
+        "sensitive": bool(raw.get("sensitive", False)),
+        "origins": [_ref(catalog, "origins", o) for o in raw.get("origins", [])],
+        "recipients": recipients,
+        "withheld_fields": list(cat.withheld),
+        "schema": f"schemas/{cat.id}.json",
+    }
+
+
+def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts: Mapping[str, str],
+                   today: dt.date, specific: bool, withheld_reason: str | None) -> dict[str, Any]:
+    entry = category_meta(config.catalog, cat, config.recipient_names)
+    fr = res.field_range
+    entry["retention"] = {
+        "policy": cat.retention.get("policy"),
+        "text": cat.retention.get("text"),
+        **retention.evaluate(
+            dict(cat.retention),
+            facts={k: parse_instant(v) for k, v in facts.items()},
+            field_range=(parse_instant(fr[0]), parse_instant(fr[1])) if fr else None,  # type: ignore[arg-type]
+            today=today,
+        ),
+    }
+    entry.update(
+        status="held" if res.count else "none_held",
+        count=res.count,
+        first=res.first,
+        last=res.last,
+        top_values=res.top_values,
+        provenance=res.provenance,
+        files=res.files,
+        records=res.inline if specific and res.count else ([] if specific else None),
+    )
+    if res.pans_masked:
+        entry["pans_masked"] = res.pans_masked
+    if res.withheld:
+        entry["withheld_counts"] = res.withheld
+    if not specific:
+        entry["records_withheld_reason"] = withheld_reason
+    return entry

@@ -1,0 +1,154 @@
+"""The category catalog: what PicoNext holds and why (``catalog/categories.toml``).
+
+The catalog is reviewed legal data, not code. This module only reads it, checks that every
+reference in it resolves, and answers questions about it. Format: docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .resources import catalog_dir
+
+__all__ = ["Catalog", "Category", "load_catalog"]
+
+_REFS = {
+    "origins": "origins",
+    "recipients": "recipients",
+}
+
+
+@dataclass(frozen=True)
+class Category:
+    """One catalog entry. ``raw`` is the TOML table as written by the privacy officer."""
+
+    id: str
+    title: str
+    raw: Mapping[str, Any]
+
+    @property
+    def key(self) -> str | None:
+        return self.raw.get("key")
+
+    @property
+    def time_field(self) -> str | None:
+        return self.raw.get("time_field")
+
+    @property
+    def summary_fields(self) -> tuple[str, ...]:
+        return tuple(self.raw.get("summary_fields", ()))
+
+    @property
+    def facts(self) -> Mapping[str, str]:
+        return self.raw.get("facts", {})
+
+    @property
+    def withheld(self) -> tuple[str, ...]:
+        return tuple(self.raw.get("withheld", ()))
+
+    @property
+    def retention(self) -> Mapping[str, Any]:
+        return self.raw.get("retention", {})
+
+    @property
+    def retention_field(self) -> str | None:
+        per_record = self.retention.get("per_record")
+        return per_record.get("field") if isinstance(per_record, Mapping) else None
+
+
+class Catalog:
+    """Read-only view of the catalog file; safe to share between threads."""
+
+    def __init__(self, data: Mapping[str, Any], *, path: Path) -> None:
+        self.path = path
+        self.data = data
+        self.categories: tuple[Category, ...] = tuple(
+            Category(id=c["id"], title=c.get("title", c["id"]), raw=c) for c in data.get("categories", [])
+        )
+        self._by_id = {c.id: c for c in self.categories}
+        self._check()
+
+    # -- lookups -------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Category]:
+        return iter(self.categories)
+
+    def __getitem__(self, category_id: str) -> Category:
+        return self._by_id[category_id]
+
+    def __contains__(self, category_id: object) -> bool:
+        return category_id in self._by_id
+
+    def table(self, name: str) -> Mapping[str, Mapping[str, Any]]:
+        value = self.data.get(name, {})
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def controller(self) -> Mapping[str, Any]:
+        return self.table("controller")
+
+    @property
+    def identifier_types(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.table("identifier_types")
+
+    def normalize_identifier(self, id_type: str, value: str) -> str:
+        rule = self.identifier_types.get(id_type, {}).get("normalize", "strip")
+        value = value.strip()
+        if rule == "casefold":
+            return value.casefold()
+        return value
+
+    # -- integrity -----------------------------------------------------------------------
+    def _fail(self, message: str, key: str) -> None:
+        raise ConfigError(message, file=str(self.path), key=key, hint="fix the catalog file")
+
+    def _check(self) -> None:
+        if not self.categories:
+            self._fail("the catalog declares no categories", "categories")
+        seen: set[str] = set()
+        for i, cat in enumerate(self.categories):
+            where = f"categories[{i}] ({cat.id})"
+            if cat.id in seen:
+                self._fail(f"category id {cat.id!r} is declared twice", where)
+            seen.add(cat.id)
+            for field, table in _REFS.items():
+                for ref in cat.raw.get(field, []):
+                    if ref not in self.table(table):
+                        self._fail(f"unknown {table[:-1]} {ref!r}", f"{where}.{field}")
+            ccpa = cat.raw.get("ccpa_category")
+            if ccpa is not None and ccpa not in self.table("ccpa_categories"):
+                self._fail(f"unknown CCPA category {ccpa!r}", f"{where}.ccpa_category")
+            for j, p in enumerate(cat.raw.get("purposes", [])):
+                if p.get("purpose") not in self.table("purposes"):
+                    self._fail(f"unknown purpose {p.get('purpose')!r}", f"{where}.purposes[{j}]")
+                if p.get("basis") not in self.table("legal_bases"):
+                    self._fail(f"unknown legal basis {p.get('basis')!r}", f"{where}.purposes[{j}]")
+            forms = [k for k in ("earliest_of", "per_record", "kind") if k in cat.retention]
+            if len(forms) != 1:
+                self._fail("retention needs exactly one of earliest_of, per_record, kind", f"{where}.retention")
+
+
+def _read(path: Path) -> Catalog:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError("catalog file not found", file=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"catalog is not valid TOML: {exc}", file=str(path)) from exc
+    return Catalog(data, path=path)
+
+
+@cache
+def _default() -> Catalog:
+    return _read(catalog_dir() / "categories.toml")
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """The shipped catalog (cached per process), or the one at ``path``."""
+    return _default() if path is None else _read(path)

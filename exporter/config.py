@@ -1,0 +1,149 @@
+"""Load and check the exporter configuration (one TOML file, ``schemas/config.json``).
+
+Every error names the file, the key path and what is expected. Secrets never live in the file:
+source options take them from environment variables (``*_env`` keys).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, load_catalog
+from .errors import ConfigError
+from .schemas import check_against
+from .sources import Source, source_class
+from .sources.base import ReadSpec
+
+__all__ = ["Config", "SourceConfig", "Read", "load_config", "DEFAULT_GIVEN"]
+
+DEFAULT_GIVEN = ("email", "account_id", "customer_id", "contact_id")
+_COMMON_READ_KEYS = {"category", "name", "needs", "yields", "map"}
+
+
+@dataclass(frozen=True)
+class Read:
+    """A stream or identities entry of a source, ready to hand to ``Source.read``."""
+
+    source: str
+    spec: ReadSpec
+    yields: Mapping[str, str] = field(default_factory=dict)  #: identities reads only
+    map: Mapping[str, str] = field(default_factory=dict)  #: streams only: out field = source field
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    kind: str
+    cls: type[Source]
+    options: Mapping[str, Any]
+    identities: tuple[Read, ...]
+    streams: tuple[Read, ...]
+
+    def create(self, base_dir: Path, env: Mapping[str, str]) -> Source:
+        return self.cls(self.name, self.options, base_dir=base_dir, env=env)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    catalog: Catalog
+    sources: tuple[SourceConfig, ...]
+    inline_limit: int = 1000
+    pdf_rows: int = 100
+    given: tuple[str, ...] = DEFAULT_GIVEN
+    recipient_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def streams_for(self, category: str) -> list[Read]:
+        return [r for s in self.sources for r in s.streams if r.spec.category == category]
+
+    def identity_reads(self) -> list[Read]:
+        return [r for s in self.sources for r in s.identities]
+
+    def source(self, name: str) -> SourceConfig:
+        return next(s for s in self.sources if s.name == name)
+
+    def open_sources(self, env: Mapping[str, str] | None = None) -> dict[str, Source]:
+        env = os.environ if env is None else env
+        return {s.name: s.create(self.base_dir, env) for s in self.sources}
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path).resolve()
+    file = str(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError("configuration file not found", file=file, hint="pass --config FILE") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=file) from exc
+
+    check_against("config.json", data, file=file)
+    export = data.get("export", {})
+    catalog = (
+        load_catalog((path.parent / export["catalog"]).resolve()) if "catalog" in export else load_catalog()
+    )
+    given = tuple(data.get("identity", {}).get("given", DEFAULT_GIVEN))
+    known_types = set(catalog.identifier_types)
+    for t in given:
+        if t not in known_types:
+            raise ConfigError(f"unknown identifier type {t!r}", file=file, key="identity.given",
+                              hint=f"catalog types: {', '.join(sorted(known_types))}")
+    recipients = data.get("recipients", {})
+    for name in recipients:
+        if name not in catalog.table("recipients"):
+            raise ConfigError(f"unknown recipient category {name!r}", file=file, key=f"recipients.{name}",
+                              hint="use a recipient id from the catalog")
+
+    sources = tuple(
+        _source(name, table, catalog=catalog, file=file, known_types=known_types)
+        for name, table in data["sources"].items()
+    )
+    return Config(
+        path=path,
+        catalog=catalog,
+        sources=sources,
+        inline_limit=int(export.get("inline_limit", 1000)),
+        pdf_rows=int(export.get("pdf_rows", 100)),
+        given=given,
+        recipient_names={k: tuple(v["names"]) for k, v in recipients.items()},
+    )
+
+
+def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
+            known_types: set[str]) -> SourceConfig:
+    where = f"sources.{name}"
+    cls = source_class(table["kind"], where=f"{where}.kind")
+    options = {k: v for k, v in table.items() if k not in ("kind", "identities", "streams")}
+    check_against(cls.options_schema, options, file=file, prefix=where)
+
+    def reads(key: str) -> tuple[Read, ...]:
+        out = []
+        for i, entry in enumerate(table.get(key, [])):
+            at = f"{where}.{key}[{i}]"
+            params = {k: v for k, v in entry.items() if k not in _COMMON_READ_KEYS}
+            check_against(cls.read_schema, params, file=file, prefix=at)
+            for t in list(entry["needs"]) + list(entry.get("yields", {})):
+                if t not in known_types:
+                    raise ConfigError(f"unknown identifier type {t!r}", file=file, key=at,
+                                      hint=f"catalog types: {', '.join(sorted(known_types))}")
+            category = entry.get("category")
+            if category is not None and category not in catalog:
+                raise ConfigError(f"unknown category {category!r}", file=file, key=f"{at}.category",
+                                  hint="use a category id from the catalog (exporter catalog)")
+            label = f"{name}/{entry.get('name') or category or f'{key}[{i}]'}"
+            spec = ReadSpec(label=label, needs=tuple(entry["needs"]), params=params, category=category)
+            out.append(Read(source=name, spec=spec, yields=entry.get("yields", {}), map=entry.get("map", {})))
+        return tuple(out)
+
+    return SourceConfig(name=name, kind=table["kind"], cls=cls, options=options,
+                        identities=reads("identities"), streams=reads("streams"))

@@ -1,0 +1,79 @@
+"""Record transforms applied before validation, in every jurisdiction.
+
+* Payment card numbers (PAN) are never output: any Luhn-valid run of 13–19 digits in any string
+  is replaced by ``card ending NNNN`` (PCI DSS 3.4 allows the last four; 11 CCR §7024(d) forbids
+  disclosing financial account numbers — applied everywhere, not only in California).
+* Fields the catalog marks ``withheld`` (11 CCR §7024(d): passwords, security answers, government
+  ids …) are removed; the bundle states that they are held but not disclosed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+__all__ = ["luhn_ok", "mask_pans", "RecordTransformer"]
+
+_PAN_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _mask(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    if 13 <= len(digits) <= 19 and luhn_ok(digits):
+        return f"card ending {digits[-4:]}"
+    return match.group(0)
+
+
+def mask_pans(text: str) -> str:
+    return _PAN_RUN.sub(_mask, text)
+
+
+class RecordTransformer:
+    """Per-category transformer; counts what it changed (no values are kept)."""
+
+    def __init__(self, withheld: tuple[str, ...] = ()) -> None:
+        self.withheld = withheld
+        self.masked = 0
+        self.withheld_counts: Counter[str] = Counter()
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+        for name in self.withheld:
+            if record.pop(name, None) is not None:
+                self.withheld_counts[name] += 1
+        for key, value in record.items():
+            if isinstance(value, str):
+                if len(value) >= 13 and _PAN_RUN.search(value):
+                    new = mask_pans(value)
+                    if new != value:
+                        self.masked += 1
+                        record[key] = new
+            elif isinstance(value, (dict, list)):
+                record[key] = self._deep(value)
+        return record
+
+    def _deep(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if len(value) >= 13 and _PAN_RUN.search(value):
+                new = mask_pans(value)
+                if new != value:
+                    self.masked += 1
+                return new
+            return value
+        if isinstance(value, dict):
+            return {k: self._deep(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._deep(v) for v in value]
+        return value
