@@ -92,8 +92,8 @@ def load_config(path: str | Path) -> Config:
     catalog = (
         load_catalog((path.parent / export["catalog"]).resolve()) if "catalog" in export else load_catalog()
     )
-    given = tuple(data.get("identity", {}).get("given", DEFAULT_GIVEN))
     known_types = set(catalog.identifier_types)
+    given = tuple(data.get("identity", {}).get("given", [t for t in DEFAULT_GIVEN if t in known_types]))
     for t in given:
         if t not in known_types:
             raise ConfigError(f"unknown identifier type {t!r}", file=file, key="identity.given",
@@ -122,7 +122,11 @@ def load_config(path: str | Path) -> Config:
 def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
             known_types: set[str]) -> SourceConfig:
     where = f"sources.{name}"
-    cls = source_class(table["kind"], where=f"{where}.kind")
+    try:
+        cls = source_class(table["kind"], where=f"{where}.kind")
+    except ConfigError as exc:
+        exc.context = {"file": file, **exc.context}
+        raise
     options = {k: v for k, v in table.items() if k not in ("kind", "identities", "streams")}
     check_against(cls.options_schema, options, file=file, prefix=where)
 
