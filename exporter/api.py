@@ -25,7 +25,7 @@ from typing import Any
 from . import jurisdictions
 from .bundle import FORMAT, category_entry
 from .config import Config, load_config
-from .errors import OutputError, RequestError, SubjectNotFound
+from .errors import OutputError, RequestError, SourceError, SubjectNotFound
 from .identity import Identifier, resolve
 from .package import staging, verify, write_manifest
 from .pipeline import CategoryResult, collect_category
@@ -100,6 +100,11 @@ class ExportResult:
     deadlines: dict[str, Any]
     manifest_sha256: str
     files: tuple[str, ...] = field(default_factory=tuple)
+    incomplete: dict[str, str] = field(default_factory=dict)  #: category → reason (allow_partial)
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete
 
     @property
     def records(self) -> int:
@@ -148,8 +153,15 @@ def export(
     html: bool = True,
     progress: Callable[[str, int], None] | None = None,
     env: dict[str, str] | None = None,
+    allow_partial: bool = False,
+    sign_key: str | Path | None = None,
 ) -> ExportResult:
-    """Produce the access package for ``request`` in ``out_dir/<request id>/``."""
+    """Produce the access package for ``request`` in ``out_dir/<request id>/``.
+
+    Without ``allow_partial`` any source failure aborts the export and nothing is written. With it,
+    the package is completed and every category a failed source feeds is marked ``incomplete``
+    (with the reason) in bundle.json, the manifest and the PDF.
+    """
     cfg = config if isinstance(config, Config) else load_config(config)
     _check_request(request, cfg)
     generated = _now(now)
@@ -161,22 +173,40 @@ def export(
 
     with staging(final, force=force) as root, ExitStack() as stack:
         sources = cfg.open_sources(env)
-        for src in sources.values():
-            stack.enter_context(src)
-        ids = resolve(cfg, request.identifiers, sources)
+        failed: dict[str, str] = {}
+        for name, src in sources.items():
+            try:
+                stack.enter_context(src)
+            except SourceError as exc:
+                if not allow_partial:
+                    raise
+                failed[name] = exc.message
+        ids = resolve(cfg, request.identifiers, sources, allow_partial=allow_partial, failed=failed)
+        for label, _types, why in ids.failures:
+            warnings.append(f"identity lookup {label} failed ({why}); some identifiers may be missing")
+        lost_types = {t for _label, types, _why in ids.failures for t in types}
         results: list[CategoryResult] = []
         for cat in cfg.catalog:
-            results.append(collect_category(
-                cat, cfg.streams_for(cat.id), sources, ids, root=root,
+            reads = cfg.streams_for(cat.id)
+            res = collect_category(
+                cat, reads, sources, ids, root=root,
                 inline_limit=cfg.inline_limit, sample_size=cfg.pdf_rows,
-                write_records=specific, progress=progress))
+                write_records=specific, progress=progress, allow_partial=allow_partial, failed=failed)
+            missing = sorted(lost_types.intersection(t for r in reads for t in r.spec.needs))
+            if missing:
+                extra = f"identifiers of type {', '.join(missing)} could not be resolved"
+                res.incomplete = f"{res.incomplete}; {extra}" if res.incomplete else extra
+            results.append(res)
         stack.close()
+        incomplete = [{"category": r.id, "reason": r.incomplete} for r in results if r.incomplete]
+        for item in incomplete:
+            warnings.append(f"category {item['category']} is incomplete: {item['reason']}")
 
         facts: dict[str, str] = {}
         for res in results:
             facts.update(res.facts)
         total = sum(r.count for r in results)
-        if total == 0:
+        if total == 0 and not incomplete:
             if strict:
                 raise SubjectNotFound("no personal data matches the identifiers of this request",
                                       hint="check the identifiers; without strict mode a 'nothing held' package is written")
@@ -185,7 +215,8 @@ def export(
         bundle = _bundle(cfg, request, request_id, received, generated, ids.as_list(), results, facts,
                          specific, withheld_reason, warnings)
         files = _write_outputs(root, cfg, bundle, results, pdf=pdf, html=html)
-        manifest = write_manifest(root, files, generated_at=bundle["generated_at"], request_id=request_id)
+        manifest = write_manifest(root, files, generated_at=bundle["generated_at"], request_id=request_id,
+                                  incomplete=incomplete, sign_key=Path(sign_key) if sign_key else None)
 
     for w in warnings:
         log.warning(w)
@@ -198,6 +229,7 @@ def export(
         deadlines=bundle["jurisdiction"].get("deadlines", {}),
         manifest_sha256=manifest["sha256"],
         files=tuple(sorted(f["path"] for f in files)) + ("manifest.json",),
+        incomplete={i["category"]: i["reason"] for i in incomplete},
     )
 
 
@@ -236,7 +268,8 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
             (e["first"] for e in held if e.get("first")), default=None)),
         "facts": dict(sorted(facts.items())),
         "summary": {"categories": len(entries), "categories_held": len(held),
-                    "records": sum(e["count"] for e in entries), "specific_pieces": specific},
+                    "records": sum(e["count"] for e in entries), "specific_pieces": specific,
+                    "complete": not any(r.incomplete for r in results)},
         "categories": entries,
         "jurisdiction": jurisdictions.evaluate(
             request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts,

@@ -85,7 +85,7 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
         ),
     }
     entry.update(
-        status="held" if res.count else "none_held",
+        status="incomplete" if res.incomplete else ("held" if res.count else "none_held"),
         count=res.count,
         first=res.first,
         last=res.last,
@@ -94,6 +94,8 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
         files=res.files,
         records=res.inline if specific and res.count else ([] if specific else None),
     )
+    if res.incomplete:
+        entry["incomplete_reason"] = res.incomplete
     if res.pans_masked:
         entry["pans_masked"] = res.pans_masked
     if res.withheld:

@@ -66,6 +66,11 @@ def export(
     now: Annotated[Optional[str], typer.Option(help="Fixed generation time (RFC 3339) for reproducible packages; also SOURCE_DATE_EPOCH.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing package folder.")] = False,
     strict: Annotated[bool, typer.Option(help="Fail (exit 5) instead of writing a 'nothing held' package for an unknown subject.")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Complete the package when a source fails, marking the categories it feeds incomplete.")] = False,
+    sign_key: Annotated[Optional[Path], typer.Option("--sign-key", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
+    encrypt: Annotated[bool, typer.Option("--encrypt", help="Also write <package>.zip, AES-256 encrypted, for delivery.")] = False,
+    password_env: Annotated[Optional[str], typer.Option("--password-env", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the zip password from standard input.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -78,7 +83,13 @@ def export(
         request = AccessRequest.parse(
             subject, jurisdiction=jurisdiction, received=_date(received, "--received"),
             request_id=request_id, verification=verification, country=country)
-        result = run(request, config, out, now=_instant(now), force=force, strict=strict)
+        password = _password(password_env, password_stdin) if encrypt else None
+        result = run(request, config, out, now=_instant(now), force=force, strict=strict,
+                     allow_partial=allow_partial, sign_key=sign_key)
+        if password is not None:
+            from .package import encrypt_package
+
+            typer.echo(f"encrypted copy: {encrypt_package(result.path, password, force=force)}", err=True)
     except ExporterError as exc:
         _fail(exc)
     for w in result.warnings:
@@ -121,12 +132,34 @@ def demo(
     typer.echo(str(result.path))
 
 
+def _password(env_name: str | None, stdin: bool) -> str:
+    import os
+
+    from .errors import RequestError
+
+    if stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+    elif env_name:
+        value = os.environ.get(env_name, "")
+        if not value:
+            raise RequestError(f"environment variable {env_name} holding the zip password is not set")
+    else:
+        raise RequestError("--encrypt needs --password-env NAME or --password-stdin")
+    return value
+
+
 @app.command()
-def verify(package: Annotated[Path, typer.Argument(help="Package folder.")]) -> None:
-    """Check every file of a package against its manifest."""
+def verify(
+    package: Annotated[Path, typer.Argument(help="Package folder.")],
+    public_key: Annotated[Optional[Path], typer.Option("--public-key", help="Ed25519 public key (PEM): also check the manifest signature.")] = None,
+) -> None:
+    """Check a package: every file against the manifest, documents against their schemas, the signature."""
     from .package import verify as check
 
-    problems = check(package)
+    if not (package / "manifest.json").is_file() and not package.is_dir():
+        typer.echo(f"error: no package folder at {package}", err=True)
+        raise typer.Exit(6)
+    problems = check(package, public_key=public_key)
     for p in problems:
         typer.echo(p, err=True)
     if problems:

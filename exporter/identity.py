@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 
 from .config import Config, Read
-from .errors import ConfigError
+from .errors import ConfigError, SourceError
 from .sources import Source
 
 __all__ = ["Identifier", "IdentitySet", "plan", "resolve"]
@@ -31,6 +31,7 @@ class IdentitySet:
     """The subject's identifiers: type → value → provenance (read label or "request")."""
 
     found: dict[str, dict[str, str]] = field(default_factory=dict)
+    failures: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
 
     def add(self, id_type: str, value: str, by: str) -> bool:
         bucket = self.found.setdefault(id_type, {})
@@ -86,21 +87,32 @@ def plan(config: Config) -> list[Read]:
 
 
 def resolve(config: Config, given: Iterable[Identifier], sources: Mapping[str, Source],
-            reads: list[Read] | None = None) -> IdentitySet:
+            reads: list[Read] | None = None, *, allow_partial: bool = False,
+            failed: Mapping[str, str] | None = None) -> IdentitySet:
+    """Resolve to the fixpoint. With ``allow_partial`` a failing read is recorded in
+    ``IdentitySet.failures`` (label, types it would have yielded, reason) instead of raising."""
     ids = IdentitySet()
+    failed = failed or {}
     catalog = config.catalog
     for ident in given:
         ids.add(ident.type, catalog.normalize_identifier(ident.type, ident.value), "request")
     for r in plan(config) if reads is None else reads:
         if not ids.has_any(r.spec.needs):
             continue
-        bound = ids.values(r.spec.needs)
-        for batch in sources[r.source].read(r.spec, bound):
-            for row in batch:
-                for id_type, fieldname in r.yields.items():
-                    raw = row.get(fieldname)
-                    for v in raw if isinstance(raw, list) else [raw]:
-                        if v is None or v == "":
-                            continue
-                        ids.add(id_type, catalog.normalize_identifier(id_type, str(v)), r.spec.label)
+        if r.source in failed:
+            ids.failures.append((r.spec.label, tuple(r.yields), failed[r.source]))
+            continue
+        try:
+            for batch in sources[r.source].read(r.spec, ids.values(r.spec.needs)):
+                for row in batch:
+                    for id_type, fieldname in r.yields.items():
+                        raw = row.get(fieldname)
+                        for v in raw if isinstance(raw, list) else [raw]:
+                            if v is None or v == "":
+                                continue
+                            ids.add(id_type, catalog.normalize_identifier(id_type, str(v)), r.spec.label)
+        except SourceError as exc:
+            if not allow_partial:
+                raise
+            ids.failures.append((r.spec.label, tuple(r.yields), exc.message))
     return ids

@@ -7,6 +7,7 @@ replaced only when asked (``force``), and then also without a moment where neith
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import secrets
@@ -22,7 +23,7 @@ from .errors import OutputError
 from .schemas import check_against
 from .writers import FileInfo, dumps, write_file
 
-__all__ = ["staging", "write_manifest", "verify", "MANIFEST", "MANIFEST_FORMAT"]
+__all__ = ["staging", "write_manifest", "verify", "encrypt_package", "MANIFEST", "MANIFEST_FORMAT"]
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "piconext-access-manifest/1"
@@ -64,16 +65,56 @@ def staging(final: Path, *, force: bool = False) -> Iterator[Path]:
         raise
 
 
-def write_manifest(root: Path, files: list[FileInfo], *, generated_at: str, request_id: str) -> FileInfo:
+def write_manifest(root: Path, files: list[FileInfo], *, generated_at: str, request_id: str,
+                   incomplete: list[dict[str, Any]] | None = None, sign_key: Path | None = None) -> FileInfo:
     manifest = {
         "format": MANIFEST_FORMAT,
         "request_id": request_id,
         "generated_at": generated_at,
+        "complete": not incomplete,
+        "incomplete": incomplete or [],
         "algorithm": "sha256",
         "files": sorted(files, key=lambda f: f["path"]),
     }
+    if sign_key is not None:
+        manifest["signature"] = _sign(dumps(manifest, indent=True), sign_key)
     check_against("manifest.json", manifest, error=OutputError)
     return write_file(root / MANIFEST, root, dumps(manifest, indent=True) + b"\n")
+
+
+def _sign(payload: bytes, key_path: Path) -> dict[str, str]:
+    """Ed25519 signature of the manifest serialised without its ``signature`` field."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise OutputError(f"cannot read the signing key: {exc}", path=str(key_path),
+                          hint="pass an unencrypted Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise OutputError("the signing key is not an Ed25519 key", path=str(key_path))
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"algorithm": "ed25519", "public_key": base64.b64encode(public).decode(),
+            "value": base64.b64encode(key.sign(payload)).decode()}
+
+
+def _check_signature(manifest: dict[str, Any], public_key: Path) -> list[str]:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    sig = manifest.pop("signature", None)
+    if not isinstance(sig, dict):
+        return ["the manifest is not signed"]
+    key = serialization.load_pem_public_key(public_key.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        return ["the public key is not an Ed25519 key"]
+    try:
+        key.verify(base64.b64decode(sig.get("value", "")), dumps(manifest, indent=True))
+    except (InvalidSignature, ValueError):
+        return ["the manifest signature does not verify with this public key"]
+    return []
 
 
 def _sha256(path: Path) -> str:
@@ -84,8 +125,9 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify(package: Path) -> list[str]:
-    """Problems found in a package (empty list = intact): changed, missing or extra files."""
+def verify(package: Path, *, public_key: Path | None = None, schemas: bool = True) -> list[str]:
+    """Problems found in a package (empty list = intact): changed, missing or extra files,
+    documents that break their schema, and (with ``public_key``) a bad or missing signature."""
     problems: list[str] = []
     try:
         manifest: dict[str, Any] = orjson.loads((package / MANIFEST).read_bytes())
@@ -103,4 +145,69 @@ def verify(package: Path) -> list[str]:
         entry, path = listed[rel], package / rel
         if path.stat().st_size != entry["bytes"] or _sha256(path) != entry["sha256"]:
             problems.append(f"changed file: {rel}")
+    if schemas:
+        problems += _check_documents(package, manifest)
+    if public_key is not None:
+        problems += _check_signature(dict(manifest), public_key)
     return problems
+
+
+def _check_documents(package: Path, manifest: dict[str, Any]) -> list[str]:
+    """bundle.json, the manifest and every data file against the shipped schemas."""
+    from .errors import ExporterError
+    from .schemas import RecordValidator
+
+    problems: list[str] = []
+    try:
+        check_against("manifest.json", manifest, error=OutputError)
+    except ExporterError as exc:
+        problems.append(f"manifest.json breaks its schema: {exc}")
+    bundle_path = package / "bundle.json"
+    if bundle_path.is_file():
+        try:
+            check_against("bundle.json", orjson.loads(bundle_path.read_bytes()), error=OutputError)
+        except (ExporterError, orjson.JSONDecodeError) as exc:
+            problems.append(f"bundle.json breaks its schema: {exc}")
+    for data in sorted((package / "data").glob("*.jsonl")):
+        try:
+            validator = RecordValidator.for_category(data.stem)
+        except ExporterError:
+            problems.append(f"data/{data.name}: no schema for this category")
+            continue
+        with data.open("rb") as fh:
+            for n, line in enumerate(fh, 1):
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    problems.append(f"data/{data.name}:{n}: not valid JSON")
+                    break
+                if not validator.is_valid(record):
+                    pointer, why = validator.first_error(record) or ("", "")
+                    problems.append(f"data/{data.name}:{n}: {pointer or '/'} {why}")
+                    break
+    return problems
+
+
+def encrypt_package(package: Path, password: str, *, force: bool = False) -> Path:
+    """AES-256 zip of the package (WinZip AES: 7-Zip, macOS Archive Utility and others open it)."""
+    import pyzipper
+
+    if len(password) < 12:
+        raise OutputError("the delivery password is too short", hint="use at least 12 characters")
+    target = package.with_name(package.name + ".zip")
+    if target.exists() and not force:
+        raise OutputError("the encrypted archive already exists", path=str(target), hint="pass --force to replace it")
+    tmp = package.with_name(f".{package.name}.zip.partial-{secrets.token_hex(4)}")
+    try:
+        with pyzipper.AESZipFile(tmp, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as zf:
+            zf.setpassword(password.encode("utf-8"))
+            zf.setencryption(pyzipper.WZ_AES, nbits=256)
+            for path in sorted(p for p in package.rglob("*") if p.is_file()):
+                zf.write(path, (Path(package.name) / path.relative_to(package)).as_posix())
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
