@@ -1,0 +1,357 @@
+"""``kind = "http"``: a JSON HTTP API, one request series per identifier value.
+
+Options: ``base_url``; ``auth`` = ``{type = "bearer", token_env = "VAR"}`` |
+``{type = "header", header = "X-Api-Key", value_env = "VAR"}`` | ``{type = "none"}`` (default);
+``timeout`` (s, default 10), ``max_retries`` (default 3), ``backoff`` (s, default 0.5, doubled per
+retry), ``backoff_max`` (s, default 30, also caps ``Retry-After``), ``headers`` (extra headers).
+
+Read params: ``endpoint`` (path template, ``{type}`` placeholders are replaced by the URL-encoded
+value), ``query`` (``{param = "template"}``), ``records`` (dotted path of the record list in the
+JSON body, ``""`` = the body is the list), ``pagination`` (``page`` / ``cursor`` / ``link``),
+``not_found`` (``"empty"`` — a 404 means nothing is held — or ``"error"``), ``max_pages``.
+
+Transient failures (timeouts, connection errors, 429, 5xx) are retried with exponential backoff,
+honouring ``Retry-After``; then :class:`SourceUnavailable`. URLs carry subject values, so messages
+name the endpoint *template*, never the requested URL; httpx's request log lines are suppressed.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from ..errors import ConfigError, SourceDataError, SourceError, SourceUnavailable
+from .base import Batch, Identities, ReadSpec, Source
+
+__all__ = ["HttpSource"]
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+
+
+class _NoRequestUrls(logging.Filter):
+    """httpx logs every request URL at INFO; ours contain identifier values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("HTTP Request:")
+
+
+_FILTER = _NoRequestUrls()
+
+
+def _dig(body: Any, path: str) -> tuple[bool, Any]:
+    """Value at dotted ``path`` in ``body``; ``(False, None)`` when a key is missing."""
+    if not path:
+        return True, body
+    for part in path.split("."):
+        if isinstance(body, Mapping) and part in body:
+            body = body[part]
+        elif isinstance(body, list) and part.isdigit() and int(part) < len(body):
+            body = body[int(part)]
+        else:
+            return False, None
+    return True, body
+
+
+def _segment(value: str) -> str:
+    """URL-encode one identifier value as a single path segment (``/`` and dot segments included)."""
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
+
+
+class HttpSource(Source):
+    kind: ClassVar[str] = "http"
+    options_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "base_url": {"type": "string", "pattern": "^https?://"},
+            "auth": {
+                "oneOf": [
+                    {"type": "object", "properties": {"type": {"const": "bearer"}, "token_env": _ENV_NAME},
+                     "required": ["type", "token_env"], "additionalProperties": False},
+                    {"type": "object", "properties": {"type": {"const": "header"},
+                                                      "header": {"type": "string", "minLength": 1},
+                                                      "value_env": _ENV_NAME},
+                     "required": ["type", "header", "value_env"], "additionalProperties": False},
+                    {"type": "object", "properties": {"type": {"const": "none"}},
+                     "required": ["type"], "additionalProperties": False},
+                ]
+            },
+            "timeout": {"type": "number", "exclusiveMinimum": 0},
+            "max_retries": {"type": "integer", "minimum": 0, "maximum": 20},
+            "backoff": {"type": "number", "minimum": 0},
+            "backoff_max": {"type": "number", "minimum": 0},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["base_url"],
+        "additionalProperties": False,
+    }
+    read_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "endpoint": {"type": "string", "minLength": 1},
+            "query": {"type": "object", "additionalProperties": {"type": "string"}},
+            "records": {"type": "string"},
+            "pagination": {
+                "oneOf": [
+                    {"type": "object", "properties": {
+                        "type": {"const": "page"}, "param": {"type": "string"}, "size_param": {"type": "string"},
+                        "size": {"type": "integer", "minimum": 1}, "start": {"type": "integer"}},
+                     "required": ["type"], "additionalProperties": False},
+                    {"type": "object", "properties": {
+                        "type": {"const": "cursor"}, "param": {"type": "string"}, "next": {"type": "string"}},
+                     "required": ["type", "next"], "additionalProperties": False},
+                    {"type": "object", "properties": {"type": {"const": "link"}},
+                     "required": ["type"], "additionalProperties": False},
+                    {"type": "object", "properties": {"type": {"const": "none"}},
+                     "required": ["type"], "additionalProperties": False},
+                ]
+            },
+            "not_found": {"enum": ["empty", "error"]},
+            "max_pages": {"type": "integer", "minimum": 1},
+        },
+        "required": ["endpoint"],
+        "additionalProperties": False,
+    }
+
+    def __init__(
+        self,
+        name: str,
+        options: Mapping[str, Any],
+        *,
+        base_dir: Path,
+        env: Mapping[str, str],
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(name, options, base_dir=base_dir, env=env)
+        self._transport = transport
+        self._sleep = sleep
+        self._client: httpx.Client | None = None
+        self._auth_hint = "configure `auth` on the source"
+
+    # -- set-up -------------------------------------------------------------------------------------
+
+    def _secret(self, var: Any, what: str) -> str:
+        value = self.env.get(str(var))
+        if not value:
+            raise ConfigError(f"environment variable {var} ({what}) is not set", source=self.name,
+                              key=f"sources.{self.name}.auth", hint=f"export {var}=…")
+        return value
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": "piconext-exporter"}
+        headers.update({str(k): str(v) for k, v in (self.options.get("headers") or {}).items()})
+        auth = self.options.get("auth") or {"type": "none"}
+        kind = auth.get("type", "none")
+        if kind == "bearer":
+            headers["Authorization"] = "Bearer " + self._secret(auth.get("token_env"), "token_env")
+            self._auth_hint = f"check the token in ${auth.get('token_env')}"
+        elif kind == "header":
+            if not auth.get("header"):
+                raise ConfigError("auth type \"header\" needs `header`", source=self.name,
+                                  key=f"sources.{self.name}.auth")
+            headers[str(auth["header"])] = self._secret(auth.get("value_env"), "value_env")
+            self._auth_hint = f"check the value in ${auth.get('value_env')} (sent as {auth['header']})"
+        elif kind != "none":
+            raise ConfigError(f"unknown auth type {kind!r}", source=self.name, key=f"sources.{self.name}.auth",
+                              hint="use bearer, header or none")
+        return headers
+
+    def open(self) -> None:
+        base_url = self.options.get("base_url")
+        if not isinstance(base_url, str) or not re.match(r"^https?://[^/]", base_url):
+            raise ConfigError("`base_url` must be an http(s) URL", source=self.name,
+                              key=f"sources.{self.name}.base_url")
+        logging.getLogger("httpx").addFilter(_FILTER)
+        self._client = httpx.Client(
+            base_url=base_url,
+            headers=self._headers(),
+            timeout=float(self.options.get("timeout", 10)),
+            transport=self._transport,
+            follow_redirects=False,  # a redirect could carry our credentials to another host
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- one request with retries -------------------------------------------------------------------
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+    def _get(self, url: str | httpx.URL, params: Mapping[str, str] | None, where: dict[str, Any]
+             ) -> httpx.Response:
+        assert self._client is not None
+        retries = int(self.options.get("max_retries", 3))
+        backoff = float(self.options.get("backoff", 0.5))
+        cap = float(self.options.get("backoff_max", 30))
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                response = self._client.get(url, params=params)
+            except httpx.TimeoutException as exc:
+                reason = f"timed out ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                reason = f"connection failed ({type(exc).__name__})"
+            else:
+                code = response.status_code
+                if code != 429 and code < 500:
+                    return response
+                reason = f"HTTP {code}"
+                wait = self._retry_after(response)
+            if attempt >= retries:
+                raise SourceUnavailable(f"request {reason}, gave up after {attempt + 1} attempt(s)",
+                                        source=self.name, **where,
+                                        hint="the API is unreachable or overloaded; retry the export later")
+            if wait is None:
+                wait = backoff * (2**attempt)
+            self._sleep(min(wait, cap))
+            attempt += 1
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def _templates(self, spec: ReadSpec) -> tuple[str, dict[str, str], str]:
+        endpoint = spec.params.get("endpoint")
+        if not isinstance(endpoint, str) or not endpoint:
+            raise ConfigError("http read needs an `endpoint`", source=self.name, stream=spec.label)
+        query = {str(k): str(v) for k, v in (spec.params.get("query") or {}).items()}
+        used = set(_PLACEHOLDER.findall(endpoint))
+        for v in query.values():
+            used |= set(_PLACEHOLDER.findall(v))
+        unknown = sorted(used - set(spec.needs))
+        if unknown:
+            raise ConfigError(f"endpoint/query uses {{{unknown[0]}}} which is not in `needs`", source=self.name,
+                              stream=spec.label)
+        if len(spec.needs) != 1 or spec.needs[0] not in used:
+            raise ConfigError("an http read needs exactly one identifier type, used as {type} in `endpoint` "
+                              "or `query`", source=self.name, stream=spec.label)
+        return endpoint, query, spec.needs[0]
+
+    def read(self, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
+        endpoint, query, id_type = self._templates(spec)
+        if self._client is None:
+            self.open()
+        for value in ids.get(id_type, ()):
+            segment = _segment(value)
+            path = _PLACEHOLDER.sub(lambda _m: segment, endpoint)  # noqa: B023 - used at once
+            params = {k: _PLACEHOLDER.sub(lambda _m: value, v) for k, v in query.items()}  # noqa: B023
+            yield from self._series(spec, path, params)
+
+    def _series(self, spec: ReadSpec, path: str, query: dict[str, str]) -> Iterator[Batch]:
+        assert self._client is not None
+        params: dict[str, str] | None = query
+        pag = dict(spec.params.get("pagination") or {"type": "none"})
+        kind = pag.get("type", "none")
+        records_path = str(spec.params.get("records", ""))
+        max_pages = int(spec.params.get("max_pages", 10_000))
+        not_found_empty = spec.params.get("not_found", "empty") == "empty"
+        endpoint = str(spec.params["endpoint"])
+        origin = self._client.base_url.copy_with(path="/", query=None, fragment=None)
+
+        page_no = int(pag.get("start", 1))
+        size = pag.get("size")
+        if kind == "page":
+            query[str(pag.get("param", "page"))] = str(page_no)
+            if size is not None and pag.get("size_param"):
+                query[str(pag["size_param"])] = str(size)
+        url: str | httpx.URL = path
+        seen: set[str] = set()
+        previous: bytes | None = None
+        for n in range(1, max_pages + 1):
+            where: dict[str, Any] = {"stream": spec.label, "endpoint": endpoint, "page": n}
+            response = self._get(url, params, where)
+            code = response.status_code
+            if code == 404 and n == 1 and not_found_empty:
+                return
+            if code in (401, 403):
+                raise SourceError(f"HTTP {code}: the API refused our credentials", source=self.name, **where,
+                                  hint=self._auth_hint)
+            if 300 <= code < 400:
+                raise SourceError(f"HTTP {code}: unexpected redirect", source=self.name, **where,
+                                  hint="point `base_url`/`endpoint` at the final location")
+            if code >= 400:
+                raise SourceError(f"HTTP {code} from the API", source=self.name, **where)
+            if code == 204 or not response.content:
+                return
+            try:
+                body = response.json()
+            except ValueError:
+                raise SourceDataError("response body is not valid JSON (truncated or not JSON)",
+                                      source=self.name, **where,
+                                      content_type=response.headers.get("content-type")) from None
+            found, items = _dig(body, records_path)
+            if not found:
+                raise SourceDataError(f"response has no {records_path!r}", source=self.name, **where,
+                                      hint="check the read's `records` path")
+            items = [] if items is None else items
+            if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
+                raise SourceDataError(f"{records_path or 'the body'!r} is not a list of objects",
+                                      source=self.name, **where)
+            if kind == "page" and items and response.content == previous:
+                raise SourceDataError("the API returned the same page twice (does it ignore the page "
+                                      "parameter?)", source=self.name, **where)
+            previous = response.content
+            if items:
+                yield items
+
+            # -- next page ------------------------------------------------------------------------------
+            if kind == "page":
+                if not items or (size is not None and len(items) < int(size)):
+                    return
+                page_no += 1
+                query[str(pag.get("param", "page"))] = str(page_no)
+            elif kind == "cursor":
+                _, cursor = _dig(body, str(pag.get("next", "")))
+                if cursor in (None, ""):
+                    return
+                if not isinstance(cursor, (str, int)):
+                    raise SourceDataError("the next cursor is not a string", source=self.name, **where)
+                if str(cursor) in seen:
+                    raise SourceDataError("pagination loop: the API repeated a cursor", source=self.name, **where)
+                seen.add(str(cursor))
+                query[str(pag.get("param", "cursor"))] = str(cursor)
+            elif kind == "link":
+                nxt = response.links.get("next", {}).get("url")
+                if not nxt:
+                    return
+                target = response.url.join(nxt)
+                if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
+                    raise SourceDataError("Link rel=\"next\" points to another host; refusing to follow",
+                                          source=self.name, **where)
+                if str(target) in seen:
+                    raise SourceDataError("pagination loop: Link rel=\"next\" repeats a page", source=self.name,
+                                          **where)
+                seen.add(str(target))
+                url, params = target, None
+            else:
+                return
+        raise SourceDataError(f"more than max_pages={max_pages} pages", source=self.name, stream=spec.label,
+                              endpoint=endpoint, hint="raise `max_pages` if the API really has that many")

@@ -1,0 +1,221 @@
+"""``kind = "parquet"``: Parquet files (hive-partitioned folders welcome), queried with DuckDB.
+
+Options: ``root`` (folder relative to the config file's folder, or an object-store URL such as
+``s3://bucket/prefix`` — see docs/sources.md), ``threads``, ``memory_limit`` (default ``"256MB"``),
+``batch_size`` (default 1000). Read params: ``path`` (glob relative to the root), ``match =
+{ identifier_type = "column" }``, ``columns`` (projection; default every column except hive
+partition keys), ``order_by`` (column list, required: it makes the output order deterministic).
+
+Subject values are bound as parameters, never formatted into SQL. Each matched column gets its own
+``col IN ($v0, $v1, …)`` branch (``UNION ALL``): EXPLAIN shows DuckDB pushes a single-column ``IN``
+list into the Parquet scan as a filter (row-group pruning) but keeps an ``OR`` across two columns
+above the scan, reading every row group. Values are ``TRY_CAST`` to the column's type, so a value
+that cannot be, say, an integer matches nothing instead of failing with a message that would quote it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+import duckdb
+
+from ..errors import ConfigError, SourceDataError, SourceError, SourceUnavailable
+from .base import Batch, Identities, ReadSpec, Source
+from .files import confined_folder, expand_glob
+
+__all__ = ["ParquetSource"]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TYPE = re.compile(r"^[A-Za-z0-9_(), ]+$")  # DuckDB type names as DESCRIBE prints them (no nesting)
+_REMOTE = re.compile(r"^(s3|s3a|gs|gcs|r2|az|azure|abfss|https?)://", re.IGNORECASE)
+_NAME_LIST = {"type": "array", "items": {"type": "string", "pattern": _IDENT.pattern}}
+
+
+def _q(name: str) -> str:
+    return '"' + name + '"'
+
+
+class ParquetSource(Source):
+    kind: ClassVar[str] = "parquet"
+    options_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "root": {"type": "string", "minLength": 1},
+            "threads": {"type": "integer", "minimum": 1},
+            "memory_limit": {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[KMGT]i?B\s*$"},
+            "batch_size": {"type": "integer", "minimum": 1},
+        },
+        "additionalProperties": False,
+    }
+    read_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string", "minLength": 1},
+            "match": {"type": "object", "minProperties": 1,
+                      "additionalProperties": {"type": "string", "pattern": _IDENT.pattern}},
+            "columns": {**_NAME_LIST, "minItems": 1},
+            "order_by": {**_NAME_LIST, "minItems": 1},
+            "batch_size": {"type": "integer", "minimum": 1},
+        },
+        "required": ["path", "match", "order_by"],
+        "additionalProperties": False,
+    }
+
+    con: duckdb.DuckDBPyConnection | None = None
+
+    def open(self) -> None:
+        config: dict[str, Any] = {"memory_limit": str(self.options.get("memory_limit", "256MB"))}
+        if self.options.get("threads"):
+            config["threads"] = int(self.options["threads"])
+        try:
+            self.con = duckdb.connect(":memory:", config=config)
+        except duckdb.Error as exc:
+            raise ConfigError(f"DuckDB rejected the options: {exc}", source=self.name,
+                              key=f"sources.{self.name}") from exc
+        if self._remote_root():
+            try:
+                self.con.execute("LOAD httpfs")
+            except duckdb.Error as exc:
+                raise ConfigError("reading from object storage needs the DuckDB httpfs extension",
+                                  source=self.name, hint="run `INSTALL httpfs` once (python -c \"import duckdb; "
+                                  "duckdb.sql('INSTALL httpfs')\")") from exc
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    def _remote_root(self) -> str | None:
+        root = self.options.get("root")
+        return str(root).rstrip("/") if isinstance(root, str) and _REMOTE.match(root) else None
+
+    # -- planning -----------------------------------------------------------------------------------
+
+    def _files(self, spec: ReadSpec) -> tuple[list[str] | str, set[str]]:
+        """The files to scan (local: explicit sorted list) and the hive partition keys seen."""
+        pattern = spec.params.get("path")
+        remote = self._remote_root()
+        if remote:
+            if not isinstance(pattern, str) or ".." in re.split(r"[\\/]+", pattern) or pattern.startswith("/"):
+                raise ConfigError("`path` must be a relative glob", source=self.name, stream=spec.label)
+            return f"{remote}/{pattern}", set()
+        folder = confined_folder(self.base_dir, self.options.get("root"), source=self.name)
+        files = expand_glob(folder, pattern, source=self.name, label=spec.label)
+        keys = {part.split("=", 1)[0] for f in files for part in f.relative_to(folder).parts[:-1] if "=" in part}
+        return [str(f) for f in files], keys
+
+    def _identifiers(self, spec: ReadSpec, key: str) -> list[str]:
+        value = spec.params.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) and _IDENT.match(v) for v in value):
+            raise ConfigError(f"`{key}` must be a list of column names (letters, digits, _)", source=self.name,
+                              stream=spec.label)
+        return list(value)
+
+    def _plan(self, spec: ReadSpec, ids: Identities) -> tuple[str, dict[str, Any]] | None:
+        assert self.con is not None
+        match = spec.params.get("match")
+        if not isinstance(match, Mapping) or not match:
+            raise ConfigError('parquet read needs `match = { identifier_type = "column" }`', source=self.name,
+                              stream=spec.label)
+        missing = [t for t in spec.needs if t not in match]
+        if missing:
+            raise ConfigError(f"`needs` lists {', '.join(missing)} but `match` has no column for it",
+                              source=self.name, stream=spec.label)
+        for col in match.values():
+            if not isinstance(col, str) or not _IDENT.match(col):
+                raise ConfigError("`match` values must be column names (letters, digits, _)", source=self.name,
+                                  stream=spec.label)
+        order_by = self._identifiers(spec, "order_by")
+        if not order_by:
+            raise ConfigError("parquet read needs `order_by` (a list of columns) for a deterministic order",
+                              source=self.name, stream=spec.label)
+        columns = self._identifiers(spec, "columns")
+
+        files, partition_keys = self._files(spec)
+        scan = "read_parquet($files, hive_partitioning = true, union_by_name = true)"
+        params: dict[str, Any] = {"files": files}
+        try:
+            described = self.con.execute(f"DESCRIBE SELECT * FROM {scan}", params).fetchall()
+        except duckdb.Error as exc:
+            raise self._translate(exc, spec) from exc
+        types = {str(row[0]): str(row[1]) for row in described}
+        for col in [*columns, *order_by, *(match[t] for t in spec.needs)]:
+            if col not in types:
+                raise ConfigError(f"column {col!r} is not in the Parquet files", source=self.name, stream=spec.label,
+                                  hint=f"columns: {', '.join(sorted(types))}")
+        if not columns:
+            columns = [c for c in types if c not in partition_keys]
+
+        # one branch per matched column, each excluding rows an earlier branch already returned
+        inner_cols = ", ".join(_q(c) for c in dict.fromkeys([*columns, *order_by]))
+        conds: list[str] = []
+        branches: list[str] = []
+        for id_type in spec.needs:
+            values = ids.get(id_type, ())
+            if not values:
+                continue
+            col = str(match[id_type])
+            ctype = types[col]
+            names = []
+            for v in values:
+                name = f"v{len(params) - 1}"
+                params[name] = str(v)
+                if ctype == "VARCHAR":
+                    names.append(f"${name}")
+                elif _TYPE.match(ctype):
+                    names.append(f"TRY_CAST(${name} AS {ctype})")
+                else:  # nested types cannot hold a scalar identifier
+                    raise ConfigError(f"column {col!r} has type {ctype}; it cannot be matched", source=self.name,
+                                      stream=spec.label)
+            cond = f"{_q(col)} IN ({', '.join(names)})"
+            excl = "".join(f" AND NOT coalesce({c}, false)" for c in conds)
+            branches.append(f"SELECT {inner_cols} FROM {scan} WHERE {cond}{excl}")
+            conds.append(cond)
+        if not branches:
+            return None
+        outer = ", ".join(_q(c) for c in columns)
+        order = ", ".join(_q(c) for c in order_by)
+        return f"SELECT {outer} FROM ({' UNION ALL '.join(branches)}) ORDER BY {order}", params
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _translate(self, exc: duckdb.Error, spec: ReadSpec) -> Exception:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException)):
+            return ConfigError(f"DuckDB cannot run the read: {first}", source=self.name, stream=spec.label)
+        if isinstance(exc, (duckdb.IOException, duckdb.InvalidInputException)):
+            return SourceDataError(f"cannot read the Parquet files: {first}", source=self.name, stream=spec.label)
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return SourceUnavailable("DuckDB ran out of memory", source=self.name, stream=spec.label,
+                                     hint="raise `memory_limit` on the source")
+        if isinstance(exc, (duckdb.HTTPException,)):
+            return SourceUnavailable(f"object storage request failed ({type(exc).__name__})", source=self.name,
+                                     stream=spec.label)
+        # conversion errors and the like can quote values: name the class only
+        return SourceError(f"DuckDB failed with {type(exc).__name__}", source=self.name, stream=spec.label)
+
+    def read(self, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
+        if self.con is None:
+            self.open()
+        assert self.con is not None
+        plan = self._plan(spec, ids)
+        if plan is None:
+            return
+        sql, params = plan
+        rows = int(spec.params.get("batch_size") or self.options.get("batch_size") or 1000)
+        try:
+            cursor = self.con.cursor()  # own cursor: other reads may interleave on the connection
+            try:
+                relation = cursor.sql(sql, params=params)
+                to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+                for batch in to_reader(rows):  # streamed Arrow record batches
+                    if batch.num_rows:
+                        yield batch.to_pylist()
+            finally:
+                cursor.close()
+        except duckdb.Error as exc:
+            raise self._translate(exc, spec) from exc

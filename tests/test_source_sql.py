@@ -1,0 +1,172 @@
+"""The ``sql`` source against SQLite and a real (throw-away) PostgreSQL server — same test bodies."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from exporter.errors import ConfigError, SourceUnavailable
+from exporter.sources import ReadSpec
+from exporter.sources.sql import SqlSource
+
+EMAILS = [f"user{i}@example.com" for i in range(20)]
+
+
+def _fill(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE accounts (account_id VARCHAR(20) PRIMARY KEY, email VARCHAR(100), "
+                             "name VARCHAR(100))"))
+        conn.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, account_id VARCHAR(20), kind VARCHAR(20))"))
+        conn.execute(sa.text("INSERT INTO accounts VALUES (:a, :e, :n)"),
+                     [{"a": f"A-{i}", "e": e, "n": f"Name {i}"} for i, e in enumerate(EMAILS)])
+        conn.execute(sa.text("INSERT INTO events VALUES (:i, :a, :k)"),
+                     [{"i": i, "a": f"A-{i % 3}", "k": "login"} for i in range(300)])
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """(url as a config would give it, base_dir)."""
+    if request.param == "sqlite":
+        (tmp_path / "store").mkdir()
+        _fill(f"sqlite:///{tmp_path / 'store' / 'app.sqlite'}")
+        yield "sqlite:///store/app.sqlite", tmp_path  # relative: resolved against base_dir
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _fill(url)
+        yield url, tmp_path
+
+
+def _source(db: tuple[str, Path], **options: object) -> SqlSource:
+    url, base = db
+    return SqlSource("app", {"url": url, **options}, base_dir=base, env={})
+
+
+def _read(src: SqlSource, query: str, needs: tuple[str, ...], ids: dict[str, tuple[str, ...]],
+          **params: object) -> list[list[dict[str, object]]]:
+    spec = ReadSpec(label="app/test", needs=needs, params={"query": query, **params})
+    return list(src.read(spec, ids))
+
+
+def test_expanding_binds_with_several_values(db: tuple[str, Path]) -> None:
+    with _source(db) as src:
+        assert isinstance(src, SqlSource)
+        batches = _read(src, "SELECT account_id, email FROM accounts WHERE email IN :email ORDER BY account_id",
+                        ("email",), {"email": (EMAILS[3], EMAILS[7], "nobody@example.com")})
+    rows = [r for b in batches for r in b]
+    assert rows == [{"account_id": "A-3", "email": EMAILS[3]}, {"account_id": "A-7", "email": EMAILS[7]}]
+
+
+def test_two_identifier_types(db: tuple[str, Path]) -> None:
+    with _source(db) as src:
+        assert isinstance(src, SqlSource)
+        batches = _read(src, "SELECT account_id FROM accounts WHERE email IN :email OR account_id IN :account_id "
+                        "ORDER BY account_id", ("email", "account_id"),
+                        {"email": (EMAILS[1],), "account_id": ("A-2", "A-12")})
+    assert [r["account_id"] for b in batches for r in b] == ["A-1", "A-12", "A-2"]
+
+
+def test_streams_in_batches(db: tuple[str, Path]) -> None:
+    with _source(db, batch_size=1000) as src:
+        assert isinstance(src, SqlSource)
+        batches = _read(src, "SELECT id, kind FROM events WHERE account_id IN :account_id ORDER BY id",
+                        ("account_id",), {"account_id": ("A-0",)}, batch_size=30)
+    assert [len(b) for b in batches] == [30, 30, 30, 10]
+    assert [r["id"] for b in batches for r in b] == list(range(0, 300, 3))
+
+
+def test_injection_attempt_matches_nothing(db: tuple[str, Path]) -> None:
+    with _source(db) as src:
+        assert isinstance(src, SqlSource)
+        evil = ("x' OR '1'='1", "'); DROP TABLE accounts; --")
+        assert _read(src, "SELECT * FROM accounts WHERE email IN :email", ("email",), {"email": evil}) == []
+        assert len(_read(src, "SELECT * FROM accounts", (), {})[0]) == 20  # table intact
+
+
+def test_bad_query_names_the_stream_not_the_values(db: tuple[str, Path]) -> None:
+    with _source(db) as src, pytest.raises(ConfigError) as info:
+        assert isinstance(src, SqlSource)
+        _read(src, "SELECT no_such_column FROM accounts WHERE email IN :email", ("email",),
+              {"email": ("secret.subject@example.com",)})
+    text = str(info.value)
+    assert "app/test" in text and "no_such_column" in text
+    assert "secret.subject" not in text
+
+
+@pytest.mark.parametrize(
+    ("query", "needs"),
+    [("SELECT * FROM accounts WHERE email IN :email AND account_id IN :account_id", ("email",)),
+     ("SELECT * FROM accounts WHERE email IN :email", ("email", "account_id"))],
+)
+def test_placeholders_must_match_needs(db: tuple[str, Path], query: str, needs: tuple[str, ...]) -> None:
+    with _source(db) as src, pytest.raises(ConfigError, match="account_id"):
+        assert isinstance(src, SqlSource)
+        _read(src, query, needs, {t: ("v",) for t in needs})
+
+
+def test_url_from_environment(db: tuple[str, Path]) -> None:
+    url, base = db
+    src = SqlSource("app", {"url_env": "APP_DB_URL"}, base_dir=base, env={"APP_DB_URL": url})
+    with src:
+        assert _read(src, "SELECT account_id FROM accounts WHERE account_id IN :a", ("a",), {"a": ("A-1",)}) \
+            == [[{"account_id": "A-1"}]]
+    with pytest.raises(ConfigError, match="APP_DB_URL"):
+        SqlSource("app", {"url_env": "APP_DB_URL"}, base_dir=base, env={}).open()
+
+
+def test_missing_sqlite_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        SqlSource("app", {"url": "sqlite:///nope.sqlite"}, base_dir=tmp_path, env={}).open()
+    assert not (tmp_path / "nope.sqlite").exists()
+
+
+def test_missing_driver_and_bad_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="driver") as info:
+        SqlSource("app", {"url": "mysql+mysqldb://u:hunter2@127.0.0.1/x"}, base_dir=tmp_path, env={}).open()
+    assert "hunter2" not in str(info.value)
+    with pytest.raises(ConfigError, match="cannot be parsed"):
+        SqlSource("app", {"url": "not a url"}, base_dir=tmp_path, env={}).open()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_postgres_is_retriable_and_hides_the_password(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://app:s3cr3t-pw@127.0.0.1:{_closed_port()}/app"
+    with pytest.raises(SourceUnavailable) as info:
+        SqlSource("app", {"url": url, "connect_timeout": 2}, base_dir=tmp_path, env={}).open()
+    assert info.value.retriable
+    assert "s3cr3t-pw" not in str(info.value) and "***" in str(info.value)
+
+
+@pytest.mark.postgres
+def test_server_stopped_mid_stream(postgres_server: object, postgres_url: str, tmp_path: Path) -> None:
+    from exporter.testing import PostgresServer
+
+    assert isinstance(postgres_server, PostgresServer)
+    _fill(postgres_url)
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:  # enough rows that the server-side cursor cannot have sent them all
+        conn.execute(sa.text("INSERT INTO events SELECT g, 'A-0', 'bulk' FROM generate_series(1000, 60000) g"))
+    engine.dispose()
+    src = SqlSource("app", {"url": postgres_url}, base_dir=tmp_path, env={})
+    spec = ReadSpec(label="app/events", needs=("account_id",),
+                    params={"query": "SELECT * FROM events WHERE account_id IN :account_id ORDER BY id",
+                            "batch_size": 50})
+    with src:
+        stream = src.read(spec, {"account_id": ("A-0",)})
+        assert len(next(stream)) == 50
+        postgres_server.stop("fast")
+        with pytest.raises(SourceUnavailable) as info:
+            for _ in stream:
+                pass
+    assert info.value.retriable and "app/events" in str(info.value)
+    postgres_server.start()
