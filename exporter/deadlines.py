@@ -1,0 +1,464 @@
+"""Response deadlines for an access request: pure date arithmetic driven by a rules file.
+
+Nothing here knows a jurisdiction by name. The ``[deadline]`` table of a rules file
+(``catalog/jurisdictions/<id>.toml``, schema ``schemas/jurisdiction-rules.json``) says how long the
+controller has, how the period is counted and which calendar of holidays applies:
+
+``calendar_months = 1``
+    GDPR / UK GDPR Art. 12(3): one month from receipt, counted by the *corresponding-date rule*
+    (Regulation (EEC, Euratom) No 1182/71 Art. 3(2)(c); ICO "How long do we have to comply?";
+    EDPB Guidelines 01/2022 on the right of access): the period ends on the day of the next month
+    with the same number as the day of receipt; when that month is shorter the period ends on its
+    last day (31 Jan 2025 → 28 Feb 2025; 31 Jan 2024 → 29 Feb 2024).
+``calendar_days = 45``
+    Cal. Civ. Code §1798.130(a)(2)(A), 11 CCR §7021(b); Utah Code §13-61-203(2)(a).
+``roll_forward = true``
+    When the last day is a Saturday, Sunday or public holiday of the rules' calendar, the period
+    ends on the next working day (Reg. 1182/71 Art. 3(4); ICO guidance).
+``[deadline.calendar]``
+    ``country`` (+ ``subdivision``) of the ``holidays`` package, or ``from_subject = true``: the
+    caller passes the subject's country (EU: the member state of the data subject).
+``[deadline.extension]``
+    ``unit`` (months | days), ``max``, ``reason_required``: GDPR Art. 12(3) sentence 2 (two further
+    months), §1798.130(a)(2)(A) / §7021(b) and Utah §13-61-203(2)(b) (45 further days).
+``[deadline.clock_stop]``
+    ``allowed = true`` only where the law lets the controller pause the period while it waits for
+    the data subject (UK GDPR Art. 12A, inserted by the Data (Use and Access) Act 2025).
+``[deadline.confirmation]``
+    ``business_days = 10``: 11 CCR §7021(a) receipt confirmation.
+
+Decisions (documented in the rules files too):
+
+* Day one is the day of receipt, whatever day of the week (ICO; Reg. 1182/71 Art. 3(1) read as in
+  C-171/03 Toeters): the month is added to the date of receipt itself.
+* An extension of *n* months is counted from receipt as one period of ``1 + n`` months (the same
+  corresponding-date rule), an extension of *n* days adds *n* days to the initial period.
+* Days during which the clock was stopped are added after the month/day arithmetic, before the
+  roll-forward to a working day. Overlapping pauses are merged, never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import holidays as _holidays
+from dateutil.relativedelta import relativedelta
+
+from .errors import ConfigError, RequestError
+
+__all__ = [
+    "ClockStop",
+    "DeadlineResult",
+    "Extension",
+    "add_business_days",
+    "add_calendar_months",
+    "due_date",
+    "holiday_calendar",
+    "is_working_day",
+    "next_working_day",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# value types
+
+
+@dataclass(frozen=True)
+class Extension:
+    """An extension the controller has decided on. ``length`` in the rules' unit (months or days)."""
+
+    length: int
+    reason: str | None
+
+    @classmethod
+    def from_dict(cls, value: Mapping[str, Any]) -> Extension:
+        if not isinstance(value, Mapping):
+            raise RequestError("request.extension must be an object {length, reason}")
+        length = value.get("length")
+        if isinstance(length, bool) or not isinstance(length, int):
+            raise RequestError("request.extension.length must be a whole number", key="extension.length")
+        reason = value.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise RequestError("request.extension.reason must be text", key="extension.reason")
+        return cls(length=length, reason=reason)
+
+
+@dataclass(frozen=True)
+class ClockStop:
+    """The period [start, end) during which the controller waited for the data subject.
+
+    ``start`` is the day the controller asked (for clarification, identity or a fee), ``end`` the
+    day the answer arrived; the clock runs again from ``end``. Paused days = ``end - start``.
+    """
+
+    start: date
+    end: date
+    reason: str
+
+    @classmethod
+    def from_dict(cls, value: Mapping[str, Any]) -> ClockStop:
+        if not isinstance(value, Mapping):
+            raise RequestError("each request.clock_stops entry must be an object {from, to, reason}")
+        return cls(
+            start=_parse_date(value.get("from"), "clock_stops.from"),
+            end=_parse_date(value.get("to"), "clock_stops.to"),
+            reason=str(value.get("reason") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class DeadlineResult:
+    """Every date of the deadline calculation plus a plain-language explanation with citations."""
+
+    received: date
+    due: date
+    extended_due: date | None = None
+    confirmation_due: date | None = None
+    paused_days: int = 0
+    extension: Extension | None = None
+    explanation: tuple[str, ...] = ()
+    cites: tuple[str, ...] = field(default=())
+
+    @property
+    def final_due(self) -> date:
+        return self.extended_due or self.due
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (dates as ISO strings); the ``deadlines`` block of the bundle."""
+        return {
+            "received": self.received.isoformat(),
+            "due": self.due.isoformat(),
+            "extended_due": self.extended_due.isoformat() if self.extended_due else None,
+            "confirmation_due": self.confirmation_due.isoformat() if self.confirmation_due else None,
+            "final_due": self.final_due.isoformat(),
+            "paused_days": self.paused_days,
+            "extension": (
+                {"length": self.extension.length, "reason": self.extension.reason}
+                if self.extension
+                else None
+            ),
+            "explanation": " ".join(self.explanation),
+            "steps": list(self.explanation),
+            "cites": list(self.cites),
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# calendar helpers
+
+
+def add_calendar_months(start: date, months: int) -> date:
+    """Corresponding-date rule: same day number ``months`` later, else the last day of that month.
+
+    ``relativedelta`` clamps to the month end exactly as Reg. 1182/71 Art. 3(2)(c) requires.
+    """
+    result: date = start + relativedelta(months=months)
+    return result
+
+
+def holiday_calendar(country: str | None, subdivision: str | None = None) -> _holidays.HolidayBase | None:
+    """A fresh ``holidays`` calendar for a country (ISO 3166 alpha-2) and optional subdivision.
+
+    Not cached: ``holidays`` calendars fill in years lazily (they mutate), so sharing one between
+    threads is avoided; building one is cheap.
+    """
+    if not country:
+        return None
+    try:
+        return _holidays.country_holidays(country.upper(), subdiv=subdivision)
+    except (NotImplementedError, KeyError) as exc:
+        raise RequestError(
+            f"no public-holiday calendar is known for country {country!r}"
+            + (f" subdivision {subdivision!r}" if subdivision else ""),
+            hint="use an ISO 3166-1 alpha-2 code (and a subdivision code the 'holidays' package knows)",
+        ) from exc
+
+
+def is_working_day(day: date, calendar: Any | None) -> bool:
+    """Monday–Friday and not a public holiday of ``calendar``."""
+    return day.weekday() < 5 and (calendar is None or day not in calendar)
+
+
+def next_working_day(day: date, calendar: Any | None) -> date:
+    """``day`` itself when it is a working day, else the first working day after it."""
+    while not is_working_day(day, calendar):
+        day += timedelta(days=1)
+    return day
+
+
+def add_business_days(start: date, count: int, calendar: Any | None) -> date:
+    """The ``count``-th working day after ``start`` (``start`` itself is not counted)."""
+    day = start
+    done = 0
+    while done < count:
+        day += timedelta(days=1)
+        if is_working_day(day, calendar):
+            done += 1
+    return day
+
+
+def _skipped(start: date, end: date, calendar: Any | None) -> list[str]:
+    """Why each day in [start, end) was not a working day, for the explanation."""
+    out = []
+    day = start
+    while day < end:
+        if calendar is not None and day in calendar:
+            out.append(f"{day.isoformat()} ({calendar.get(day)})")
+        elif day.weekday() >= 5:
+            out.append(f"{day.isoformat()} ({day.strftime('%A')})")
+        day += timedelta(days=1)
+    return out
+
+
+def _parse_date(value: Any, key: str) -> date:
+    if isinstance(value, date):
+        return value.date() if hasattr(value, "hour") else value  # type: ignore[attr-defined]
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    raise RequestError(f"{key} must be an ISO date (YYYY-MM-DD)", key=key)
+
+
+# ----------------------------------------------------------------------------------------------
+# the rule
+
+
+def _deadline_rule(rules: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    rule = rules.get("deadline", rules)
+    source = str(rules.get("id", "rules"))
+    if not isinstance(rule, Mapping):
+        raise ConfigError("the rules have no [deadline] table", file=source, key="deadline")
+    months, days = rule.get("calendar_months"), rule.get("calendar_days")
+    if (months is None) == (days is None):
+        raise ConfigError(
+            "the deadline needs exactly one of calendar_months or calendar_days",
+            file=source,
+            key="deadline",
+        )
+    return rule, source
+
+
+def _calendar_for(rule: Mapping[str, Any], subdivision: str | None) -> tuple[Any | None, str]:
+    """Resolve ``[deadline.calendar]``; ``subdivision`` is the caller's override / subject country."""
+    spec = rule.get("calendar")
+    if not isinstance(spec, Mapping):
+        return None, "weekends only (no public-holiday calendar applies)"
+    if spec.get("from_subject"):
+        if not subdivision:
+            return None, str(
+                spec.get("fallback_title") or "weekends only (the data subject's country is not known)"
+            )
+        country, _, sub = subdivision.partition("-")
+        try:
+            cal = holiday_calendar(country.upper(), sub or None)
+        except RequestError:  # a country the holidays package does not know: never fail the request
+            return None, f"weekends only (no public-holiday calendar is known for {subdivision})"
+        return cal, f"public holidays of {country.upper()}{'-' + sub if sub else ''}"
+    code: str | None = str(spec["country"]) if spec.get("country") else None
+    sub_code: str | None = subdivision or (str(spec["subdivision"]) if spec.get("subdivision") else None)
+    cal = holiday_calendar(code, sub_code)
+    return cal, str(spec.get("title") or f"public holidays of {code}{'-' + sub_code if sub_code else ''}")
+
+
+def _merge_stops(stops: Sequence[ClockStop], received: date) -> list[tuple[date, date]]:
+    intervals = []
+    for stop in stops:
+        if stop.end < stop.start:
+            raise RequestError(
+                f"clock stop {stop.start.isoformat()}–{stop.end.isoformat()} ends before it starts",
+                key="clock_stops",
+            )
+        if stop.start < received:
+            raise RequestError(
+                f"clock stop starting {stop.start.isoformat()} begins before the request was received "
+                f"({received.isoformat()})",
+                key="clock_stops",
+            )
+        if not stop.reason.strip():
+            raise RequestError(
+                "every clock stop needs a reason (what the controller asked the data subject for)",
+                key="clock_stops.reason",
+            )
+        intervals.append((stop.start, stop.end))
+    intervals.sort()
+    merged: list[tuple[date, date]] = []
+    for start, end in intervals:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _unit_word(n: int, unit: str) -> str:
+    return f"{n} {unit[:-1] if n == 1 else unit}"
+
+
+def due_date(
+    received: date,
+    rules: Mapping[str, Any],
+    *,
+    extension: Extension | None = None,
+    clock_stops: Sequence[ClockStop] = (),
+    subdivision: str | None = None,
+) -> DeadlineResult:
+    """Compute the response deadline(s) for a request received on ``received``.
+
+    ``rules`` is a whole jurisdiction rules mapping (its ``deadline`` table is used) or the
+    ``deadline`` table itself. ``subdivision`` overrides the calendar's subdivision; for calendars
+    with ``from_subject = true`` it is the data subject's country (``"DE"`` or ``"DE-BY"``).
+
+    Raises :class:`RequestError` for an extension without a reason, beyond the maximum, or where the
+    rules allow none, and for clock stops where the rules do not allow stopping the clock.
+    """
+    if not isinstance(received, date):
+        raise RequestError("received must be a date", key="received")
+    if hasattr(received, "hour"):  # a datetime: the calendar day of receipt counts
+        received = received.date()  # type: ignore[attr-defined]
+    rule, source = _deadline_rule(rules)
+    cite = str(rule.get("cite", ""))
+    cites: list[str] = [cite] if cite else []
+    lines: list[str] = []
+    calendar, calendar_title = _calendar_for(rule, subdivision)
+    roll = bool(rule.get("roll_forward", False))
+
+    # -- clock stops ------------------------------------------------------------------------
+    paused = 0
+    if clock_stops:
+        stop_rule = rule.get("clock_stop") or {}
+        if not stop_rule.get("allowed", False):
+            raise RequestError(
+                "these rules do not allow stopping the clock: "
+                + str(stop_rule.get("text") or "the period runs from receipt without pause"),
+                key="clock_stops",
+                hint=str(stop_rule.get("cite") or cite) or None,
+            )
+        merged = _merge_stops(clock_stops, received)
+        paused = sum((end - start).days for start, end in merged)
+        stop_cite = str(stop_rule.get("cite", ""))
+        if stop_cite:
+            cites.append(stop_cite)
+
+    # -- initial period ----------------------------------------------------------------------
+    months = rule.get("calendar_months")
+    days = rule.get("calendar_days")
+
+    def compute(total_months: int | None, total_days: int | None, label: str) -> date:
+        if total_months is not None:
+            raw = add_calendar_months(received, total_months)
+            corresponding = received.day == raw.day
+            lines.append(
+                f"{label}: {_unit_word(total_months, 'months')} from receipt on {received.isoformat()} "
+                + (
+                    f"ends on the corresponding date, {raw.isoformat()}"
+                    if corresponding
+                    else f"ends on {raw.isoformat()}, the last day of that month, because it has no "
+                    f"day {received.day}"
+                )
+                + (f" ({rule['counting_cite']})" if rule.get("counting_cite") else "")
+                + "."
+            )
+        else:
+            assert total_days is not None
+            raw = received + timedelta(days=total_days)
+            lines.append(
+                f"{label}: {total_days} calendar days after receipt on {received.isoformat()} is "
+                f"{raw.isoformat()}"
+                + (f" ({rule['counting_cite']})" if rule.get("counting_cite") else "")
+                + "."
+            )
+        if paused:
+            raw_paused = raw + timedelta(days=paused)
+            lines.append(
+                f"The clock was stopped for {_unit_word(paused, 'days')} while we waited for your "
+                f"answer, which moves this to {raw_paused.isoformat()}"
+                + (f" ({rule['clock_stop']['cite']})" if rule["clock_stop"].get("cite") else "")
+                + "."
+            )
+            raw = raw_paused
+        if roll:
+            rolled = next_working_day(raw, calendar)
+            if rolled != raw:
+                lines.append(
+                    f"{raw.isoformat()} is not a working day ("
+                    + ", ".join(_skipped(raw, rolled, calendar))
+                    + f"; calendar: {calendar_title}), so it moves to the next working day, "
+                    f"{rolled.isoformat()}"
+                    + (f" ({rule['roll_forward_cite']})" if rule.get("roll_forward_cite") else "")
+                    + "."
+                )
+            return rolled
+        return raw
+
+    due = compute(months, days, "Response due")
+
+    # -- extension ---------------------------------------------------------------------------
+    extended_due = None
+    if extension is not None:
+        ext_rule = rule.get("extension")
+        if not isinstance(ext_rule, Mapping):
+            raise RequestError("these rules allow no extension of the response period", key="extension")
+        unit = str(ext_rule.get("unit", "months"))
+        maximum = int(ext_rule.get("max", 0))
+        if extension.length < 1 or extension.length > maximum:
+            raise RequestError(
+                f"an extension must be between 1 and {maximum} {unit}; got {extension.length}",
+                key="extension.length",
+                hint=str(ext_rule.get("cite") or "") or None,
+            )
+        if ext_rule.get("reason_required", True) and not (extension.reason or "").strip():
+            raise RequestError(
+                "an extension needs a reason that is told to the data subject",
+                key="extension.reason",
+                hint=str(ext_rule.get("cite") or "") or None,
+            )
+        if (unit == "months") != (months is not None):
+            raise ConfigError(
+                "deadline.extension.unit must match the initial period's unit",
+                file=source,
+                key="deadline.extension.unit",
+            )
+        if months is not None:
+            extended_due = compute(int(months) + extension.length, None, "Extended response due")
+        else:
+            extended_due = compute(None, int(days or 0) + extension.length, "Extended response due")
+        lines.append(
+            f"We extended the period by {_unit_word(extension.length, unit)} because: "
+            f"{extension.reason}."
+            + (f" {ext_rule['notice']}" if ext_rule.get("notice") else "")
+        )
+        if ext_rule.get("cite"):
+            cites.append(str(ext_rule["cite"]))
+
+    # -- receipt confirmation ------------------------------------------------------------------
+    confirmation_due = None
+    conf = rule.get("confirmation")
+    if isinstance(conf, Mapping) and conf.get("business_days"):
+        conf_cal_spec: Mapping[str, Any] = conf["calendar"] if isinstance(conf.get("calendar"), Mapping) else {}
+        conf_cal = holiday_calendar(conf_cal_spec.get("country"), conf_cal_spec.get("subdivision"))
+        n = int(conf["business_days"])
+        confirmation_due = add_business_days(received, n, conf_cal)
+        lines.append(
+            f"Receipt of the request must be confirmed within {n} business days, by "
+            f"{confirmation_due.isoformat()}"
+            + (f" ({conf['cite']})" if conf.get("cite") else "")
+            + "."
+        )
+        if conf.get("cite"):
+            cites.append(str(conf["cite"]))
+
+    return DeadlineResult(
+        received=received,
+        due=due,
+        extended_due=extended_due,
+        confirmation_due=confirmation_due,
+        paused_days=paused,
+        extension=extension,
+        explanation=tuple(lines),
+        cites=tuple(dict.fromkeys(cites)),
+    )

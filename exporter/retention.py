@@ -1,0 +1,188 @@
+"""Evaluate a catalog retention rule for one data subject (GDPR Art. 15(1)(d), policy §4).
+
+A category's ``[categories.retention]`` table (docs/architecture.md) has ``policy``, ``text`` and
+exactly one machine-evaluable form:
+
+``earliest_of = [{fact = "last_login_at", months = 18}, {fact = "terminated_at", months = 3}]``
+    deleted at the earliest of the listed dates; each date is a subject *fact* (taken from the
+    records, e.g. the last log-in) plus a duration (``days``/``months``/``years``).
+``per_record = {field = "ended_at", months = 1}``
+    every record is deleted a fixed time after its own ``field``; the caller passes the oldest and
+    newest value of that field among the subject's records.
+``kind = "immutable"``
+    cannot be deleted (Web3 public ledger postings, policy §4A).
+``kind = "criteria"``
+    no computable date; the catalog text states the criteria (Art. 15(1)(d) "the criteria used to
+    determine that period").
+
+Optional wording keys: ``label`` on an ``earliest_of`` entry ("your last log-in"), ``record`` and
+``event`` on ``per_record`` ("transcript", "the chat ended"). Missing facts never raise: the answer
+falls back to the catalog's criteria text and says which fact is not recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from .errors import ConfigError
+
+__all__ = ["describe_duration", "evaluate"]
+
+_UNITS = ("years", "months", "days")
+_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
+            9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}
+
+# How well-known facts read in a sentence ("… after <label> on <date>").
+_FACT_LABELS = {
+    "last_login_at": "your last log-in",
+    "terminated_at": "the end of your service",
+    "unsubscribed_at": "you unsubscribed",
+    "closed_at": "it was closed",
+    "ended_at": "it ended",
+    "deleted_at": "the deletion",
+}
+
+
+def _duration(spec: Mapping[str, Any], *, where: str) -> tuple[relativedelta, str]:
+    units = [u for u in _UNITS if u in spec]
+    if len(units) != 1:
+        raise ConfigError(
+            "a retention duration needs exactly one of years, months or days",
+            key=where,
+        )
+    unit = units[0]
+    n = spec[unit]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ConfigError(f"retention {unit} must be a whole number ≥ 0", key=f"{where}.{unit}")
+    return relativedelta(**{unit: n}), describe_duration(n, unit)
+
+
+def describe_duration(n: int, unit: str) -> str:
+    """``describe_duration(1, "months") == "one month"``, ``(18, "months") == "18 months"``."""
+    word = _NUMBERS.get(n, str(n))
+    return f"{word} {unit[:-1] if n == 1 else unit}"
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value).date()
+        except ValueError:
+            return None
+    return None
+
+
+def _label(entry: Mapping[str, Any]) -> str:
+    if entry.get("label"):
+        return str(entry["label"])
+    fact = str(entry.get("fact", ""))
+    if fact in _FACT_LABELS:
+        return _FACT_LABELS[fact]
+    words = fact.removesuffix("_at").replace("_", " ").strip()
+    return f"the recorded {words} date" if words else "the recorded date"
+
+
+def _criteria(rule: Mapping[str, Any]) -> str:
+    text = str(rule.get("text") or "").strip()
+    policy = rule.get("policy")
+    if text and policy:
+        return f"{text} (policy {policy})"
+    return text or "The retention period is set by the criteria in our privacy policy."
+
+
+def evaluate(
+    rule: Mapping[str, Any],
+    *,
+    facts: Mapping[str, Any],
+    field_range: tuple[Any, Any] | None = None,
+    today: date,
+) -> dict[str, Any]:
+    """Return ``{"until": "YYYY-MM-DD" | None, "explanation": str, "form": ..., "text": ..., "policy": ...}``.
+
+    ``facts`` maps fact names to datetimes (or dates / ISO strings / None); ``field_range`` is the
+    (oldest, newest) value of the ``per_record`` field among the subject's records, or None.
+    ``today`` decides whether a computed date is still ahead ("is deleted on") or already passed
+    ("was due for deletion on").
+    """
+    if not isinstance(rule, Mapping):
+        raise ConfigError("a category's retention must be a table", key="retention")
+    forms = [k for k in ("earliest_of", "per_record", "kind") if k in rule]
+    if len(forms) != 1:
+        raise ConfigError(
+            "a retention rule needs exactly one of earliest_of, per_record or kind",
+            key="retention",
+        )
+    form = forms[0]
+    base = {"form": form if form != "kind" else str(rule["kind"]), "text": rule.get("text"),
+            "policy": rule.get("policy")}
+
+    if form == "kind":
+        kind = rule["kind"]
+        if kind == "immutable":
+            return {**base, "until": None,
+                    "explanation": "This data cannot be deleted: it is recorded permanently. " + _criteria(rule)}
+        if kind == "criteria":
+            return {**base, "until": None, "explanation": _criteria(rule)}
+        raise ConfigError(f"unknown retention kind {kind!r} (immutable | criteria)", key="retention.kind")
+
+    if form == "earliest_of":
+        entries = rule["earliest_of"]
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError("retention.earliest_of must be a non-empty list", key="retention.earliest_of")
+        known: list[tuple[date, str, str, date]] = []  # (until, duration words, label, fact date)
+        missing: list[str] = []
+        for i, entry in enumerate(entries):
+            where = f"retention.earliest_of[{i}]"
+            if not isinstance(entry, Mapping) or not entry.get("fact"):
+                raise ConfigError("each earliest_of entry needs a fact", key=where)
+            delta, words = _duration(entry, where=where)
+            fact_day = _as_date(facts.get(str(entry["fact"])))
+            if fact_day is None:
+                missing.append(f"{words} after {_label(entry)}")
+            else:
+                known.append((fact_day + delta, words, _label(entry), fact_day))
+        if not known:
+            return {**base, "until": None,
+                    "explanation": "We cannot calculate a date yet because the events the period "
+                    "runs from are not recorded. " + _criteria(rule)}
+        until, words, label, fact_day = min(known)
+        verb = "is deleted on" if until >= today else "was due for deletion on"
+        text = f"{verb[0].upper()}{verb[1:]} {until.isoformat()}, {words} after {label} on {fact_day.isoformat()}"
+        if missing:
+            text += "; it is deleted earlier if this happens first: " + "; ".join(missing)
+        text += "."
+        return {**base, "until": until.isoformat(), "explanation": text}
+
+    # per_record
+    spec = rule["per_record"]
+    if not isinstance(spec, Mapping) or not spec.get("field"):
+        raise ConfigError("retention.per_record needs a field", key="retention.per_record")
+    delta, words = _duration(spec, where="retention.per_record")
+    record = str(spec.get("record") or "record")
+    event = str(spec.get("event") or f"its {str(spec['field']).removesuffix('_at').replace('_', ' ')} date")
+    head = f"Each {record} is deleted {words} after {event}"
+    if field_range is None:
+        return {**base, "until": None, "explanation": head + ". " + _criteria(rule)}
+    oldest, newest = (_as_date(v) for v in field_range)
+    if oldest is None or newest is None:
+        return {**base, "until": None, "explanation": head + ". " + _criteria(rule)}
+    if newest < oldest:
+        oldest, newest = newest, oldest
+    first, last = oldest + delta, newest + delta
+    if first == last:
+        detail = f"the one you have is due on {last.isoformat()}"
+    else:
+        detail = f"the oldest you have is due on {first.isoformat()}, the newest on {last.isoformat()}"
+    if first < today:
+        detail += f" ({record}s due before {today.isoformat()} are removed in the next deletion run)"
+    return {**base, "until": last.isoformat(), "explanation": f"{head}; {detail}."}
