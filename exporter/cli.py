@@ -120,7 +120,7 @@ def demo(
         if rebuild or not config.is_file():
             if not quiet:
                 typer.echo(f"building the demo store in {store} …", err=True)
-            config = demo_store.build_demo_store(store)
+            config = demo_store.demo_config_path(demo_store.build_demo_store(store))
         request = AccessRequest.parse([subject or demo_store.DEFAULT_DEMO_SUBJECT], jurisdiction=jurisdiction)
         result = run(request, config, dir / "packages", now=_instant(now), force=True)
     except ExporterError as exc:

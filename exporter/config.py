@@ -86,6 +86,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError("configuration file not found", file=file, hint="pass --config FILE") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=file) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration file: {exc.strerror}", file=file) from exc
 
     check_against("config.json", data, file=file)
     export = data.get("export", {})

@@ -1403,7 +1403,7 @@ needs = ["account_id", "cookie_id"]
 path = "logs/access_logs/**/*.parquet"
 match = { account_id = "account_id", cookie_id = "cookie_id" }
 columns = ["event_id", "occurred_at", "account_id", "cookie_id", "session_id", "ip_address", "browser", "user_agent", "method", "page", "status_code", "referrer", "device_id"]
-order_by = "occurred_at, event_id"
+order_by = ["occurred_at", "event_id"]
 
 [[sources.logs.streams]]
 category = "screen_interactions"
@@ -1411,7 +1411,7 @@ needs = ["account_id", "cookie_id"]
 path = "logs/screen_interactions/**/*.parquet"
 match = { account_id = "account_id", cookie_id = "cookie_id" }
 columns = ["event_id", "occurred_at", "account_id", "cookie_id", "session_id", "screen", "element", "action", "duration_ms"]
-order_by = "occurred_at, event_id"
+order_by = ["occurred_at", "event_id"]
 '''
 
 

@@ -15,7 +15,9 @@ from typing import Any
 
 __all__ = ["luhn_ok", "mask_pans", "RecordTransformer"]
 
-_PAN_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# A stand-alone run of 13-19 digits (single spaces/hyphens allowed inside) starting with a card
+# network digit (2-6). Runs glued to letters, digits or '-' (ids like "SI-4539…") are not cards.
+_PAN_RUN = re.compile(r"(?<![\w-])[2-6](?:[ -]?\d){12,18}(?![\w-])")
 
 
 def luhn_ok(digits: str) -> bool:
