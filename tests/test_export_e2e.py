@@ -1,0 +1,146 @@
+"""End to end over the demo store: `exporter.export` → package, read back as a user's tools would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from demo_reader import Store
+
+from exporter import AccessRequest, RecordValidationError, export
+from exporter import demo
+from exporter.catalog import load_catalog
+from exporter.package import verify
+from exporter.schemas import check_against
+
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+RECEIVED = dt.date(2026, 11, 2)
+
+
+@pytest.fixture(scope="module")
+def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo.build_demo_store(tmp_path_factory.mktemp("e2e") / "store", heavy_events=3000)
+
+
+@pytest.fixture(scope="module")
+def reader(store_root: Path) -> Store:
+    return Store(store_root)
+
+
+def run(store_root: Path, out: Path, subject: str, jurisdiction: str, **kw: Any) -> Any:
+    request = AccessRequest.parse([subject], jurisdiction=jurisdiction, received=RECEIVED,
+                                  verification=kw.pop("verification", "verified"))
+    kw.setdefault("pdf", False)
+    kw.setdefault("html", False)
+    return export(request, demo.demo_config_path(store_root), out, now=NOW, **kw)
+
+
+def load(path: Path) -> Any:
+    return orjson.loads(path.read_bytes())
+
+
+def all_records(pkg: Path, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    if not entry["count"]:
+        return []
+    with (pkg / entry["files"]["jsonl"]["path"]).open("rb") as fh:
+        return [orjson.loads(line) for line in fh]
+
+
+@pytest.mark.parametrize("jurisdiction", ["eu", "uk", "ca"])
+def test_typical_subject_package(store_root: Path, reader: Store, tmp_path: Path, jurisdiction: str) -> None:
+    result = run(store_root, tmp_path, demo.DEFAULT_DEMO_SUBJECT, jurisdiction)
+    pkg = result.path
+    assert pkg.parent == tmp_path and verify(pkg) == []
+    bundle = load(pkg / "bundle.json")
+    check_against("bundle.json", bundle)  # raises on any schema violation
+    catalog = load_catalog()
+    assert [c["id"] for c in bundle["categories"]] == [c.id for c in catalog]
+    assert bundle["request"]["jurisdiction"] == jurisdiction
+
+    ids = reader.resolve(email=demo.DEFAULT_DEMO_SUBJECT)
+    found = {(i["type"], i["value"]) for i in bundle["subject"]["identifiers"]}
+    expected = {(t, v) for t, vs in ids.items() for v in vs}
+    assert found == expected
+    for entry in bundle["categories"]:
+        want = len(reader.category(entry["id"], ids))
+        assert entry["count"] == want, entry["id"]
+        assert result.counts[entry["id"]] == want
+        assert entry["status"] == ("held" if want else "none_held")
+        records = all_records(pkg, entry)
+        assert len(records) == want
+        if entry["records"] is not None and want:
+            assert entry["records"] == records  # inline copy equals the data file
+        assert entry["purposes"] and entry["retention"]["explanation"]
+    assert all(e["count"] for e in bundle["categories"]), "the typical persona has data in every category"
+    manifest = load(pkg / "manifest.json")
+    listed = {f["path"] for f in manifest["files"]}
+    assert {"bundle.json", "data/orders.jsonl", "data/orders.csv", "schemas/bundle.json", "schemas/orders.json"} <= listed
+
+
+def test_no_other_subject_leaks(store_root: Path, reader: Store, tmp_path: Path) -> None:
+    mine = reader.resolve(email=demo.DEFAULT_DEMO_SUBJECT)
+    my_values = {v for vs in mine.values() for v in vs}
+    others = set()
+    for key, email in {**demo.DEMO_SUBJECTS, **demo.CONFUSABLES}.items():
+        if email == demo.DEFAULT_DEMO_SUBJECT:
+            continue
+        for t, vs in reader.resolve(email=email).items():
+            if t in ("email", "account_id", "customer_id", "contact_id", "order_id", "chat_id", "ledger_address"):
+                others |= set(vs) - my_values
+    assert others
+    result = run(store_root, tmp_path, demo.DEFAULT_DEMO_SUBJECT, "eu")
+    blob = b"".join(p.read_bytes() for p in sorted(result.path.rglob("*")) if p.is_file())
+    leaked = sorted(v for v in others if v.encode() in blob)
+    assert leaked == []
+
+
+def test_unknown_subject_gets_a_nothing_held_package(store_root: Path, tmp_path: Path) -> None:
+    result = run(store_root, tmp_path, "email:nobody@nowhere.example", "uk")
+    assert result.records == 0 and result.warnings
+    bundle = load(result.path / "bundle.json")
+    check_against("bundle.json", bundle)
+    assert {e["status"] for e in bundle["categories"]} == {"none_held"}
+    assert not (result.path / "data").exists()
+    assert verify(result.path) == []
+
+
+def test_california_reasonable_verification_gives_categories_only(store_root: Path, tmp_path: Path) -> None:
+    result = run(store_root, tmp_path, demo.DEMO_SUBJECTS["california"], "ca", verification="reasonable")
+    bundle = load(result.path / "bundle.json")
+    assert bundle["summary"]["specific_pieces"] is False
+    held = [e for e in bundle["categories"] if e["count"]]
+    assert held and all(e["records"] is None and e["records_withheld_reason"] for e in held)
+    assert not (result.path / "data").exists()
+
+
+def test_invalid_record_stops_the_export_and_writes_nothing(store_root: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "store"
+    shutil.copytree(store_root, broken)
+    con = sqlite3.connect(broken / "piconext.sqlite")
+    con.execute("UPDATE accounts SET email = 'not-an-email' WHERE account_id = ?", (demo.DEMO_IDENTIFIERS["typical"]["account_id"],))
+    con.commit()
+    con.close()
+    out = tmp_path / "out"
+    with pytest.raises(RecordValidationError) as exc:
+        run(broken, out, "account_id:" + demo.DEMO_IDENTIFIERS["typical"]["account_id"], "eu")
+    err = exc.value
+    assert err.context["category"] == "account"
+    assert err.context["pointer"] == "/email"
+    assert err.context["source"]
+    assert "not-an-email" not in str(err)  # the bad value is subject data: never in the message
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_same_input_same_bytes(store_root: Path, tmp_path: Path) -> None:
+    a = run(store_root, tmp_path / "a", demo.DEFAULT_DEMO_SUBJECT, "uk")
+    b = run(store_root, tmp_path / "b", demo.DEFAULT_DEMO_SUBJECT, "uk")
+    files_a = sorted(p.relative_to(a.path) for p in a.path.rglob("*") if p.is_file())
+    assert files_a == sorted(p.relative_to(b.path) for p in b.path.rglob("*") if p.is_file())
+    for rel in files_a:
+        assert (a.path / rel).read_bytes() == (b.path / rel).read_bytes(), rel
+    assert a.manifest_sha256 == b.manifest_sha256

@@ -1,0 +1,846 @@
+"""report.pdf: structure, fonts, PDF/A, determinism and the locked URL fetcher.
+
+The render context is synthetic (built here, no pipeline): a subject with a name in six scripts,
+a small category, a 5,000-record category given as 100 samples + aggregates, a wide category shown
+as definition lists, a none_held and an incomplete category, a jurisdiction block with notices and
+a CCPA table, plus a categories-only (California, reasonable verification) variant.
+"""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import logging
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from exporter.render import render_pdf
+from exporter.render.fetcher import ASSET_BASE, AssetFetcher, AssetRefused
+
+# --------------------------------------------------------------------------------------------
+# Synthetic render context
+# --------------------------------------------------------------------------------------------
+
+NAMES = {
+    "latin": "Zoë Ångström-Núñez",
+    "greek": "Ελένη Παπαδοπούλου",
+    "cyrillic": "Анна Кузнецова",
+    "cjk": "山田太郎 김민준 李小龙",
+    "arabic": "فاطمة الزهراء",
+    "hebrew": "דוד כהן",
+}
+DISPLAY_NAME = f"{NAMES['latin']} ({NAMES['greek']})"
+EVIL = '<script>alert(1)</script><img src="http://127.0.0.1:{port}/img"> <link rel=stylesheet href="http://127.0.0.1:{port}/css">'
+EVIL_CSS = '<div style="background: url(file:///etc/passwd)">x</div><style>@import url(http://127.0.0.1:{port}/imp);</style>'
+
+CATEGORY_TITLES = {
+    "account": "Account and identity",
+    "orders": "Orders and invoices",
+    "support": "Support conversations",
+    "marketing": "Marketing preferences",
+    "web3": "Web3 ledger postings",
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "account": {
+        "type": "object",
+        "properties": {
+            "account_id": {
+                "title": "Account number",
+                "description": "Your PicoNext account number.",
+                "type": "string",
+            },
+            "name": {"title": "Name", "description": "Your name as you gave it.", "type": "string"},
+            "email": {"title": "Email address", "type": "string"},
+            "status": {
+                "title": "Account status",
+                "description": "Whether the account can be used.",
+                "enum": ["active", "closed"],
+                "x-enum-titles": {"active": "Open and usable", "closed": "Closed"},
+            },
+            "created_at": {"title": "Created", "type": "string", "format": "date-time"},
+            "last_login_at": {"title": "Last log-in", "type": "string", "format": "date-time"},
+            "address": {
+                "title": "Postal address",
+                "type": "object",
+                "properties": {
+                    "street": {"title": "Street", "type": "string"},
+                    "city": {"title": "City", "type": "string"},
+                    "country": {"title": "Country", "type": "string"},
+                },
+            },
+            "names_other_scripts": {"title": "Other spellings", "type": "array", "items": {"type": "string"}},
+            "notes": {"title": "Notes", "type": ["string", "null"]},
+        },
+    },
+    "orders": {
+        "type": "object",
+        "properties": {
+            "order_id": {
+                "title": "Order number",
+                "description": "Reference printed on your invoice.",
+                "type": "string",
+            },
+            "ordered_at": {
+                "title": "Ordered",
+                "description": "When you placed the order.",
+                "type": "string",
+                "format": "date-time",
+            },
+            "status": {
+                "title": "Status",
+                "description": "Where the order stands.",
+                "enum": ["paid", "refunded", "pending"],
+                "x-enum-titles": {
+                    "paid": "Payment received",
+                    "refunded": "Money returned to you",
+                    "pending": "Awaiting payment",
+                },
+            },
+            "total": {"title": "Total (USD)", "type": "number"},
+            "items": {
+                "title": "Items",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "sku": {"title": "Product code", "type": "string"},
+                        "qty": {"title": "Quantity", "type": "integer"},
+                    },
+                },
+            },
+        },
+    },
+    "support": {
+        "type": "object",
+        "properties": {
+            "chat_id": {"title": "Chat number", "type": "string"},
+            "started_at": {"title": "Started", "type": "string", "format": "date-time"},
+            "ended_at": {"title": "Ended", "type": "string", "format": "date-time"},
+            "channel": {
+                "title": "Channel",
+                "enum": ["chat", "email"],
+                "x-enum-titles": {"chat": "Live chat on the website", "email": "Email"},
+            },
+            "agent": {"title": "Agent", "type": "string"},
+            "topic": {"title": "Topic", "type": "string"},
+            "transcript": {
+                "title": "Transcript",
+                "description": "What was written, by you and by us.",
+                "type": "string",
+            },
+            "rating": {"title": "Your rating", "type": ["integer", "null"]},
+        },
+    },
+    "marketing": {"type": "object", "properties": {"consent": {"title": "Consent", "type": "boolean"}}},
+    "web3": {"type": "object", "properties": {"tx": {"title": "Transaction", "type": "string"}}},
+}
+
+
+def _category(cid: str, **extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": cid,
+        "title": CATEGORY_TITLES[cid],
+        "description": f"What the {CATEGORY_TITLES[cid].lower()} category holds, in plain words.",
+        "policy_section": "§1, §4A",
+        "status": "held",
+        "count": 0,
+        "first": None,
+        "last": None,
+        "top_values": {},
+        "purposes": [
+            {
+                "id": "deliver_services",
+                "title": "Deliver the Services you requested",
+                "basis": "contract",
+                "basis_title": "Performance of a contract with you",
+                "basis_cite": "GDPR Art. 6(1)(b)",
+            },
+            {
+                "id": "fraud",
+                "title": "Prevent fraud",
+                "basis": "legitimate_interests",
+                "basis_title": "Our legitimate interests",
+                "basis_cite": "GDPR Art. 6(1)(f)",
+                "interest": "preventing fraud on customer accounts",
+            },
+        ],
+        "ccpa_category": {
+            "id": "identifiers",
+            "title": "Identifiers",
+            "cite": "Cal. Civ. Code §1798.140(v)(1)(A)",
+        },
+        "sensitive": False,
+        "origins": [
+            {"id": "subject", "title": "You, when you create an account, place an order or fill in a form"}
+        ],
+        "recipients": [
+            {
+                "id": "payment_processor",
+                "title": "Credit-card payment processor",
+                "names": ["Stripe Payments Europe, Ltd."],
+                "country": "US",
+            },
+            {"id": "it_infrastructure", "title": "IT infrastructure providers", "names": []},
+        ],
+        "retention": {
+            "text": "Kept while your account is active; deleted after 18 months without a log-in.",
+            "policy": "§4A",
+            "until": "2028-05-03",
+            "explanation": "18 months after your last log-in on 3 Nov 2026.",
+        },
+        "schema": f"schemas/{cid}.json",
+        "files": {
+            "jsonl": {"path": f"data/{cid}.jsonl", "bytes": 1, "sha256": "0" * 64},
+            "csv": {"path": f"data/{cid}.csv", "bytes": 1, "sha256": "0" * 64},
+        },
+        "provenance": [{"read": f"app/{cid}", "count": 0}],
+    }
+    base.update(extra)
+    return base
+
+
+def make_context(
+    port: int = 9, *, order_count: int = 5000, categories_only: bool = False
+) -> tuple[dict, dict, dict]:
+    """(bundle, samples, schemas) — the render context of docs/architecture.md."""
+    evil = EVIL.format(port=port)
+    account = {
+        "account_id": "A-1001",
+        "name": DISPLAY_NAME,
+        "email": "zoe@example.org",
+        "status": "active",
+        "created_at": "2022-03-04T09:15:00Z",
+        "last_login_at": "2026-11-03T14:05:00+01:00",
+        "address": {
+            "street": "Λεωφόρος Αλεξάνδρας 12 / ул. Тверская 7",
+            "city": "東京都千代田区",
+            "country": "JP",
+        },
+        "names_other_scripts": list(NAMES.values()),
+        "notes": evil
+        + " "
+        + EVIL_CSS.format(port=port)
+        + " "
+        + "x" * 300
+        + " "
+        + "Lorem ipsum dolor sit amet " * 200,
+    }
+    orders = [
+        {
+            "order_id": f"O-{i:05d}",
+            "ordered_at": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+            "status": ("paid", "refunded", "pending")[i % 3],
+            "total": round(10 + i * 0.37, 2),
+            "items": [{"sku": f"SKU-{i % 17}", "qty": 1 + i % 3}, {"sku": "SKU-LONG-" + "9" * 80, "qty": 1}],
+        }
+        for i in range(100)
+    ]
+    support = [
+        {
+            "chat_id": f"C-{i}",
+            "started_at": "2025-01-02T10:00:00Z",
+            "ended_at": "2025-01-02T10:20:00Z",
+            "channel": "chat",
+            "agent": "Sam",
+            "topic": ("مشكلة في الدفع", "בעיה בחשבון", "配送について")[i % 3],
+            "transcript": (
+                f"Customer: {NAMES['cjk']} {NAMES['arabic']} {NAMES['hebrew']} — "
+                + evil
+                + " https://example.org/"
+                + "a" * 150
+            ),
+            "rating": None if i else 5,
+        }
+        for i in range(3)
+    ]
+    categories = [
+        _category(
+            "account",
+            count=1,
+            first="2022-03-04T09:15:00Z",
+            last="2022-03-04T09:15:00Z",
+            top_values={"status": [["active", 1]]},
+            withheld_fields=["password_hash"],
+            withheld_counts={"password_hash": 1},
+        ),
+        _category(
+            "orders",
+            count=order_count,
+            first="2023-01-01T00:00:00Z",
+            last="2026-10-30T18:00:00Z",
+            top_values={"status": [["paid", 1667], ["refunded", 1667], ["pending", 1666]]},
+        ),
+        _category(
+            "support",
+            count=3,
+            first="2025-01-02T10:00:00Z",
+            last="2025-01-02T10:20:00Z",
+            sensitive=True,
+            pans_masked=1,
+        ),
+        _category("marketing", status="none_held", count=0, files={}),
+        _category(
+            "web3",
+            status="incomplete",
+            count=0,
+            files={},
+            incomplete_reason="The ledger indexer did not answer (timed out after 30 s).",
+        ),
+    ]
+    samples: dict[str, list[dict]] = {"account": [account], "orders": orders, "support": support}
+    if categories_only:
+        reason = (
+            "Your identity is verified to a reasonable degree of certainty only, which allows us to give the "
+            "categories of personal information but not specific pieces (11 CCR §7024(a), §7062(b)-(c))."
+        )
+        for c in categories:
+            c["records_withheld_reason"] = reason
+        samples = {}
+    notices = [
+        {
+            "id": "rights",
+            "title": "Your rights",
+            "cite": "GDPR Art. 15–22",
+            "paragraphs": ["You have these rights. Write to support@piconext.com."],
+            "items": [
+                "Right of access (Art. 15)",
+                "Right to rectification (Art. 16)",
+                "Right to erasure (Art. 17)",
+            ],
+        },
+        {
+            "id": "complaint",
+            "title": "How to complain",
+            "cite": "GDPR Art. 77",
+            "paragraphs": ["You can complain to a supervisory authority: https://cppa.ca.gov"],
+            "items": [],
+        },
+        {
+            "id": "transfers",
+            "title": "Transfers outside your country",
+            "cite": "GDPR Art. 15(2)",
+            "paragraphs": ["We process your data in the United States under Standard Contractual Clauses."],
+            "items": [],
+        },
+        {
+            "id": "automated",
+            "title": "Automated decisions",
+            "cite": "GDPR Art. 22",
+            "paragraphs": ["We make no decisions about you by automated means alone."],
+            "items": [],
+        },
+    ]
+    jurisdiction = {
+        "id": "ca",
+        "title": "California, USA",
+        "law": "California Consumer Privacy Act (Cal. Civ. Code §1798.100 et seq.)",
+        "notices": notices,
+        "deadlines": {
+            "received": "2026-11-02",
+            "due": "2026-12-17",
+            "extended_due": "2027-01-31",
+            "confirmation_due": "2026-11-16",
+            "explanation": "45 calendar days from receipt (Cal. Civ. Code §1798.130(a)(2)(A)).",
+        },
+        "ccpa": [
+            {
+                "category": "identifiers",
+                "title": "Identifiers",
+                "sources": ["You", "Payment processor"],
+                "purposes": ["Performing services"],
+                "disclosed_to": ["Credit-card payment processor"],
+                "sold": False,
+                "sold_to": [],
+                "shared": False,
+                "shared_to": [],
+            },
+            {
+                "category": "commercial",
+                "title": "Commercial information",
+                "sources": ["You"],
+                "purposes": ["Performing services", "Advertising"],
+                "disclosed_to": ["Advertising partners"],
+                "sold": False,
+                "sold_to": [],
+                "shared": True,
+                "shared_to": ["Advertising partners"],
+            },
+        ],
+    }
+    bundle = {
+        "format": "piconext-access-bundle/1",
+        "request": {
+            "id": "REQ-2026-0042",
+            "received": "2026-11-02",
+            "jurisdiction": "ca",
+            "verification": "reasonable" if categories_only else "verified",
+            "identifiers_given": [{"type": "email", "value": "zoe@example.org"}],
+        },
+        "generated_at": "2026-11-25T10:00:00Z",
+        "snapshot_at": "2026-11-25T09:58:00Z",
+        "controller": {
+            "name": "PicoNext",
+            "address": "8850 S. 700 E. #81, Sandy UT 84070, USA",
+            "email": "support@piconext.com",
+            "dpo_email": "support@piconext.com",
+            "country": "US",
+        },
+        "catalog": {"version": "1"},
+        "subject": {
+            "display_name": DISPLAY_NAME
+            + " "
+            + " ".join(NAMES[k] for k in ("cyrillic", "cjk", "arabic", "hebrew")),
+            "identifiers": [
+                {"type": "email", "value": "zoe@example.org", "found_by": "request"},
+                {"type": "account_id", "value": "A-1001", "found_by": "app/identities[0]"},
+            ],
+        },
+        "period": {"from": "2022-01-01", "to": "2026-11-25"},
+        "facts": {"last_login_at": "2026-11-03T14:05:00Z"},
+        "summary": {
+            "categories": 5,
+            "categories_held": 4,
+            "records": order_count + 4,
+            "specific_pieces": not categories_only,
+        },
+        "categories": categories,
+        "jurisdiction": jurisdiction,
+        "warnings": ["Web3 ledger postings are incomplete: the indexer timed out."],
+    }
+    return bundle, samples, SCHEMAS
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers and fixtures
+# --------------------------------------------------------------------------------------------
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_weasyprint_warnings() -> Iterator[None]:
+    """Every test here fails on any WeasyPrint warning or error."""
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    assert not handler.records, [r.getMessage() for r in handler.records]
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    hits: list[str]
+
+
+@pytest.fixture
+def trap_server() -> Iterator[_Server]:
+    """A real HTTP server on 127.0.0.1 that records every request it receives."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.server.hits.append(self.path)  # type: ignore[attr-defined]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(b"body { color: red }")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = _Server(("127.0.0.1", 0), Handler)
+    server.hits = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _write_bundle_json(path: Path, bundle: dict) -> Path:
+    path.write_bytes(json.dumps(bundle, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One render of the full context, shared by the read-back tests."""
+    tmp = tmp_path_factory.mktemp("pdf")
+    bundle, samples, schemas = make_context()
+    bundle_json = _write_bundle_json(tmp / "bundle.json", bundle)
+    out = tmp / "report.pdf"
+    handler = _Collect()
+    logging.getLogger("weasyprint").addHandler(handler)
+    started = time.perf_counter()
+    try:
+        render_pdf(bundle, samples, schemas, out, bundle_json=bundle_json)
+    finally:
+        logging.getLogger("weasyprint").removeHandler(handler)
+    seconds = time.perf_counter() - started
+    assert not handler.records, [r.getMessage() for r in handler.records]
+    reader = PdfReader(out)
+    pages = [page.extract_text() or "" for page in reader.pages]
+    return {
+        "out": out,
+        "bundle": bundle,
+        "bundle_json": bundle_json,
+        "reader": reader,
+        "pages": pages,
+        "seconds": seconds,
+        "samples": samples,
+        "schemas": schemas,
+    }
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _outline_titles(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """(depth, title, page index) of every outline entry."""
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items: list, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                out.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------------------------
+
+
+def test_outline_has_every_section_and_category(rendered: dict) -> None:
+    outline = _outline_titles(rendered["reader"])
+    titles = [t for _, t, _ in outline]
+    for section in (
+        "What we hold about you",
+        "Contents",
+        "About your request",
+        "Your data, kind by kind",
+        "Your rights and how to use them",
+        "Deadlines",
+        "Categories, sources and recipients (CCPA)",
+    ):
+        assert section in titles, (section, titles)
+    for title in CATEGORY_TITLES.values():
+        assert title in titles
+        depth = next(d for d, t, _ in outline if t == title)
+        assert depth == 1, "categories are nested under 'Your data'"
+    for notice in rendered["bundle"]["jurisdiction"]["notices"]:
+        assert notice["title"] in titles
+    # Each bookmark points at the page whose text starts that section.
+    for _, title, page in outline:
+        assert _norm(title) in _norm(rendered["pages"][page]), title
+
+
+def test_toc_page_numbers_match_section_pages(rendered: dict) -> None:
+    pages = rendered["pages"]
+    toc_index = next(
+        i for i, t in enumerate(pages) if t.lstrip().startswith("Contents") or "\nContents\n" in t
+    )
+    entries = {}
+    for line in pages[toc_index].splitlines():
+        m = re.match(r"^(.*?)[\s.]*?(\d+)$", line.strip())
+        if m and "." in line:
+            entries[_norm(m.group(1).rstrip(". "))] = int(m.group(2))
+    expected = ["What we hold about you", "About your request", *CATEGORY_TITLES.values(), "Deadlines"]
+    outline = {t: p for _, t, p in _outline_titles(rendered["reader"])}
+    for title in expected:
+        assert title in entries, (title, entries)
+        page_number = entries[title]
+        assert _norm(title) in _norm(pages[page_number - 1]), (title, page_number)
+        assert outline[title] == page_number - 1, (title, outline[title], page_number)
+
+
+def test_text_names_titles_and_scripts(rendered: dict) -> None:
+    text = _norm(" ".join(rendered["pages"]))
+    for title in CATEGORY_TITLES.values():
+        assert title in text
+    for script, name in NAMES.items():
+        if script in ("arabic", "hebrew"):
+            # Right-to-left runs come back in visual or logical order depending on the extractor.
+            assert name in text or name[::-1] in text or all(w in text for w in name.split()), script
+        else:
+            assert name in text, script
+    assert "Page 1 of" not in rendered["pages"][0], "no footer on the cover"
+    assert re.search(r"Page 2 of \d+", rendered["pages"][1])
+    # Coded values are explained, dates are readable with their zone, subject markup is plain text.
+    assert "Payment received" in text and "Open and usable" in text
+    assert "4 Mar 2022, 09:15 UTC" in text
+    assert "3 Nov 2026, 14:05 UTC+01:00" in text
+    assert "<script>alert(1)</script>" in text
+    # Large category: samples + aggregates + pointer to the full files.
+    assert "first 100 of 5,000 records" in text
+    assert "data/orders.jsonl" in text and "data/orders.csv" in text
+    assert "1,667" in text
+    assert "none held" in text.lower()
+    assert "ledger indexer did not answer" in text
+    assert "Until 3 May 2028" in text
+
+
+def test_embedded_bundle_json_is_byte_identical(rendered: dict) -> None:
+    with pikepdf.open(rendered["out"]) as pdf:
+        files = pdf.attachments
+        assert "bundle.json" in files
+        spec = files["bundle.json"]
+        assert spec.get_file().read_bytes() == rendered["bundle_json"].read_bytes()
+        assert str(spec.obj.get("/AFRelationship")) == "/Data"
+        assert any(str(f.get("/F")) == "bundle.json" for f in pdf.Root.AF)
+
+
+def test_pdfa_metadata_title_lang_author(rendered: dict) -> None:
+    with pikepdf.open(rendered["out"]) as pdf:
+        with pdf.open_metadata() as meta:
+            assert meta["pdfaid:part"] == "3"
+            assert meta["pdfaid:conformance"] == "B"
+            assert "PicoNext" in str(meta.get("dc:creator"))
+            assert "REQ-2026-0042" in str(meta.get("dc:title"))
+            assert str(meta.get("xmp:CreateDate")).startswith("2026-11-25T10:00:00")
+        assert str(pdf.Root.Lang) == "en"
+        assert "/MarkInfo" in pdf.Root and bool(pdf.Root.MarkInfo.Marked)
+        assert "/StructTreeRoot" in pdf.Root
+        assert "/OutputIntents" in pdf.Root
+        assert str(pdf.docinfo["/Author"]) == "PicoNext"
+
+
+def test_qpdf_check_passes(rendered: dict) -> None:
+    qpdf = shutil.which("qpdf")
+    if qpdf is None:
+        pytest.skip("qpdf is not installed (apt-get install qpdf)")
+    result = subprocess.run(
+        [qpdf, "--check", str(rendered["out"])], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No syntax or stream encoding errors" in result.stdout
+
+
+def _to_unicode(font: pikepdf.Object) -> dict[int, str]:
+    """glyph id → text, from a font's ToUnicode CMap."""
+    cmap = font.get("/ToUnicode")
+    if cmap is None:
+        return {}
+    data = cmap.read_bytes().decode("latin-1")
+    out: dict[int, str] = {}
+
+    def text(hexstr: str) -> str:
+        return bytes.fromhex(hexstr).decode("utf-16-be", errors="replace")
+
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", data, re.DOTALL):
+        for src, dst in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>", block):
+            out[int(src, 16)] = text(dst)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", data, re.DOTALL):
+        for lo, hi, dst in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            base = int(dst, 16)
+            for i, gid in enumerate(range(int(lo, 16), int(hi, 16) + 1)):
+                out[gid] = chr(base + i)
+    return out
+
+
+def test_fonts_cover_cjk_arabic_hebrew_greek_cyrillic(rendered: dict) -> None:
+    """Every character of the six scripts is drawn with a real glyph (not .notdef, glyph 0) of an
+    embedded font, and the CJK characters with the packaged CJK font."""
+    from fontTools.ttLib import TTFont
+
+    needed = {
+        "cjk": "山田太郎김민준李小龙東京都千代田区配送について",
+        "arabic": "فاطمةالزهراء",
+        "hebrew": "דודכהן",
+        "greek": "ΕλένηΠαπαδοπούλου",
+        "cyrillic": "АннаКузнецова",
+        "latin": "ZoëÅngströmNúñez",
+    }
+    drawn: dict[str, set[str]] = {}  # character → fonts that have a glyph for it
+    with pikepdf.open(rendered["out"]) as pdf:
+        for page in pdf.pages:
+            for font in (page.Resources.get("/Font") or {}).values():
+                base = str(font.get("/BaseFont"))
+                descendant = font.DescendantFonts[0]
+                desc = descendant.FontDescriptor
+                stream = next((desc[k] for k in ("/FontFile2", "/FontFile3", "/FontFile") if k in desc), None)
+                assert stream is not None, f"font {base} is not embedded"
+                ttf = TTFont(io.BytesIO(stream.read_bytes())) if "/FontFile2" in desc else None
+                glyph_order = ttf.getGlyphOrder() if ttf is not None else None
+                for gid, chars in _to_unicode(font).items():
+                    if gid == 0:
+                        continue  # .notdef
+                    if glyph_order is not None:
+                        assert gid < len(glyph_order) and glyph_order[gid] != ".notdef"
+                    for ch in chars:
+                        drawn.setdefault(ch, set()).add(base)
+    for script, chars in needed.items():
+        missing = [ch for ch in chars if ch not in drawn]
+        assert not missing, (script, missing)
+    for ch in needed["cjk"]:
+        assert any("CJK" in f for f in drawn[ch]), (ch, drawn[ch])
+    text = " ".join(rendered["pages"])
+    for ch in "山田太郎김민준":
+        assert ch in text
+
+
+def test_pdffonts_lists_embedded_cjk_font(rendered: dict) -> None:
+    pdffonts = shutil.which("pdffonts")
+    if pdffonts is None:
+        pytest.skip("pdffonts is not installed (apt-get install poppler-utils)")
+    out = subprocess.run(
+        [pdffonts, str(rendered["out"])], capture_output=True, text=True, timeout=60, check=False
+    ).stdout
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
+    assert rows
+    assert any("CJK" in row[0] for row in rows), out
+    # Every font is embedded (column "emb" is "yes").
+    for row in rows:
+        assert "yes" in row[-5:-2], row
+
+
+def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
+    bundle, samples, schemas = make_context()
+    out = tmp_path / "again.pdf"
+    render_pdf(bundle, samples, schemas, out, bundle_json=rendered["bundle_json"])
+    assert out.read_bytes() == rendered["out"].read_bytes()
+
+
+def test_page_count_bounded_for_huge_category(tmp_path: Path, rendered: dict) -> None:
+    bundle, samples, schemas = make_context(order_count=100_000)
+    out = tmp_path / "huge.pdf"
+    render_pdf(bundle, samples, schemas, out)
+    pages = len(PdfReader(out).pages)
+    assert pages == len(rendered["pages"]), "only the samples are rendered, whatever the count"
+    assert pages < 60
+    assert "first 100 of 100,000 records" in _norm(" ".join(p.extract_text() for p in PdfReader(out).pages))
+
+
+def test_render_caps_rows_even_when_given_more(tmp_path: Path) -> None:
+    from exporter.render.context import MAX_ROWS
+
+    bundle, samples, schemas = make_context()
+    samples = dict(samples)
+    samples["orders"] = [dict(samples["orders"][0], order_id=f"O-{i}") for i in range(MAX_ROWS + 300)]
+    from exporter.render.context import build_view
+
+    orders = next(c for c in build_view(bundle, samples, schemas)["categories"] if c["id"] == "orders")
+    assert orders["shown"] == MAX_ROWS
+
+
+def test_categories_only_variant(tmp_path: Path) -> None:
+    bundle, samples, schemas = make_context(categories_only=True)
+    out = tmp_path / "cats.pdf"
+    render_pdf(bundle, samples, schemas, out)
+    reader = PdfReader(out)
+    text = _norm(" ".join(p.extract_text() for p in reader.pages))
+    assert "categories of data only" in text
+    assert "reasonable degree of certainty" in text
+    assert "Only the category is given here" in text
+    assert "O-00001" not in text and "A-1001" in text  # identifiers used are listed, records are not
+    assert "Order number" not in text
+    for title in CATEGORY_TITLES.values():
+        assert title in text
+    assert len(reader.pages) <= 12, "no record pages in a categories-only response"
+
+
+def test_render_makes_no_request_and_reads_no_file(
+    tmp_path: Path, trap_server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = trap_server.server_address[1]
+    bundle, samples, schemas = make_context(port=port)
+    # Subject data in every place it can appear: name, record values, notices, warnings.
+    bundle["subject"]["display_name"] = EVIL.format(port=port) + " " + EVIL_CSS.format(port=port)
+    bundle["jurisdiction"]["notices"][0]["paragraphs"].append(EVIL_CSS.format(port=port))
+    bundle["warnings"].append(f'<iframe src="http://127.0.0.1:{port}/frame"></iframe>')
+    bundle["categories"][0]["title"] = f'Account <img src="http://127.0.0.1:{port}/title">'
+
+    opened: list[str] = []
+    import builtins
+
+    real_open = builtins.open
+
+    def spy_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", spy_open)
+    out = tmp_path / "evil.pdf"
+    render_pdf(bundle, samples, schemas, out)
+    monkeypatch.undo()
+    time.sleep(0.2)
+    assert trap_server.hits == []
+    assert not any("passwd" in f for f in opened)
+    text = _norm(" ".join(p.extract_text() for p in PdfReader(out).pages))
+    assert "<script>alert(1)</script>" in text
+    assert f'<img src="http://127.0.0.1:{port}/img">' in text
+    assert "url(file:///etc/passwd)" in text
+
+
+def test_fetcher_refuses_everything_but_packaged_assets(trap_server: _Server, tmp_path: Path) -> None:
+    port = trap_server.server_address[1]
+    fetcher = AssetFetcher()
+    secret = tmp_path / "secret.css"
+    secret.write_text("body{}")
+    for url in (
+        f"http://127.0.0.1:{port}/x.css",
+        f"https://127.0.0.1:{port}/x.css",
+        "file:///etc/passwd",
+        secret.as_uri(),
+        "data:text/css,body{}",
+        "ftp://127.0.0.1/x",
+        "fonts/NotoSans-Regular.woff2",
+        ASSET_BASE + "../pyproject.toml",
+        ASSET_BASE + "fonts/../../README.md",
+        ASSET_BASE + "/etc/passwd",
+        ASSET_BASE + "report.html.j2",
+        ASSET_BASE + "fonts/missing.woff2",
+        ASSET_BASE + "fonts%2F..%2F..%2Fx.css",
+    ):
+        with pytest.raises(AssetRefused):
+            fetcher.fetch(url)
+        with pytest.raises(AssetRefused):
+            fetcher.open(url)
+    assert fetcher.refused == 26
+    assert trap_server.hits == []
+    response = fetcher.fetch(ASSET_BASE + "fonts/NotoSans-Regular.woff2")
+    data = response.read()
+    assert data[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true")  # served as a decompressed sfnt
+    css = fetcher.fetch(ASSET_BASE + "report.css").read()
+    assert b"@font-face" in css
+
+
+def test_templates_reference_only_packaged_assets() -> None:
+    from exporter.resources import templates_dir
+
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
+    urls = re.findall(r"url\(\s*['\"]?([^'\")]+)", css)
+    assert urls, "the fonts are loaded through url()"
+    fetcher = AssetFetcher()
+    for url in urls:
+        assert url.startswith(ASSET_BASE), url
+        assert fetcher.fetch(url).read()
+    assert "local(" not in css  # local() fonts would be fetched as file:// URLs
