@@ -203,8 +203,9 @@ def export(
             warnings.append(f"category {item['category']} is incomplete: {item['reason']}")
 
         facts: dict[str, str] = {}
-        for res in results:
-            facts.update(res.facts)
+        for res in results:  # catalog order: the account's facts win over later categories'
+            for name, value in res.facts.items():
+                facts.setdefault(name, value)
         total = sum(r.count for r in results)
         if total == 0 and not incomplete:
             if strict:
@@ -246,7 +247,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         "received": received.isoformat(),
         "jurisdiction": request.jurisdiction,
         "verification": request.verification,
-        "country": request.country,
+        "country": request.country or facts.get("country"),
         "identifiers_given": [{"type": i.type, "value": i.value} for i in request.identifiers],
         "extension": {"length": request.extension.length, "reason": request.extension.reason}
         if request.extension else None,

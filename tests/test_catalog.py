@@ -176,10 +176,12 @@ def test_sensitive_and_withheld(categories: dict[str, dict[str, Any]]) -> None:
 
 
 def test_facts(categories: dict[str, dict[str, Any]]) -> None:
-    assert categories["account"]["facts"] == {"last_login_at": "last_login_at", "terminated_at": "terminated_at"}
+    assert categories["account"]["facts"] == {"last_login_at": "last_login_at", "terminated_at": "terminated_at",
+                                              "display_name": "display_name", "country": "country"}
+    assert categories["company_contact"]["facts"] == {"display_name": "full_name", "country": "country"}
     assert categories["marketing_subscriptions"]["facts"] == {"unsubscribed_at": "unsubscribed_at"}
     for cid, c in categories.items():
-        if cid not in {"account", "marketing_subscriptions"}:
+        if cid not in {"account", "company_contact", "marketing_subscriptions"}:
             assert "facts" not in c, cid
 
 
@@ -253,8 +255,10 @@ def test_schema_is_valid_and_documented(cid: str, categories: dict[str, dict[str
     assert c["key"] in props, cid
     assert props[c["time_field"]].get("format") == "date-time", cid
     assert set(c["summary_fields"]) <= set(props), cid
-    for field in c.get("facts", {}).values():
-        assert props[field].get("format") == "date-time", cid
+    for fact, field in c.get("facts", {}).items():
+        assert field in props, cid
+        if fact.endswith("_at"):  # time facts feed retention rules
+            assert props[field].get("format") == "date-time", cid
     assert not set(c["withheld"]) & set(props), f"{cid}: withheld fields must not be in the schema"
 
 
