@@ -80,7 +80,7 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
         **retention.evaluate(
             dict(cat.retention),
             facts={k: parse_instant(v) for k, v in facts.items()},
-            field_range=(parse_instant(fr[0]), parse_instant(fr[1])) if fr else None,  # type: ignore[arg-type]
+            field_range=(parse_instant(fr[0]), parse_instant(fr[1])) if fr else None,
             today=today,
         ),
     }

@@ -46,7 +46,8 @@ class Category:
 
     @property
     def facts(self) -> Mapping[str, str]:
-        return self.raw.get("facts", {})
+        facts: Mapping[str, str] = self.raw.get("facts", {})
+        return facts
 
     @property
     def withheld(self) -> tuple[str, ...]:
@@ -54,7 +55,8 @@ class Category:
 
     @property
     def retention(self) -> Mapping[str, Any]:
-        return self.raw.get("retention", {})
+        rule: Mapping[str, Any] = self.raw.get("retention", {})
+        return rule
 
     @property
     def retention_field(self) -> str | None:
