@@ -1,0 +1,706 @@
+"""View model for the report templates: readable titles, dates, codes and nested values.
+
+The templates only lay out what :func:`build_view` returns; every decision about how a value reads
+(field titles from the schema, coded values with their explanations, dates with their time zone,
+nested values flattened into labelled lines, over-long text cut with a pointer to the data file) is
+made here, in plain Python, so that the PDF and the HTML say the same thing.
+
+Nothing here marks text as safe: templates are rendered with autoescape on, and subject data stays
+plain ``str``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+__all__ = [
+    "Line",
+    "build_view",
+    "describe_value",
+    "field_schema",
+    "format_count",
+    "format_date",
+    "format_datetime",
+    "format_temporal",
+]
+
+#: Records with at most this many columns are shown as a table; wider ones as definition lists.
+MAX_TABLE_COLUMNS = 6
+#: Longest text shown in one cell; the full value is in the data files.
+MAX_CELL_CHARS = 1200
+#: At most this many lines for one nested value.
+MAX_CELL_LINES = 40
+#: At most this many most-frequent values shown per field.
+MAX_TOP_VALUES = 10
+#: At most this many rows rendered per category, whatever the caller passes.
+MAX_ROWS = 500
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_STATUS = {
+    "held": "Held",
+    "none_held": "None held",
+    "incomplete": "Incomplete",
+}
+
+
+class Line(NamedTuple):
+    """One line of a displayed value: optional ``label`` (nested field), ``text``, optional ``note``
+    (the explanation of a coded value)."""
+
+    label: str
+    text: str
+    note: str
+
+
+# --------------------------------------------------------------------------------------------
+# Scalars
+# --------------------------------------------------------------------------------------------
+
+
+def format_count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) and not isinstance(n, bool) else str(n)
+
+
+def format_date(value: Any) -> str:
+    """``"2026-11-02"`` → ``"2 Nov 2026"``; anything unparsable is returned as text."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    text = str(value)
+    try:
+        d = date.fromisoformat(text[:10])
+    except ValueError:
+        return text
+    if len(text) > 10:
+        return format_datetime(text)
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def _zone(dt: datetime) -> str:
+    offset = dt.utcoffset()
+    if offset is None:
+        return ""
+    if offset == timedelta(0):
+        return " UTC"
+    total = int(offset.total_seconds() // 60)
+    sign = "+" if total >= 0 else "-"
+    hours, minutes = divmod(abs(total), 60)
+    return f" UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def format_datetime(value: Any) -> str:
+    """``"2026-02-03T14:05:09Z"`` → ``"3 Feb 2026, 14:05:09 UTC"`` (seconds only when not zero)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        text = str(value).strip()
+        try:
+            dt = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            return text
+    clock = f"{dt.hour:02d}:{dt.minute:02d}"
+    if dt.second or dt.microsecond:
+        clock += f":{dt.second:02d}"
+    return f"{dt.day} {_MONTHS[dt.month - 1]} {dt.year}, {clock}{_zone(dt)}"
+
+
+def format_temporal(value: Any) -> str:
+    """A date or a date-time, whichever the value is."""
+    if isinstance(value, str) and _DATE_RE.match(value):
+        return format_date(value)
+    return format_datetime(value)
+
+
+def _cut(text: str, limit: int = MAX_CELL_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f" … [{len(text) - limit:,} more characters in the data file]"
+
+
+# --------------------------------------------------------------------------------------------
+# Schemas
+# --------------------------------------------------------------------------------------------
+
+
+def _deref(node: Any, root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Resolve a local ``$ref`` and merge ``allOf``/``anyOf``/``oneOf`` members enough for display."""
+    if not isinstance(node, Mapping):
+        return {}
+    seen = 0
+    while isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/") and seen < 8:
+        target: Any = root
+        for part in node["$ref"][2:].split("/"):
+            target = (
+                target.get(part.replace("~1", "/").replace("~0", "~"), {})
+                if isinstance(target, Mapping)
+                else {}
+            )
+        node = (
+            {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            if isinstance(target, Mapping)
+            else {}
+        )
+        seen += 1
+    merged: dict[str, Any] | None = None
+    for key in ("allOf", "anyOf", "oneOf"):
+        for member in node.get(key) or ():
+            sub = _deref(member, root)
+            if sub.get("type") == "null":
+                continue
+            merged = merged if merged is not None else dict(node)
+            for k, v in sub.items():
+                if k == "properties" and isinstance(v, Mapping):
+                    merged["properties"] = {**v, **merged.get("properties", {})}
+                else:
+                    merged.setdefault(k, v)
+    return merged if merged is not None else node
+
+
+def field_schema(schema: Mapping[str, Any] | None, path: Sequence[str]) -> Mapping[str, Any]:
+    """The (dereferenced) schema of ``path`` inside an object schema; ``{}`` when unknown."""
+    if not schema:
+        return {}
+    root = schema
+    node: Mapping[str, Any] = _deref(schema, root)
+    for key in path:
+        if node.get("type") == "array" or "items" in node:
+            node = _deref(node.get("items", {}), root)
+        props = node.get("properties")
+        if not isinstance(props, Mapping) or key not in props:
+            return {}
+        node = _deref(props[key], root)
+    return node
+
+
+def _types(node: Mapping[str, Any]) -> set[str]:
+    t = node.get("type")
+    if isinstance(t, str):
+        return {t}
+    if isinstance(t, list):
+        return {x for x in t if isinstance(x, str)}
+    return set()
+
+
+def _humanize(key: str) -> str:
+    text = key.replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:] if text else key
+
+
+def title_of(node: Mapping[str, Any], key: str) -> str:
+    title = node.get("title")
+    return str(title) if isinstance(title, str) and title.strip() else _humanize(key)
+
+
+def enum_note(node: Mapping[str, Any], value: Any) -> str:
+    """Explanation of a coded value: ``x-enum-titles[value]``; ``""`` when there is none."""
+    titles = node.get("x-enum-titles")
+    if isinstance(titles, Mapping) and not isinstance(value, (dict, list)):
+        note = titles.get(
+            value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        )
+        if note is None and not isinstance(value, str):
+            note = titles.get(str(value))
+        if isinstance(note, str):
+            return note
+    return ""
+
+
+def _scalar(value: Any, node: Mapping[str, Any]) -> tuple[str, str]:
+    """(text, note) of a scalar value under its schema."""
+    if value is None:
+        return "—", ""
+    if isinstance(value, bool):
+        text = "Yes" if value else "No"
+        return text, enum_note(node, value)
+    fmt = node.get("format")
+    if isinstance(value, str):
+        if fmt == "date-time" or (not fmt and _DATETIME_RE.match(value) and "T" in value):
+            return format_datetime(value), ""
+        if fmt == "date" or (not fmt and _DATE_RE.match(value)):
+            return format_date(value), ""
+        return _cut(value), enum_note(node, value)
+    if isinstance(value, float):
+        text = repr(value) if value != int(value) or abs(value) >= 1e16 else f"{value:.1f}"
+        return text, enum_note(node, value)
+    return str(value), enum_note(node, value)
+
+
+def describe_value(value: Any, node: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> list[Line]:
+    """A value as display lines. Nested objects become ``label: value`` lines (labels from the
+    schema titles, joined with ``›``); lists of scalars are joined with commas."""
+    lines: list[Line] = []
+    _walk(value, node, root or node, "", lines)
+    if len(lines) > MAX_CELL_LINES:
+        hidden = len(lines) - MAX_CELL_LINES
+        lines = lines[:MAX_CELL_LINES] + [Line("", f"… {hidden:,} more lines in the data file", "")]
+    return lines
+
+
+def _walk(value: Any, node: Mapping[str, Any], root: Mapping[str, Any], label: str, out: list[Line]) -> None:
+    if len(out) > MAX_CELL_LINES:
+        out.append(Line("", "…", ""))
+        return
+    node = _deref(node, root)
+    if isinstance(value, Mapping):
+        if not value:
+            out.append(Line(label, "—", ""))
+            return
+        props = _props(node)
+        for key in _ordered_keys(props, [value]):
+            if key not in value:
+                continue
+            sub = _deref(props.get(key, {}), root)
+            name = title_of(sub, key)
+            _walk(value[key], sub, root, f"{label} › {name}" if label else name, out)
+        return
+    if isinstance(value, list):
+        items_node = _deref(node.get("items", {}), root)
+        if not value:
+            out.append(Line(label, "none", ""))
+            return
+        if all(not isinstance(v, (Mapping, list)) for v in value):
+            parts = []
+            for v in value:
+                text, note = _scalar(v, items_node)
+                parts.append(f"{text} ({note})" if note else text)
+            out.append(Line(label, _cut(", ".join(parts)), ""))
+            return
+        for i, item in enumerate(value, 1):
+            if isinstance(item, Mapping) and all(not isinstance(v, (Mapping, list)) for v in item.values()):
+                props = _props(items_node)
+                parts = []
+                for key in _ordered_keys(props, [item]):
+                    if key in item:
+                        sub = _deref(props.get(key, {}), root)
+                        text, note = _scalar(item[key], sub)
+                        parts.append(f"{title_of(sub, key)}: {text}" + (f" ({note})" if note else ""))
+                text = _cut("; ".join(parts)) or "—"
+                out.append(Line(f"{label} {i}", text, "") if label else Line("", f"{i}. {text}", ""))
+            else:
+                _walk(item, items_node, root, f"{label} {i}" if label else f"#{i}", out)
+        return
+    text, note = _scalar(value, node)
+    out.append(Line(label, text, note))
+
+
+def _column_widths(columns: Sequence[Mapping[str, Any]], rows: Sequence[Sequence[list[Line]]]) -> list[str]:
+    """Percent widths for a fixed-layout table.
+
+    Each column gets at least room for its longest usual word (ids, dates, amounts stay on one
+    line); what is left goes to the columns with long text. A fixed layout keeps unbreakable values
+    (hashes, URLs) from pushing the table off the page, and is much faster for WeasyPrint."""
+    char_mm, pad_mm, avail_mm = 1.65, 3.8, 168.0
+    minimum, desired = [], []
+    for i, col in enumerate(columns):
+        title_word = max((len(w) for w in str(col["title"]).split()), default=4)
+        words, lengths = [], []
+        for row in rows:
+            cell = row[i]
+            lengths.append(
+                max((len(line.label) + len(line.text) + len(line.note) + 3 for line in cell), default=1)
+            )
+            words.append(
+                max((len(w) for line in cell for w in f"{line.label} {line.text}".split()), default=1)
+            )
+        words.sort()
+        lengths.sort()
+        p90 = min(len(rows) - 1, int(len(rows) * 0.9)) if rows else 0
+        word = max(title_word, words[p90] if words else 1)
+        typical = max(word, lengths[p90] if lengths else 1)
+        minimum.append(min(word, 16) * char_mm + pad_mm)
+        desired.append(min(typical, 60) * char_mm + pad_mm)
+    total_min, total_desired = sum(minimum), sum(desired)
+    if total_desired <= avail_mm:
+        widths = [d * avail_mm / total_desired for d in desired]
+    elif total_min >= avail_mm:
+        widths = [m * avail_mm / total_min for m in minimum]
+    else:
+        spare, extra = avail_mm - total_min, total_desired - total_min
+        widths = [m + (d - m) * spare / extra for m, d in zip(minimum, desired, strict=True)]
+    return [f"{100 * w / avail_mm:.2f}%" for w in widths]
+
+
+#: In a record card, values longer than this (or on several lines) take a whole row.
+_CARD_SHORT = 42
+
+
+def _cards(
+    columns: Sequence[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    rows: Sequence[Sequence[list[Line]]],
+) -> list[list[list[tuple[str, list[Line]]]]]:
+    """Records as compact cards: rows of one or two (title, value) pairs. Short values sit two to a
+    row; long or multi-line ones take the whole row. Fields without a value (null) are left out."""
+    cards = []
+    for record, cells in zip(records, rows, strict=True):
+        card: list[list[tuple[str, list[Line]]]] = []
+        open_row = False  # the last row holds one short pair and can take another
+        for col, key, lines in zip(columns, keys, cells, strict=True):
+            if key not in record or record[key] is None:
+                continue
+            pair = (str(col["title"]), lines)
+            short = (
+                len(lines) == 1
+                and len(lines[0].label) + len(lines[0].text) + len(lines[0].note) <= _CARD_SHORT
+            )
+            if short and open_row:
+                card[-1].append(pair)
+                open_row = False
+            else:
+                card.append([pair])
+                open_row = short
+        cards.append(card)
+    return cards
+
+
+def _props(node: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = node.get("properties")
+    return props if isinstance(props, Mapping) else {}
+
+
+def _ordered_keys(props: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> list[str]:
+    keys = list(props)
+    seen = set(keys)
+    for record in records:
+        for key in record:
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+    return keys
+
+
+# --------------------------------------------------------------------------------------------
+# View
+# --------------------------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+
+
+def _names(items: Any, key: str = "title") -> list[str]:
+    out = []
+    for item in items or ():
+        if isinstance(item, Mapping):
+            value = item.get(key) or item.get("title") or item.get("name") or item.get("id")
+            if value:
+                out.append(str(value))
+        elif item is not None:
+            out.append(str(item))
+    return out
+
+
+def _category_view(
+    cat: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], schema: Mapping[str, Any] | None, anchor: str
+) -> dict[str, Any]:
+    schema = schema or {}
+    status = str(cat.get("status") or "held")
+    count = cat.get("count") or 0
+    withheld_reason = cat.get("records_withheld_reason")
+    rows = list(rows or ())[:MAX_ROWS] if not withheld_reason else []
+    props = _deref(schema, schema).get("properties")
+    props = props if isinstance(props, Mapping) else {}
+    keys = [k for k in _ordered_keys(props, rows) if any(k in r for r in rows)]
+    columns = []
+    for key in keys:
+        node = _deref(props.get(key, {}), schema)
+        desc = node.get("description")
+        columns.append(
+            {"key": key, "title": title_of(node, key), "description": desc if isinstance(desc, str) else ""}
+        )
+    col_nodes = [_deref(props.get(k, {}), schema) for k in keys]
+    table_rows = [
+        [describe_value(r[k], n, schema) if k in r else [] for k, n in zip(keys, col_nodes, strict=True)]
+        for r in rows
+    ]
+    layout = "none"
+    if table_rows:
+        layout = "table" if len(table_rows) > 1 and len(columns) <= MAX_TABLE_COLUMNS else "list"
+    if layout == "table":
+        for col, width in zip(columns, _column_widths(columns, table_rows), strict=True):
+            col["width"] = width
+    cards = _cards(columns, rows, keys, table_rows) if layout == "list" else []
+
+    top_values = []
+    for field, pairs in (cat.get("top_values") or {}).items():
+        node = field_schema(schema, [field])
+        values = []
+        for pair in list(pairs or ())[:MAX_TOP_VALUES]:
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                continue
+            text, note = (
+                _scalar(pair[0], node) if not isinstance(pair[0], (dict, list)) else (str(pair[0]), "")
+            )
+            values.append({"text": text, "note": note, "count": format_count(pair[1])})
+        if values:
+            top_values.append({"title": title_of(node, field), "entries": values})
+
+    recipients = []
+    for r in cat.get("recipients") or ():
+        if not isinstance(r, Mapping):
+            continue
+        extra = []
+        if r.get("country"):
+            extra.append(f"processes in {r['country']}")
+        recipients.append(
+            {
+                "title": str(r.get("title") or r.get("id") or ""),
+                "names": _names(r.get("names"), "name"),
+                "extra": ", ".join(extra),
+            }
+        )
+
+    purposes = []
+    for p in cat.get("purposes") or ():
+        if isinstance(p, Mapping):
+            purposes.append(
+                {
+                    "title": str(p.get("title") or p.get("id") or ""),
+                    "basis": str(p.get("basis_title") or p.get("basis") or ""),
+                    "cite": str(p.get("basis_cite") or ""),
+                    "interest": str(p.get("interest") or ""),
+                }
+            )
+
+    retention = cat.get("retention") or {}
+    withheld_counts = cat.get("withheld_counts") or {}
+    withheld = []
+    for field in cat.get("withheld_fields") or ():
+        node = field_schema(schema, [field])
+        n = withheld_counts.get(field) if isinstance(withheld_counts, Mapping) else None
+        withheld.append({"title": title_of(node, field), "count": format_count(n) if n is not None else ""})
+
+    files = []
+    for kind, info in (cat.get("files") or {}).items():
+        if isinstance(info, Mapping) and info.get("path"):
+            files.append({"kind": kind.upper(), "path": str(info["path"])})
+
+    ccpa = cat.get("ccpa_category") if isinstance(cat.get("ccpa_category"), Mapping) else None
+    shown = len(table_rows)
+    if status == "none_held":
+        count_text = "none held"
+    elif status == "incomplete":
+        count_text = f"{format_count(count)} records found so far (incomplete)" if count else "incomplete"
+    else:
+        count_text = f"{format_count(count)} record{'s' if count != 1 else ''}"
+
+    return {
+        "id": str(cat.get("id")),
+        "anchor": anchor,
+        "title": str(cat.get("title") or cat.get("id")),
+        "description": str(cat.get("description") or ""),
+        "policy_section": str(cat.get("policy_section") or ""),
+        "status": status,
+        "status_label": _STATUS.get(status, status),
+        "incomplete_reason": str(cat.get("incomplete_reason") or ""),
+        "count": count,
+        "count_text": count_text,
+        "first": format_temporal(cat.get("first")) if cat.get("first") else "",
+        "last": format_temporal(cat.get("last")) if cat.get("last") else "",
+        "purposes": purposes,
+        "recipients": recipients,
+        "origins": _names(cat.get("origins")),
+        "retention": {
+            "text": str(retention.get("text") or ""),
+            "policy": str(retention.get("policy") or ""),
+            "until": format_date(retention.get("until")) if retention.get("until") else "",
+            "explanation": str(retention.get("explanation") or ""),
+        },
+        "ccpa_category": {"title": str(ccpa.get("title") or ""), "cite": str(ccpa.get("cite") or "")}
+        if ccpa
+        else None,
+        "sensitive": bool(cat.get("sensitive")),
+        "withheld": withheld,
+        "pans_masked": cat.get("pans_masked") or 0,
+        "files": files,
+        "records_withheld_reason": str(withheld_reason or ""),
+        "top_values": top_values,
+        "columns": columns,
+        "rows": table_rows if layout == "table" else [],
+        "cards": cards,
+        "layout": layout,
+        "shown": shown,
+        "shown_text": format_count(shown),
+        "count_fmt": format_count(count),
+        "partial": status != "none_held" and not withheld_reason and isinstance(count, int) and count > shown,
+        "provenance": [
+            {"read": str(p.get("read", "")), "count": format_count(p.get("count", 0))}
+            for p in cat.get("provenance") or ()
+            if isinstance(p, Mapping)
+        ],
+    }
+
+
+def _ccpa_rows(ccpa: Any) -> list[dict[str, Any]]:
+    rows = ccpa.get("rows") if isinstance(ccpa, Mapping) else ccpa
+    out = []
+    for row in rows or ():
+        if not isinstance(row, Mapping):
+            continue
+        category = row.get("title") or row.get("category")
+        if isinstance(category, Mapping):
+            category = category.get("title") or category.get("id")
+        sold_to = _names(row.get("sold_to"))
+        shared_to = _names(row.get("shared_to"))
+        out.append(
+            {
+                "category": str(category or ""),
+                "cite": str(row.get("cite") or ""),
+                "sources": _names(row.get("sources")),
+                "purposes": _names(row.get("purposes")),
+                "disclosed_to": _names(row.get("disclosed_to") or row.get("third_parties")),
+                "sold": ("Yes — to " + ", ".join(sold_to) if sold_to else "Yes") if row.get("sold") else "No",
+                "shared": ("Yes — with " + ", ".join(shared_to) if shared_to else "Yes")
+                if row.get("shared")
+                else "No",
+            }
+        )
+    return out
+
+
+def _notice_view(notice: Mapping[str, Any], anchor: str) -> dict[str, Any]:
+    return {
+        "anchor": anchor,
+        "title": str(notice.get("title") or notice.get("id") or ""),
+        "cite": str(notice.get("cite") or ""),
+        "paragraphs": [str(p) for p in notice.get("paragraphs") or () if p],
+        "bullets": [str(i) for i in notice.get("items") or () if i],
+    }
+
+
+def build_view(
+    bundle: Mapping[str, Any],
+    samples: Mapping[str, Sequence[Mapping[str, Any]]],
+    schemas: Mapping[str, Mapping[str, Any]],
+    *,
+    lang: str = "en",
+) -> dict[str, Any]:
+    """Everything the report templates show, as plain strings, lists and dicts."""
+    controller = bundle.get("controller") or {}
+    subject = bundle.get("subject") or {}
+    request = bundle.get("request") or {}
+    jurisdiction = bundle.get("jurisdiction") or {}
+    deadlines = jurisdiction.get("deadlines") or {}
+    summary = bundle.get("summary") or {}
+
+    used: set[str] = set()
+
+    def anchor(prefix: str, key: str) -> str:
+        base = f"{prefix}-{_slug(key)}"
+        name, i = base, 2
+        while name in used:
+            name, i = f"{base}-{i}", i + 1
+        used.add(name)
+        return name
+
+    for fixed in ("cover", "summary", "request", "data", "notices", "ccpa", "deadlines", "contents"):
+        used.add(f"sec-{fixed}")
+
+    categories = [
+        _category_view(
+            cat,
+            samples.get(str(cat.get("id")), ()),
+            schemas.get(str(cat.get("id"))),
+            anchor("cat", str(cat.get("id"))),
+        )
+        for cat in bundle.get("categories") or ()
+        if isinstance(cat, Mapping)
+    ]
+    notices = [
+        _notice_view(n, anchor("notice", str(n.get("id") or n.get("title") or "notice")))
+        for n in jurisdiction.get("notices") or ()
+        if isinstance(n, Mapping)
+    ]
+    ccpa_rows = _ccpa_rows(jurisdiction.get("ccpa"))
+    categories_only = (
+        any(c["records_withheld_reason"] for c in categories) or summary.get("specific_pieces") is False
+    )
+    withheld_reasons = sorted(
+        {c["records_withheld_reason"] for c in categories if c["records_withheld_reason"]}
+    )
+
+    deadline_rows = []
+    for key, label in (
+        ("received", "Request received"),
+        ("confirmation_due", "Receipt confirmed by"),
+        ("due", "Response due by"),
+        ("extended_due", "Extended deadline"),
+    ):
+        if deadlines.get(key):
+            deadline_rows.append({"label": label, "value": format_date(deadlines[key])})
+
+    name = subject.get("display_name") or ""
+    jurisdiction_title = str(
+        jurisdiction.get("title") or jurisdiction.get("name") or request.get("jurisdiction") or ""
+    )
+    held = [c for c in categories if c["status"] != "none_held"]
+    identifiers = []
+    for ident in subject.get("identifiers") or ():
+        if isinstance(ident, Mapping):
+            identifiers.append(
+                {
+                    "type": _humanize(str(ident.get("type", ""))),
+                    "value": str(ident.get("value", "")),
+                    "found_by": str(ident.get("found_by") or ""),
+                }
+            )
+
+    title = f"Your personal data held by {controller.get('name') or 'us'}"
+    return {
+        "lang": lang,
+        "title": title,
+        "doc_title": f"{title} — request {request.get('id', '')}".strip(),
+        "author": str(controller.get("name") or ""),
+        "created": str(bundle.get("generated_at") or ""),
+        "controller": {
+            "name": str(controller.get("name") or ""),
+            "address": str(controller.get("address") or ""),
+            "email": str(controller.get("email") or ""),
+            "dpo_email": str(controller.get("dpo_email") or ""),
+        },
+        "subject": {"name": str(name), "identifiers": identifiers},
+        "request": {
+            "id": str(request.get("id") or ""),
+            "received": format_date(request.get("received") or deadlines.get("received")),
+            "verification": _humanize(str(request.get("verification") or ""))
+            if request.get("verification")
+            else "",
+        },
+        "due": format_date(deadlines.get("extended_due") or deadlines.get("due"))
+        if (deadlines.get("extended_due") or deadlines.get("due"))
+        else "",
+        "deadlines": {"rows": deadline_rows, "explanation": str(deadlines.get("explanation") or "")},
+        "jurisdiction": {
+            "title": jurisdiction_title,
+            "law": str(jurisdiction.get("law") or ""),
+        },
+        "generated_at": format_datetime(bundle.get("generated_at")),
+        "snapshot_at": format_datetime(bundle.get("snapshot_at")) if bundle.get("snapshot_at") else "",
+        "period": {
+            "from": format_date((bundle.get("period") or {}).get("from")),
+            "to": format_date((bundle.get("period") or {}).get("to")),
+        },
+        "summary": {
+            "categories": len(categories),
+            "held": len(held),
+            "records": format_count(summary.get("records", sum(c["count"] or 0 for c in held))),
+        },
+        "categories_only": bool(categories_only),
+        "withheld_reasons": withheld_reasons,
+        "categories": categories,
+        "notices": notices,
+        "ccpa_rows": ccpa_rows,
+        "warnings": [str(w) for w in bundle.get("warnings") or ()],
+        "format": str(bundle.get("format") or ""),
+    }

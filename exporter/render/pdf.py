@@ -1,0 +1,152 @@
+"""``report.pdf``: PDF/A-3b, tagged, with ``bundle.json`` embedded, byte-for-byte reproducible.
+
+Determinism (WeasyPrint 70): the PDF's dates (Info ``CreationDate``/``ModDate``, XMP
+``CreateDate``/``ModifyDate``) come from the ``dcterms.created``/``dcterms.modified`` meta tags,
+which the template fills with ``bundle["generated_at"]``; the attachment dates are passed
+explicitly (WeasyPrint would use the current time); the file identifier ``/ID`` is WeasyPrint's MD5
+of the document's objects, so it follows from the content; XMP carries no random ``DocumentID``
+for PDF/A-3. Font subsets, object order and compression are deterministic for a given WeasyPrint,
+fontTools and font set. Nothing is post-processed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from ..errors import OutputError
+from ._env import capture_weasyprint_warnings, environment, read_text
+from .context import build_view
+from .fetcher import ASSET_BASE, AssetFetcher
+
+__all__ = ["render_pdf", "render_pdf_bytes"]
+
+log = logging.getLogger("exporter.render")
+
+
+def _generated_at(bundle: Mapping[str, Any]) -> datetime:
+    raw = bundle.get("generated_at")
+    if isinstance(raw, str) and raw:
+        try:
+            dt = datetime.fromisoformat(raw)
+            return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def render_pdf_bytes(
+    bundle: Mapping[str, Any],
+    samples: Mapping[str, Sequence[Mapping[str, Any]]],
+    schemas: Mapping[str, Mapping[str, Any]],
+    *,
+    attachments: Sequence[Path] = (),
+    bundle_json: Path | bytes | None = None,
+    lang: str = "en",
+) -> bytes:
+    """The PDF as bytes (see :func:`render_pdf`)."""
+    from weasyprint import CSS, HTML, Attachment
+    from weasyprint.text.fonts import FontConfiguration
+
+    started = time.perf_counter()
+    view = build_view(bundle, samples, schemas, lang=lang)
+    html_text = (
+        environment().get_template("report.html.j2").render(v=view, controller_name=view["author"] or "us")
+    )
+    created = _generated_at(bundle)
+
+    fetcher = AssetFetcher()
+    files: list[Any] = []
+    if bundle_json is not None:
+        data = bundle_json if isinstance(bundle_json, bytes) else Path(bundle_json).read_bytes()
+        files.append(
+            Attachment(
+                file_obj=BytesIO(data),
+                name="bundle.json",
+                url_fetcher=fetcher,
+                description="The machine-readable access bundle this report presents",
+                created=created,
+                modified=created,
+                relationship="Data",
+            )
+        )
+    for path in attachments:
+        path = Path(path)
+        files.append(
+            Attachment(
+                file_obj=BytesIO(path.read_bytes()),
+                name=path.name,
+                url_fetcher=fetcher,
+                created=created,
+                modified=created,
+                relationship="Supplement",
+            )
+        )
+
+    with capture_weasyprint_warnings() as records:
+        font_config = FontConfiguration()
+        css = CSS(
+            string=read_text("report.css"), base_url=ASSET_BASE, url_fetcher=fetcher, font_config=font_config
+        )
+        document = HTML(string=html_text, base_url=ASSET_BASE, url_fetcher=fetcher)
+        pdf = document.write_pdf(
+            stylesheets=[css],
+            font_config=font_config,
+            pdf_variant="pdf/a-3b",
+            pdf_tags=True,
+            attachments=files,
+            # Fonts are subset (never embedded whole): the CJK font alone is ~12 MB.
+            full_fonts=False,
+        )
+    for record in records:
+        log.warning("WeasyPrint: %s", record.getMessage())
+    if fetcher.refused:
+        raise OutputError(
+            "report.pdf referred to a resource that is not a packaged asset",
+            hint="the templates must only use piconext-asset:/ URLs; this is a bug, please report it",
+            refused=fetcher.refused,
+        )
+    log.debug("report.pdf rendered in %.2f s", time.perf_counter() - started)
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def render_pdf(
+    bundle: Mapping[str, Any],
+    samples: Mapping[str, Sequence[Mapping[str, Any]]],
+    schemas: Mapping[str, Mapping[str, Any]],
+    out: Path,
+    *,
+    attachments: Sequence[Path] = (),
+    bundle_json: Path | None = None,
+    lang: str = "en",
+) -> None:
+    """Write ``report.pdf`` to ``out`` (atomically: a temporary file in the same folder, then rename).
+
+    ``bundle`` is the bundle without records, ``samples`` at most ``pdf_rows`` records per category,
+    ``schemas`` the category schemas. ``bundle_json`` is embedded as associated file
+    (``/AFRelationship /Data``) so the PDF alone is a complete copy; ``attachments`` are embedded as
+    supplements. The same input gives a byte-identical file.
+    """
+    pdf = render_pdf_bytes(
+        bundle, samples, schemas, attachments=attachments, bundle_json=bundle_json, lang=lang
+    )
+    out = Path(out)
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".pdf.tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
