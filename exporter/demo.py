@@ -1222,7 +1222,8 @@ yields = { cookie_id = "cookie_id" }
 category = "account"
 needs = ["account_id"]
 query = """SELECT account_id, customer_id, email, display_name, given_name, family_name, phone, locale, country,
-  region, timezone, plan, role, status, mfa_status, created_at, last_login_at, terminated_at, termination_reason
+  region, timezone, plan, role, status, mfa_status, created_at, last_login_at, terminated_at, termination_reason,
+  password_hash, security_question, security_answer_hash
   FROM accounts WHERE account_id IN :account_id ORDER BY account_id"""
 
 [[sources.app.streams]]
@@ -1243,7 +1244,7 @@ query = """SELECT profile_id, contact_id, company_name, industry, company_size, 
 category = "payment_cards"
 needs = ["customer_id"]
 query = """SELECT card_id, customer_id, brand, last4, exp_month, exp_year, cardholder_name, billing_postal_code,
-  billing_country, default_card, added_at, removed_at
+  billing_country, default_card, added_at, removed_at, card_token
   FROM payment_cards WHERE customer_id IN :customer_id ORDER BY added_at, card_id"""
 
 [[sources.app.streams]]
@@ -1301,7 +1302,7 @@ query = """SELECT message_id, contact_id, account_id, sent_at, channel, kind, su
 category = "identity_verification"
 needs = ["account_id"]
 query = """SELECT verification_id, account_id, checked_at, reason, method, document_type, document_country, result,
-  fraud_score, ip_address
+  fraud_score, ip_address, document_number
   FROM identity_verifications WHERE account_id IN :account_id ORDER BY checked_at, verification_id"""
 
 [[sources.app.streams]]

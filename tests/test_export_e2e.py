@@ -144,3 +144,50 @@ def test_same_input_same_bytes(store_root: Path, tmp_path: Path) -> None:
     for rel in files_a:
         assert (a.path / rel).read_bytes() == (b.path / rel).read_bytes(), rel
     assert a.manifest_sha256 == b.manifest_sha256
+
+
+def test_pdf_and_html_read_back(store_root: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    result = run(store_root, tmp_path, demo.DEMO_SUBJECTS["uk"], "uk", pdf=True, html=True)
+    bundle = load(result.path / "bundle.json")
+    name = bundle["subject"]["display_name"]
+    assert name
+    reader = PdfReader(result.path / "report.pdf")
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    flat = " ".join(text.split())
+    assert name in flat
+    for entry in bundle["categories"]:
+        assert " ".join(entry["title"].split()) in flat, entry["title"]
+    html = (result.path / "index.html").read_text(encoding="utf-8")
+    assert name in html and all(e["title"].replace("&", "&amp;") in html for e in bundle["categories"])
+    assert verify(result.path) == []
+
+
+def test_never_disclosed_items_stay_out_of_every_byte(store_root: Path, tmp_path: Path) -> None:
+    """11 CCR §7024(d) / PCI: full card numbers, password hashes, security answers, ID document numbers."""
+    from pypdf import PdfReader
+
+    con = sqlite3.connect(store_root / "piconext.sqlite")
+    account = demo.DEMO_IDENTIFIERS["typical"]["account_id"]
+    secrets = [demo.TEST_PAN, " ".join(demo.TEST_PAN[i:i + 4] for i in range(0, 16, 4))]
+    secrets += [v for row in con.execute(
+        "SELECT password_hash, security_answer_hash FROM accounts WHERE account_id = ?", (account,)) for v in row if v]
+    secrets += [r[0] for r in con.execute(
+        "SELECT document_number FROM identity_verifications WHERE account_id = ? AND document_number IS NOT NULL",
+        (account,))]
+    secrets += [r[0] for r in con.execute("SELECT card_token FROM payment_cards WHERE card_token IS NOT NULL")]
+    con.close()
+    assert len(secrets) >= 5
+    for jurisdiction in ("eu", "ca"):
+        result = run(store_root, tmp_path / jurisdiction, demo.DEFAULT_DEMO_SUBJECT, jurisdiction, pdf=True, html=True)
+        blobs = [p.read_bytes() for p in result.path.rglob("*") if p.is_file()]
+        pdf = PdfReader(result.path / "report.pdf")
+        blobs.append("".join(page.extract_text() or "" for page in pdf.pages).encode())
+        blobs += [content for contents in pdf.attachments.values() for content in contents]
+        for secret in secrets:
+            assert not any(secret.encode() in b for b in blobs), "a never-disclosed value reached the package"
+        bundle = load(result.path / "bundle.json")
+        account_entry = next(e for e in bundle["categories"] if e["id"] == "account")
+        assert account_entry["withheld_counts"] == {"password_hash": 1, "security_answer_hash": 1, "security_question": 1}
+        assert "card ending 4242" in (result.path / "data" / "support_emails.jsonl").read_text(encoding="utf-8")
