@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-__all__ = ["normalize_record", "to_json_value", "iso_utc"]
+__all__ = ["iso_utc", "normalize_record", "to_json_value"]
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -16,7 +16,7 @@ _PLAIN = (str, int, float, bool, type(None))
 def iso_utc(value: dt.datetime) -> str:
     """RFC 3339 in UTC with a ``Z``; naive datetimes are taken to be UTC."""
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     text = value.isoformat()
     return text + "Z"
 

@@ -2,18 +2,36 @@
 
 Nothing here holds a whole category: records flow batch by batch into the JSONL and CSV writers
 (hashed while written); only bounded things are kept — a sample for the PDF, the inline copy for
-bundle.json while the count stays under the limit, counters for aggregates and subject facts.
+bundle.json while the count stays under the limit, bounded summaries for aggregates (:class:`TopK`)
+and subject facts.
+
+Two paths, same bytes:
+
+* the **record path** (:meth:`_Run.batch`) takes lists of dicts from any source. Per batch it
+  validates with one call into the compiled validator, runs the PAN/withheld transform only when a
+  cheap batch-level screen says it could change something (:func:`_Run._needs_transform`), and
+  encodes JSONL and CSV per batch;
+* the **columnar path** (:meth:`_Run.arrow_batch`, :mod:`exporter.columnar`) takes Arrow record
+  batches from sources that offer ``read_arrow`` (Parquet) and never builds a Python object per
+  record. Whatever it cannot prove it handles exactly like the record path goes the record path.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
+import re
+import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
+from . import columnar
 from .catalog import Category
 from .config import Read
 from .errors import RecordValidationError, SourceError
@@ -24,10 +42,20 @@ from .sources import Source
 from .transforms import RecordTransformer
 from .writers import CsvWriter, FileInfo, JsonlWriter
 
-__all__ = ["CategoryResult", "collect_category", "TOP_VALUES"]
+__all__ = ["ARROW_BATCH_ROWS", "TOP_VALUES", "CategoryResult", "TopK", "collect_category"]
 
 TOP_VALUES = 5
+#: Distinct values tracked per summary field; beyond it the counts are approximate (see TopK).
+TOP_CAPACITY = 1024
+#: Rows per Arrow batch asked of columnar sources (kernel-call overhead is per batch).
+ARROW_BATCH_ROWS = 4096
 Progress = Callable[[str, int], None]
+timing_log = logging.getLogger("exporter.timing")
+
+#: A superset of the card-number expression of exporter.transforms (no look-around).
+_PAN_PREFILTER = re.compile(r"[2-6](?:[ -]?\d){12}")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # the transform replaces lone surrogates
+_NESTED = (dict, list)
 
 
 @dataclass
@@ -37,6 +65,7 @@ class CategoryResult:
     first: str | None = None
     last: str | None = None
     top_values: dict[str, list[list[Any]]] = field(default_factory=dict)
+    top_values_exact: bool = True  #: False when a summary field had more than TOP_CAPACITY distinct values
     inline: list[dict[str, Any]] | None = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, FileInfo] = field(default_factory=dict)
@@ -48,8 +77,66 @@ class CategoryResult:
     incomplete: str | None = None  #: why the category is incomplete (``allow_partial`` only)
 
 
+class TopK:
+    """Most frequent values in bounded memory: a (weighted, mergeable) Misra–Gries summary.
+
+    Exact while a field has at most ``capacity`` distinct values — every realistic summary field
+    (status, page, browser …). Past that, each batch's exact counts are merged and the summary is
+    cut back by subtracting the (capacity+1)-th largest count: a value's count is then a lower
+    bound, short by at most N/(capacity+1) for N values seen, and every value more frequent than
+    that is kept. ``exact`` says which case applies (bundle.json: ``top_values_approximate``).
+    """
+
+    __slots__ = ("capacity", "counts", "exact")
+
+    def __init__(self, capacity: int = TOP_CAPACITY) -> None:
+        self.capacity = capacity
+        self.counts: dict[Any, int] = {}
+        self.exact = True
+
+    def update(self, pairs: Iterable[tuple[Any, int]]) -> None:
+        counts = self.counts
+        get = counts.get
+        for value, n in pairs:
+            counts[value] = get(value, 0) + n
+        if len(counts) > self.capacity:
+            self.exact = False
+            cut = heapq.nlargest(self.capacity + 1, counts.values())[-1]
+            self.counts = {v: n - cut for v, n in counts.items() if n > cut}
+
+    def top(self, k: int) -> list[list[Any]]:
+        return [[v, n] for v, n in heapq.nsmallest(k, self.counts.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+
 def _scalar(v: Any) -> bool:
     return isinstance(v, (str, int, float, bool))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the schema tells once per category: PAN-safe fields, the columnar check."""
+
+    pan_safe: frozenset[str]  #: for the columnar path (its own, stricter date-time check)
+    screen: tuple[str, ...]  #: fields the record path screens for card numbers / nested values
+    open_schema: bool
+    columnar: columnar.ColumnarValidator | None
+
+
+@cache
+def _plan(category_id: str) -> _Plan:
+    schema = RecordValidator.for_category(category_id).schema
+    props = schema.get("properties", {})
+    safe = columnar.pan_safe_fields(schema)
+    safe_columnar = columnar.pan_safe_fields(schema, columnar=True)
+    try:
+        check: columnar.ColumnarValidator | None = columnar.ColumnarValidator(schema)
+    except columnar.Unsupported:
+        check = None
+    return _Plan(pan_safe=safe_columnar, screen=tuple(k for k in props if k not in safe),
+                 open_schema=schema.get("additionalProperties", True) is not False, columnar=check)
 
 
 class _Run:
@@ -61,8 +148,11 @@ class _Run:
         self.root = root
         self.result = CategoryResult(id=category.id)
         self.validator = RecordValidator.for_category(category.id)
+        self.plan = _plan(category.id)
         self.transform = RecordTransformer(category.withheld)
-        self.counters: dict[str, Counter[Any]] = {f: Counter() for f in category.summary_fields}
+        #: the transform's redaction of other people's data (exporter.redaction) runs on every record
+        self._redacts = getattr(self.transform, "redaction", None) is not None
+        self.counters: dict[str, TopK] = {f: TopK() for f in category.summary_fields}
         self.fact_fields = dict(category.facts)
         self.ret_field = category.retention_field
         self.inline_limit, self.sample_size, self.write_records = inline_limit, sample_size, write_records
@@ -73,6 +163,8 @@ class _Run:
         self.last: str | None = None
         self.rmin: str | None = None
         self.rmax: str | None = None
+
+    # -- shared -------------------------------------------------------------------------------------
 
     def _invalid(self, read: Read, rec: dict[str, Any], n: int) -> RecordValidationError:
         pointer, why = self.validator.first_error(rec) or ("", "invalid")
@@ -85,59 +177,167 @@ class _Run:
             hint="fix the data at the source or the stream's query/mapping; no package was written",
         )
 
-    def batch(self, read: Read, batch: list[dict[str, Any]]) -> int:
-        """Check and account one batch; write it. Returns how many records it held."""
-        cat, res = self.category, self.result
-        time_field, is_valid, transform = cat.time_field, self.validator.is_valid, self.transform
-        out = []
-        for raw in batch:
-            rec = ({o: raw.pop(f, None) for o, f in read.map.items()} | raw) if read.map else raw
-            rec = transform(normalize_record(rec))
-            if not is_valid(rec):
-                raise self._invalid(read, rec, res.count + len(out) + 1)
-            if time_field:
-                t = rec.get(time_field)
-                if isinstance(t, str):
-                    if self.first is None or t < self.first:
-                        self.first = t
-                    if self.last is None or t > self.last:
-                        self.last = t
-            for f, c in self.counters.items():
-                v = rec.get(f)
-                if _scalar(v):
-                    c[v] += 1
-            for fact, f in self.fact_fields.items():
-                v = rec.get(f)
-                if isinstance(v, str) and (fact not in res.facts or v > res.facts[fact]):
-                    res.facts[fact] = v
-            if self.ret_field:
-                v = rec.get(self.ret_field)
-                if isinstance(v, str):
-                    self.rmin = v if self.rmin is None or v < self.rmin else self.rmin
-                    self.rmax = v if self.rmax is None or v > self.rmax else self.rmax
-            out.append(rec)
-        res.count += len(out)
-        if self.write_records and out:
-            self._write(out)
-        return len(out)
+    def _time(self, lo: str | None, hi: str | None) -> None:
+        if lo is not None and (self.first is None or lo < self.first):
+            self.first = lo
+        if hi is not None and (self.last is None or hi > self.last):
+            self.last = hi
 
-    def _write(self, out: list[dict[str, Any]]) -> None:
+    def _range(self, lo: str | None, hi: str | None) -> None:
+        if lo is not None and (self.rmin is None or lo < self.rmin):
+            self.rmin = lo
+        if hi is not None and (self.rmax is None or hi > self.rmax):
+            self.rmax = hi
+
+    def _fact(self, fact: str, value: str | None) -> None:
+        facts = self.result.facts
+        if value is not None and (fact not in facts or value > facts[fact]):
+            facts[fact] = value
+
+    def _writers(self) -> tuple[JsonlWriter, CsvWriter]:
         if self.jsonl is None or self.csv is None:
             schema = self.validator.schema
             props = list(schema.get("properties", {}))
-            open_schema = schema.get("additionalProperties", True) is not False
             data = self.root / "data"
             self.jsonl = JsonlWriter(data / f"{self.category.id}.jsonl", self.root)
-            self.csv = CsvWriter(data / f"{self.category.id}.csv", self.root, props, extra=open_schema)
-        self.jsonl.write_many(out)
-        self.csv.write_many(out)
+            self.csv = CsvWriter(data / f"{self.category.id}.csv", self.root, props, extra=self.plan.open_schema)
+        return self.jsonl, self.csv
+
+    def _keep(self, n: int, rows: Callable[[int, int], list[dict[str, Any]]]) -> None:
+        """Sample (first ``sample_size`` records) and inline copy (while under the limit)."""
         sample = self.result.sample
         if len(sample) < self.sample_size:
-            sample.extend(out[: self.sample_size - len(sample)])
+            sample.extend(rows(0, min(n, self.sample_size - len(sample))))
         if self.inline is not None:
-            self.inline.extend(out)
-            if len(self.inline) > self.inline_limit:
+            if len(self.inline) + n > self.inline_limit:
                 self.inline = None
+            else:
+                self.inline.extend(rows(0, n))
+
+    # -- record path --------------------------------------------------------------------------------
+
+    def _needs_transform(self, recs: list[dict[str, Any]]) -> bool:
+        """Could the transform change anything in this batch? (False → records are left as they are.)
+
+        Skipping is exact: withheld fields and open schemas always transform; fields whose schema
+        rules out a card number are not screened (a record is written only if valid, and then such
+        a field holds none; an invalid batch is re-run with the transform, see :meth:`batch`);
+        the other fields are screened with a superset of the card expression and for lone
+        surrogates. The transform (exporter.transforms) changes only withheld fields, card numbers,
+        lone surrogates and — when the export redacts — free text; a new kind of change there must
+        be screened for here too (tests/test_streaming.py compares both ways on tricky records).
+        """
+        if self.transform.withheld or self._redacts or self.plan.open_schema:
+            return True
+        for f in self.plan.screen:
+            texts = []
+            for rec in recs:
+                v = rec.get(f)
+                if v.__class__ is str:
+                    texts.append(v)
+                elif isinstance(v, (*_NESTED, str)):
+                    return True
+            if texts:
+                joined = "\n".join(texts)
+                if _PAN_PREFILTER.search(joined) or (not joined.isascii() and _SURROGATE.search(joined)):
+                    return True
+        return False
+
+    def batch(self, read: Read, batch: list[dict[str, Any]]) -> int:
+        """Check and account one batch of records; write it. Returns how many records it held."""
+        if not batch:
+            return 0
+        recs = [({o: raw.pop(f, None) for o, f in read.map.items()} | raw) for raw in batch] if read.map else batch
+        for rec in recs:
+            normalize_record(rec)
+        transformed = self._needs_transform(recs)
+        if transformed:
+            recs = [self.transform(rec) for rec in recs]
+        try:
+            bad = self.validator.first_invalid(recs)
+        except UnicodeError:  # a lone surrogate in a field that was not screened
+            if transformed:
+                raise
+            bad = -1
+        if bad is not None and not transformed:  # exact re-run: as if the transform had always run
+            recs = [self.transform(rec) for rec in recs]
+            bad = self.validator.first_invalid(recs)
+        if bad is not None:
+            raise self._invalid(read, recs[bad], self.result.count + bad + 1)
+        self._account_records(recs)
+        return len(recs)
+
+    def _account_records(self, recs: list[dict[str, Any]]) -> None:
+        cat, n = self.category, len(recs)
+        if cat.time_field:
+            times = [t for r in recs if isinstance(t := r.get(cat.time_field), str)]
+            if times:
+                self._time(min(times), max(times))
+        for f, top in self.counters.items():
+            top.update(Counter(v for r in recs if _scalar(v := r.get(f))).items())
+        for fact, f in self.fact_fields.items():
+            values = [v for r in recs if isinstance(v := r.get(f), str)]
+            if values:
+                self._fact(fact, max(values))
+        if self.ret_field:
+            values = [v for r in recs if isinstance(v := r.get(self.ret_field), str)]
+            if values:
+                self._range(min(values), max(values))
+        self.result.count += n
+        if self.write_records:
+            jsonl, csv = self._writers()
+            jsonl.write_many(recs)
+            csv.write_many(recs)
+            self._keep(n, lambda a, b: recs[a:b])
+
+    # -- columnar path ------------------------------------------------------------------------------
+
+    def arrow_batch(self, read: Read, batch: pa.RecordBatch) -> int:
+        """The columnar path for one Arrow record batch (falls back to :meth:`batch`)."""
+        n = int(batch.num_rows)
+        if not n:
+            return 0
+        check = self.plan.columnar
+        try:
+            if check is None or self._redacts:
+                raise columnar.Unsupported("schema")
+            cols = columnar.prepare_columns(batch, read.map)
+            dropped = {}
+            for name in self.transform.withheld:
+                c = cols.pop(name, None)
+                if c is not None:
+                    dropped[name] = n - c.arr.null_count
+            texts = [c.arr for name, c in cols.items() if c.jtype == "string" and name not in self.plan.pan_safe]
+            if columnar.pan_prefilter_hit(texts) or not check.all_valid(cols):
+                raise columnar.Unsupported("rows")
+        except columnar.Unsupported:
+            return self.batch(read, batch.to_pylist())
+        for name, k in dropped.items():
+            if k:
+                self.transform.withheld_counts[name] += k
+        self._account_columns(cols, n)
+        return n
+
+    def _account_columns(self, cols: columnar.Columns, n: int) -> None:
+        cat = self.category
+        if cat.time_field and cat.time_field in cols:
+            self._time(*columnar.string_min_max(cols[cat.time_field]))
+        for f, top in self.counters.items():
+            if f in cols:
+                top.update(columnar.value_counts(cols[f]))
+        for fact, f in self.fact_fields.items():
+            if f in cols:
+                self._fact(fact, columnar.string_min_max(cols[f])[1])
+        if self.ret_field and self.ret_field in cols:
+            self._range(*columnar.string_min_max(cols[self.ret_field]))
+        self.result.count += n
+        if self.write_records:
+            jsonl, csv = self._writers()
+            jsonl.write_encoded(columnar.buffer_bytes(columnar.json_lines(cols, n)))
+            csv.write_encoded(columnar.buffer_bytes(columnar.csv_lines(cols, csv.columns, csv.extra, n)))
+            self._keep(n, lambda a, b: columnar.rows_as_dicts(cols, a, b))
+
+    # -- end ----------------------------------------------------------------------------------------
 
     def close(self) -> None:
         if self.jsonl is not None:
@@ -151,13 +351,23 @@ class _Run:
         res.inline = self.inline
         res.first, res.last = self.first, self.last
         res.field_range = (self.rmin, self.rmax) if self.rmin is not None and self.rmax is not None else None
-        res.top_values = {
-            f: [[v, n] for v, n in heapq.nsmallest(TOP_VALUES, c.items(), key=lambda kv: (-kv[1], str(kv[0])))]
-            for f, c in self.counters.items() if c
-        }
+        res.top_values = {f: c.top(TOP_VALUES) for f, c in self.counters.items() if c}
+        res.top_values_exact = all(c.exact for c in self.counters.values())
         res.pans_masked = self.transform.masked
         res.withheld = dict(sorted(self.transform.withheld_counts.items()))
         return res
+
+
+def _batches(run: _Run, read: Read, source: Source, ids: IdentitySet) -> Iterable[int]:
+    """Read ``read`` from ``source`` and push every batch through ``run``; yields batch sizes."""
+    values = ids.values(read.spec.needs)
+    read_arrow = getattr(source, "read_arrow", None)
+    if read_arrow is not None and run.plan.columnar is not None:
+        for rb in read_arrow(read.spec, values, rows=ARROW_BATCH_ROWS):
+            yield run.arrow_batch(read, rb)
+    else:
+        for batch in source.read(read.spec, values):
+            yield run.batch(read, batch)
 
 
 def collect_category(
@@ -178,8 +388,9 @@ def collect_category(
 
     ``failed`` maps source names that could not be opened to the reason. With ``allow_partial``
     a source error marks the category incomplete (records read so far are kept) instead of
-    failing the export.
+    failing the export. ``progress(category_id, records)`` is called after every batch.
     """
+    started = time.perf_counter()
     run = _Run(category, root, inline_limit=inline_limit, sample_size=sample_size, write_records=write_records)
     failed = failed or {}
     problems: list[str] = []
@@ -195,8 +406,7 @@ def collect_category(
                 continue
             n = 0
             try:
-                for batch in sources[read.source].read(read.spec, ids.values(read.spec.needs)):
-                    got = run.batch(read, batch)
+                for got in _batches(run, read, sources[read.source], ids):
                     n += got
                     if progress and got:
                         progress(category.id, got)
@@ -209,4 +419,9 @@ def collect_category(
             run.result.provenance.append({"read": label, "count": n})
     finally:
         run.close()
-    return run.finish(problems)
+    result = run.finish(problems)
+    if timing_log.isEnabledFor(logging.DEBUG):
+        elapsed = time.perf_counter() - started
+        timing_log.debug("collect %s: %d records in %.3f s", category.id, result.count, elapsed,
+                         extra={"stage": f"collect:{category.id}", "seconds": elapsed, "records": result.count})
+    return result

@@ -1,4 +1,11 @@
-"""Streaming writers: every byte is hashed (SHA-256) as it is written, nothing is re-read."""
+"""Streaming writers: every byte is hashed (SHA-256) as it is written, nothing is re-read.
+
+Both writers take a whole batch at a time and encode it in one go (``orjson`` per record, joined;
+CSV column by column), then hand one buffer to the hashing file: the per-record cost is the
+encoding only. ``write_encoded`` accepts bytes encoded elsewhere (the columnar fast path in
+:mod:`exporter.columnar` builds JSONL and CSV lines with Arrow kernels); both encoders produce
+the same bytes for the same records (tests/test_streaming.py checks it).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,18 @@ import hashlib
 import io
 import os
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-__all__ = ["HashingFile", "JsonlWriter", "CsvWriter", "csv_cell", "dumps", "FileInfo"]
+__all__ = ["CsvWriter", "FileInfo", "HashingFile", "JsonlWriter", "csv_cell", "csv_column", "csv_quote", "dumps"]
 
 FileInfo = dict[str, Any]  # {"path": rel, "bytes": n, "sha256": hex}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_QUOTE_CHARS = (",", '"', "\r", "\n")  # what makes csv.writer (QUOTE_MINIMAL, "\r\n") quote a field
+_JSONL = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
 def dumps(value: Any, *, indent: bool = False) -> bytes:
@@ -31,7 +41,7 @@ class HashingFile(io.RawIOBase):
         self.path = path
         self.rel = path.relative_to(root).as_posix()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._fh = open(path, "wb", buffering=0)  # noqa: SIM115 - closed in close(); callers buffer
         self._sha = hashlib.sha256()
         self.size = 0
 
@@ -39,15 +49,17 @@ class HashingFile(io.RawIOBase):
         return True
 
     def write(self, data: Any) -> int:
-        b = bytes(data)
-        self._fh.write(b)
-        self._sha.update(b)
-        self.size += len(b)
-        return len(b)
+        view = memoryview(data)  # no copy: BufferedWriter hands us views of its buffer
+        n = view.nbytes
+        done = 0
+        while done < n:  # a raw write may be partial
+            done += self._fh.write(view[done:]) or 0
+        self._sha.update(view)
+        self.size += n
+        return n
 
     def close(self) -> None:
         if not self._fh.closed:
-            self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
         super().close()
@@ -64,15 +76,18 @@ def write_file(path: Path, root: Path, data: bytes) -> FileInfo:
 
 
 class JsonlWriter:
+    """``data/<category>.jsonl``: one JSON object per line, keys sorted, UTF-8."""
+
     def __init__(self, path: Path, root: Path) -> None:
         self._raw = HashingFile(path, root)
         self._buf = io.BufferedWriter(self._raw, buffer_size=1 << 20)
 
     def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
-        opt = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-        write = self._buf.write
-        for rec in records:
-            write(orjson.dumps(rec, option=opt))
+        self._buf.write(b"".join([orjson.dumps(rec, option=_JSONL) for rec in records]))
+
+    def write_encoded(self, data: bytes | memoryview) -> None:
+        """Lines already encoded exactly as :meth:`write_many` would encode them."""
+        self._buf.write(data)
 
     def close(self) -> FileInfo:
         self._buf.flush()
@@ -95,32 +110,73 @@ def csv_cell(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
+def csv_quote(cell: str) -> str:
+    """Quote ``cell`` exactly as ``csv.writer`` (QUOTE_MINIMAL, ``"`` doubled) would."""
+    if '"' in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    if "," in cell or "\r" in cell or "\n" in cell:
+        return '"' + cell + '"'
+    return cell
+
+
+def csv_column(values: Sequence[Any]) -> Sequence[str]:
+    """The encoded cells of one column (``csv_cell`` then ``csv_quote``), fast for plain columns."""
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        cells: Sequence[str] = values if type(None) not in kinds else ["" if v is None else v for v in values]
+        joined = "".join(cells)
+        formula = any(map(str.startswith, cells, repeat(_FORMULA_START)))
+        if not formula and not any(ch in joined for ch in _QUOTE_CHARS):
+            return cells
+        return [csv_quote(csv_cell(v)) for v in values]
+    if kinds <= {int}:
+        return list(map(str, values))
+    return [csv_quote(csv_cell(v)) for v in values]
+
+
 class CsvWriter:
-    """RFC 4180 CSV in UTF-8; columns = the schema's properties, then ``_extra`` if open."""
+    """RFC 4180 CSV in UTF-8 (``\\r\\n``); columns = the schema's properties, then ``_extra`` if open.
+
+    Byte-for-byte what ``csv.writer`` writes for the ``csv_cell`` of every value.
+    """
 
     def __init__(self, path: Path, root: Path, columns: Sequence[str], *, extra: bool) -> None:
         self._raw = HashingFile(path, root)
-        self._text = io.TextIOWrapper(io.BufferedWriter(self._raw, buffer_size=1 << 20),
-                                      encoding="utf-8", newline="")
-        self._csv = csv.writer(self._text)
+        self._buf = io.BufferedWriter(self._raw, buffer_size=1 << 20)
         self.columns = list(columns)
         self.extra = extra
         self._known = set(columns)
-        self._csv.writerow(self.columns + (["_extra"] if extra else []))
+        header = io.StringIO()
+        csv.writer(header).writerow(self.columns + (["_extra"] if extra else []))
+        self._buf.write(header.getvalue().encode("utf-8"))
+
+    @property
+    def width(self) -> int:
+        return len(self.columns) + (1 if self.extra else 0)
 
     def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
-        cols = self.columns
-        rows = []
-        for rec in records:
-            row = [csv_cell(rec.get(c)) for c in cols]
-            if self.extra:
-                rest = {k: v for k, v in rec.items() if k not in self._known}
-                row.append(csv_cell(rest) if rest else "")
-            rows.append(row)
-        self._csv.writerows(rows)
+        if not records:
+            return
+        cols = [csv_column([rec.get(c) for rec in records]) for c in self.columns]
+        if self.extra:
+            known = self._known
+            extras = [{k: v for k, v in rec.items() if k not in known} for rec in records]
+            cols.append([csv_quote(csv_cell(rest)) if rest else "" for rest in extras])
+        self.write_cells(cols)
+
+    def write_cells(self, cols: Sequence[Sequence[str]]) -> None:
+        """Write rows given as encoded columns (every column as long as the batch)."""
+        if len(cols) == 1:  # csv.writer writes a lone empty field as ""
+            lines: Any = ['""' if c == "" else c for c in cols[0]]
+        else:
+            lines = map(",".join, zip(*cols))
+        self._buf.write(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+
+    def write_encoded(self, data: bytes | memoryview) -> None:
+        """Rows already encoded exactly as :meth:`write_many` would encode them."""
+        self._buf.write(data)
 
     def close(self) -> FileInfo:
-        self._text.flush()
-        self._text.detach().flush()
+        self._buf.flush()
         self._raw.close()
         return self._raw.info()
