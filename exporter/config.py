@@ -50,6 +50,8 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """A loaded, validated configuration (immutable; holds no connections: share it between exports)."""
+
     path: Path
     catalog: Catalog
     sources: tuple[SourceConfig, ...]
@@ -77,6 +79,10 @@ class Config:
 
 
 def load_config(path: str | Path) -> Config:
+    """Read and check the TOML configuration at ``path`` (and the catalog it names).
+
+    Raises :class:`~exporter.errors.ConfigError` naming the file and key of the first problem.
+    """
     path = Path(path).resolve()
     file = str(path)
     try:
@@ -86,6 +92,9 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError("configuration file not found", file=file, hint="pass --config FILE") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=file) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=file,
+                          hint="save the configuration file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"cannot read the configuration file: {exc.strerror}", file=file) from exc
 

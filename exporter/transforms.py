@@ -5,19 +5,48 @@
   disclosing financial account numbers — applied everywhere, not only in California).
 * Fields the catalog marks ``withheld`` (11 CCR §7024(d): passwords, security answers, government
   ids …) are removed; the bundle states that they are held but not disclosed.
+* Other people's e-mail addresses, phone numbers and listed names in the catalog's ``free_text``
+  fields are replaced by placeholders (GDPR Art. 15(4); :mod:`exporter.redaction`), when the
+  export hands the transformer a :class:`~exporter.redaction.CategoryRedaction`.
+* Strings that cannot be written as UTF-8 (lone surrogates, e.g. from a JSON ``"\ud800"`` escape)
+  get U+FFFD in place of each such code point instead of crashing the writers.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Self
 
-__all__ = ["luhn_ok", "mask_pans", "RecordTransformer"]
+__all__ = ["RecordTransformer", "WithheldFields", "luhn_ok", "mask_pans"]
 
 # A stand-alone run of 13-19 digits (single spaces/hyphens allowed inside) starting with a card
 # network digit (2-6). Runs glued to letters, digits or '-' (ids like "SI-4539…") are not cards.
 _PAN_RUN = re.compile(r"(?<![\w-])[2-6](?:[ -]?\d){12,18}(?![\w-])")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+Redaction = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class WithheldFields(tuple[str, ...]):
+    """The catalog's ``withheld`` field names, optionally carrying the category's redaction.
+
+    The pipeline builds its transformer as ``RecordTransformer(category.withheld)``; an export
+    that redacts hands it a category whose ``withheld`` is one of these, so the redaction reaches
+    the transformer without the pipeline knowing about it.
+    """
+
+    redaction: Redaction | None
+
+    def __new__(cls, names: Iterable[str] = (), redaction: Redaction | None = None) -> Self:
+        obj = super().__new__(cls, tuple(names))
+        obj.redaction = redaction
+        return obj
+
+
+def _utf8_safe(text: str) -> str:
+    return text if text.isascii() or not _SURROGATE.search(text) else _SURROGATE.sub("\ufffd", text)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -46,8 +75,9 @@ def mask_pans(text: str) -> str:
 class RecordTransformer:
     """Per-category transformer; counts what it changed (no values are kept)."""
 
-    def __init__(self, withheld: tuple[str, ...] = ()) -> None:
-        self.withheld = withheld
+    def __init__(self, withheld: tuple[str, ...] = (), redaction: Redaction | None = None) -> None:
+        self.withheld = tuple(withheld)
+        self.redaction = redaction if redaction is not None else getattr(withheld, "redaction", None)
         self.masked = 0
         self.withheld_counts: Counter[str] = Counter()
 
@@ -57,6 +87,8 @@ class RecordTransformer:
                 self.withheld_counts[name] += 1
         for key, value in record.items():
             if isinstance(value, str):
+                if not value.isascii():
+                    value = record[key] = _utf8_safe(value)
                 if len(value) >= 13 and _PAN_RUN.search(value):
                     new = mask_pans(value)
                     if new != value:
@@ -64,10 +96,14 @@ class RecordTransformer:
                         record[key] = new
             elif isinstance(value, (dict, list)):
                 record[key] = self._deep(value)
+        if self.redaction is not None:
+            record = self.redaction(record)
         return record
 
     def _deep(self, value: Any) -> Any:
         if isinstance(value, str):
+            if not value.isascii():
+                value = _utf8_safe(value)
             if len(value) >= 13 and _PAN_RUN.search(value):
                 new = mask_pans(value)
                 if new != value:
@@ -75,7 +111,7 @@ class RecordTransformer:
                 return new
             return value
         if isinstance(value, dict):
-            return {k: self._deep(v) for k, v in value.items()}
+            return {_utf8_safe(k) if isinstance(k, str) else k: self._deep(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self._deep(v) for v in value]
         return value

@@ -1,0 +1,153 @@
+"""Bounded retries of failing sources, and turning crashes on hostile data into clear errors.
+
+A source raises :class:`~exporter.errors.SourceUnavailable` for what may pass (connection refused
+or cut, timeouts, HTTP 5xx/429, a database restarting) and other
+:class:`~exporter.errors.SourceError` subclasses for what will not (a malformed line, a wrong
+encoding, bad credentials). The export retries the former a bounded number of times with
+exponential back-off, at the three places a source is used:
+
+* opening it (:func:`open_source`),
+* the identity lookups (:func:`resolve_with_retries`), and
+* each category (:func:`collect_with_retries`): a category whose read failed half-way is read again
+  *from the start* (its data files are discarded first), so a package never holds a category
+  assembled from two partial reads.
+
+Without ``allow_partial`` the last error is raised: the export fails with a message naming the
+source and nothing is written. With it, the category is collected once more in partial mode and
+marked ``incomplete`` with the reason, and a source that stayed unavailable is not asked again for
+later categories (they are marked incomplete at once, naming it).
+
+Sources may retry themselves too (the ``http`` source retries each request ``max_retries`` times);
+the bounds multiply: at most ``attempts × (max_retries + 1)`` requests per page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, MutableMapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from .errors import SourceDataError, SourceError, SourceUnavailable
+from .sources import Source
+
+__all__ = ["RetryPolicy", "collect_with_retries", "open_source", "resolve_with_retries"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a retriable source failure is retried."""
+
+    attempts: int = 3  #: tries in all (1 = no retry)
+    wait: float = 1.0  #: seconds before the second try; doubled for each further one
+    max_wait: float = 30.0  #: cap of one wait
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+
+    def pause(self, attempt: int) -> None:
+        """Wait before try number ``attempt`` (0-based; no wait before the first)."""
+        if attempt > 0:
+            self.sleep(min(self.max_wait, self.wait * 2 ** (attempt - 1)))
+
+
+def _too_deep(what: str, **context: object) -> SourceDataError:
+    return SourceDataError(f"{what}: a record is nested too deeply to process", **context,
+                           hint="the source holds a pathologically nested value; fix or remove it at the source")
+
+
+def _is_too_deep(exc: BaseException) -> bool:
+    """RecursionError, or a library's own recursion guard (jsonschema-rs: ValueError, orjson:
+    JSONEncodeError, a TypeError) tripped by a pathologically nested value."""
+    return isinstance(exc, RecursionError) or (
+        isinstance(exc, (ValueError, TypeError)) and "recursion limit" in str(exc).lower())
+
+
+def open_source(stack: ExitStack, source: Source, policy: RetryPolicy) -> None:
+    """Enter ``source`` on ``stack`` (so it is closed with it), retrying while it is unavailable."""
+    for attempt in range(max(1, policy.attempts)):
+        policy.pause(attempt)
+        try:
+            stack.enter_context(source)
+            return
+        except SourceUnavailable:
+            if attempt + 1 >= max(1, policy.attempts):
+                raise
+
+
+def resolve_with_retries(resolve: Callable[[bool], T], policy: RetryPolicy, *, allow_partial: bool) -> T:
+    """``resolve(partial)`` — the identity lookups — retried while a source is unavailable.
+
+    Tried strictly first; when it keeps failing, raised (or, with ``allow_partial``, run once
+    more in partial mode, which records each failed lookup instead of raising)."""
+    try:
+        last: SourceError | None = None
+        for attempt in range(max(1, policy.attempts)):
+            policy.pause(attempt)
+            try:
+                return resolve(False)
+            except SourceUnavailable as exc:
+                last = exc
+            except SourceError as exc:
+                last = exc
+                break
+        assert last is not None
+        if not allow_partial:
+            raise last
+        return resolve(True)
+    except (RecursionError, ValueError, TypeError) as exc:
+        if not _is_too_deep(exc):
+            raise
+        raise _too_deep("identity lookup") from None
+
+
+def _discard(root: Path, category: str) -> None:
+    for path in (root / "data").glob(f"{category}.*"):
+        path.unlink(missing_ok=True)
+
+
+def collect_with_retries(collect: Callable[[bool], T], *, category: str, root: Path, policy: RetryPolicy,
+                         allow_partial: bool, failed: MutableMapping[str, str], sources: Sequence[str] = ()) -> T:
+    """``collect(partial)`` — one category's collection — retried from scratch while a source is
+    unavailable (see the module docstring). ``failed`` (source → reason) is shared with later
+    categories: a source that stayed unavailable is entered there in partial mode.
+
+    A value nested too deeply to process becomes a :class:`SourceDataError` naming the category
+    and its sources (with ``allow_partial``: the category is incomplete for that reason)."""
+    names = sorted(set(sources))
+    try:
+        last: SourceError | None = None
+        for attempt in range(max(1, policy.attempts)):
+            policy.pause(attempt)
+            try:
+                return collect(False)
+            except SourceUnavailable as exc:
+                last = exc
+                _discard(root, category)
+            except SourceError as exc:
+                last = exc
+                _discard(root, category)
+                break
+        assert last is not None
+        if not allow_partial:
+            raise last
+        source = last.context.get("source")
+        if isinstance(last, SourceUnavailable) and isinstance(source, str):
+            failed.setdefault(source, last.message)
+        return collect(True)
+    except (RecursionError, ValueError, TypeError) as exc:
+        if not _is_too_deep(exc):
+            raise
+        _discard(root, category)
+        error = _too_deep(f"category {category}", category=category, source=", ".join(names) or None)
+    if not allow_partial or not names:
+        raise error
+    added = {name: error.message for name in names if name not in failed}
+    failed.update(added)  # this category only: its reads are marked failed with the reason
+    try:
+        return collect(True)
+    finally:
+        for name in added:
+            failed.pop(name, None)
