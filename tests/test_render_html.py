@@ -7,7 +7,7 @@ import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
-from test_render_pdf import CATEGORY_TITLES, EVIL, NAMES, make_context
+from test_render_pdf import CATEGORY_TITLES, COLUMNS, EVIL, NAMES, make_context
 
 from exporter.render import render_html
 from exporter.render.html import render_html_text
@@ -162,6 +162,23 @@ def test_same_sections_as_pdf(tmp_path: Path) -> None:
         if tag == "a":
             assert (attrs["href"] or "#")[1:] in parser.ids
     assert html.count("<details") >= 3
+
+
+def test_compact_table_same_as_pdf(tmp_path: Path) -> None:
+    bundle, samples, schemas = make_context()
+    html = render_html_text(bundle, samples, schemas, columns=COLUMNS)
+    parser = _Collector()
+    parser.feed(html)
+    text = re.sub(r"\s+", " ", "".join(parser.text))
+    assert '<table class="records compact cols-4">' in html
+    assert '<th scope="col">Order number</th>' in html and '<th scope="col">Items</th>' not in html
+    assert "Codes in this table: Status: paid = Payment received" in text
+    assert (
+        "Full records in data/orders.jsonl (JSONL) and data/orders.csv (CSV), with the other fields too: Items."
+        in text
+    )
+    assert "Legal bases named below: Contract: Performance of a contract with you" in text
+    assert "Record 1 of 3" in text  # the 3 support chats keep the full detail
 
 
 def test_categories_only(tmp_path: Path) -> None:

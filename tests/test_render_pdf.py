@@ -1,9 +1,11 @@
 """report.pdf: structure, fonts, PDF/A, determinism and the locked URL fetcher.
 
 The render context is synthetic (built here, no pipeline): a subject with a name in six scripts,
-a small category, a 5,000-record category given as 100 samples + aggregates, a wide category shown
-as definition lists, a none_held and an incomplete category, a jurisdiction block with notices and
-a CCPA table, plus a categories-only (California, reasonable verification) variant.
+a small category, a 5,000-record category given as 100 samples + aggregates (shown as a compact
+table of the catalog's ``pdf_columns``), a wide category shown as definition lists, a none_held and
+an incomplete category, a jurisdiction block with notices and a CCPA table, plus a categories-only
+(California, reasonable verification) variant. The last tests render the demo store's typical
+subject through the whole pipeline and the shipped catalog.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import pytest
 from pypdf import PdfReader
 
 from exporter.render import render_pdf
+from exporter.render.context import FULL_DETAIL_ROWS, build_view
 from exporter.render.fetcher import ASSET_BASE, AssetFetcher, AssetRefused
+from exporter.render.pdf import BASE_FAMILY, SCRIPT_FAMILIES, font_families
 
 # --------------------------------------------------------------------------------------------
 # Synthetic render context
@@ -145,6 +149,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "marketing": {"type": "object", "properties": {"consent": {"title": "Consent", "type": "boolean"}}},
     "web3": {"type": "object", "properties": {"tx": {"title": "Transaction", "type": "string"}}},
+}
+
+
+#: The catalog's ``pdf_columns`` for the synthetic context (render_pdf(..., columns=COLUMNS)).
+COLUMNS = {
+    "orders": ["ordered_at", "order_id", "status", "total"],
+    "support": ["started_at", "channel", "topic"],  # 3 records: shown in full all the same
 }
 
 
@@ -496,7 +507,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     logging.getLogger("weasyprint").addHandler(handler)
     started = time.perf_counter()
     try:
-        render_pdf(bundle, samples, schemas, out, bundle_json=bundle_json)
+        render_pdf(bundle, samples, schemas, out, bundle_json=bundle_json, columns=COLUMNS)
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
     seconds = time.perf_counter() - started
@@ -571,7 +582,7 @@ def test_toc_page_numbers_match_section_pages(rendered: dict) -> None:
     entries = {}
     for line in pages[toc_index].splitlines():
         m = re.match(r"^(.*?)[\s.]*?(\d+)$", line.strip())
-        if m and "." in line:
+        if m and not line.startswith("Request "):  # not the running footer
             entries[_norm(m.group(1).rstrip(". "))] = int(m.group(2))
     expected = ["What we hold about you", "About your request", *CATEGORY_TITLES.values(), "Deadlines"]
     outline = {t: p for _, t, p in _outline_titles(rendered["reader"])}
@@ -606,6 +617,114 @@ def test_text_names_titles_and_scripts(rendered: dict) -> None:
     assert "none held" in text.lower()
     assert "ledger indexer did not answer" in text
     assert "Until 3 May 2028" in text
+
+
+def test_compact_table_for_a_large_category(rendered: dict) -> None:
+    """More than FULL_DETAIL_ROWS records and pdf_columns: a table of those columns only, a legend
+    for its codes, and a pointer to the data files with the fields it leaves out."""
+    text = _norm(" ".join(rendered["pages"]))
+    start = text.index("Orders and invoices", text.index("For each kind of data"))
+    orders = text[start : text.index("Support conversations", start)]
+    for title in ("Ordered", "Order number", "Status", "Total (USD)"):
+        assert title in orders, title
+    assert "O-00001" in orders and "2 Feb 2023, 01:01 UTC" in orders  # records, dates readable
+    assert "Product code" not in orders and "SKU-LONG" not in orders  # "items" is not a pdf_column
+    assert "Codes in this table: Status: paid = Payment received, refunded = Money returned to you" in orders
+    assert "with 4 of their 5 fields" in orders
+    assert (
+        "Full records in data/orders.jsonl (JSONL) and data/orders.csv (CSV), with the other fields too: Items."
+        in orders
+    )
+    # Few records keep the full detail, whatever pdf_columns says.
+    support = text[text.index("Support conversations", start) :]
+    assert "Record 1 of 3" in support and "Transcript" in support and "Your rating" in support
+
+
+def test_view_layouts_follow_pdf_columns() -> None:
+    bundle, samples, schemas = make_context()
+    plain = {c["id"]: c for c in build_view(bundle, samples, schemas)["categories"]}
+    assert plain["orders"]["layout"] == "table"  # no pdf_columns: every field (5 ≤ 6 columns)
+    assert [c["key"] for c in plain["orders"]["columns"]] == list(SCHEMAS["orders"]["properties"])
+    assert plain["account"]["layout"] == "list"
+    view = {c["id"]: c for c in build_view(bundle, samples, schemas, columns=COLUMNS)["categories"]}
+    orders = view["orders"]
+    assert orders["layout"] == "compact"
+    assert [c["key"] for c in orders["columns"]] == COLUMNS["orders"]
+    assert orders["other_fields"] == ["Items"]
+    assert orders["rows"][1] == ["2 Feb 2023, 01:01 UTC", "O-00001", "refunded", "10.37"]
+    assert all(len(row) == 4 and all(isinstance(cell, str) for cell in row) for row in orders["rows"])
+    assert orders["legend"] == [
+        {
+            "title": "Status",
+            "entries": [
+                {"code": "paid", "note": "Payment received"},
+                {"code": "refunded", "note": "Money returned to you"},
+                {"code": "pending", "note": "Awaiting payment"},
+            ],
+        }
+    ]
+    assert sum(c["width"].endswith("%") for c in orders["columns"]) == 4
+    assert len(samples["support"]) <= FULL_DETAIL_ROWS and view["support"]["layout"] == "list"
+    # Unknown or repeated names are dropped; at most six columns; long text is shortened.
+    samples = dict(samples)
+    samples["orders"] = [dict(r, status="x" * 500) for r in samples["orders"]]
+    cols = {"orders": ["nope", "status", "status", "order_id", "total", "ordered_at", "items", "a", "b"]}
+    orders = next(
+        c for c in build_view(bundle, samples, schemas, columns=cols)["categories"] if c["id"] == "orders"
+    )
+    assert [c["key"] for c in orders["columns"]] == ["status", "order_id", "total", "ordered_at", "items"]
+    assert orders["rows"][0][0].endswith("[shortened; the full value is in the data file]")
+    assert len(orders["rows"][0][0]) < 220
+    assert orders["rows"][0][4].startswith(
+        "1. Product code: SKU-0; Quantity: 1; 2. Product code: SKU-LONG-99"
+    )
+
+
+def test_font_families_follow_the_text() -> None:
+    assert font_families("Zoë Ångström, Ελένη, Анна — “quoted” 5 €") == {BASE_FAMILY}
+    assert font_families("فاطمة") == {BASE_FAMILY, "Report Arabic"}
+    assert font_families("דוד") == {BASE_FAMILY, "Report Hebrew"}
+    assert font_families("山田 김민준 カタカナ") == {BASE_FAMILY, "Report CJK"}
+
+
+def test_script_families_cover_every_glyph_noto_sans_lacks() -> None:
+    """A script font is loaded only when the text has a character in its ranges: every character
+    the font has and Noto Sans lacks must lie in them, or it would fall back to a system font."""
+    from fontTools.ttLib import TTFont
+
+    from exporter.resources import templates_dir
+
+    def cmap(name: str) -> set[int]:
+        data = AssetFetcher().fetch(ASSET_BASE + "fonts/" + name).read()
+        return set(TTFont(io.BytesIO(data)).getBestCmap())
+
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
+    faces = re.findall(r'font-family: "([^"]+)";[^}]*?url\("piconext-asset:/fonts/([^"]+)"\)', css)
+    assert {family for family, _ in faces} == {BASE_FAMILY, *SCRIPT_FAMILIES}
+    base = set().union(*(cmap(f) for family, f in faces if family == BASE_FAMILY))
+    for family, font in faces:
+        if family == BASE_FAMILY:
+            continue
+        outside = sorted(
+            cp for cp in cmap(font) - base if not any(lo <= cp <= hi for lo, hi in SCRIPT_FAMILIES[family])
+        )
+        assert not outside, (family, font, [f"U+{cp:04X}" for cp in outside[:20]])
+
+
+def test_latin_only_report_does_not_load_the_cjk_font(tmp_path: Path) -> None:
+    bundle, samples, schemas = make_context()
+    bundle["subject"]["display_name"] = "Jane Doe"
+    samples = {"orders": samples["orders"]}
+    bundle["jurisdiction"]["notices"] = []
+    out = tmp_path / "latin.pdf"
+    render_pdf(bundle, samples, schemas, out, columns=COLUMNS)
+    with pikepdf.open(out) as pdf:
+        fonts = {
+            str(font.get("/BaseFont"))
+            for page in pdf.pages
+            for font in (page.Resources.get("/Font") or {}).values()
+        }
+    assert fonts and not any("CJK" in f or "Arabic" in f or "Hebrew" in f for f in fonts), fonts
 
 
 def test_embedded_bundle_json_is_byte_identical(rendered: dict) -> None:
@@ -725,17 +844,17 @@ def test_pdffonts_lists_embedded_cjk_font(rendered: dict) -> None:
 def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
     bundle, samples, schemas = make_context()
     out = tmp_path / "again.pdf"
-    render_pdf(bundle, samples, schemas, out, bundle_json=rendered["bundle_json"])
+    render_pdf(bundle, samples, schemas, out, bundle_json=rendered["bundle_json"], columns=COLUMNS)
     assert out.read_bytes() == rendered["out"].read_bytes()
 
 
 def test_page_count_bounded_for_huge_category(tmp_path: Path, rendered: dict) -> None:
     bundle, samples, schemas = make_context(order_count=100_000)
     out = tmp_path / "huge.pdf"
-    render_pdf(bundle, samples, schemas, out)
+    render_pdf(bundle, samples, schemas, out, columns=COLUMNS)
     pages = len(PdfReader(out).pages)
     assert pages == len(rendered["pages"]), "only the samples are rendered, whatever the count"
-    assert pages < 60
+    assert pages <= 14
     assert "first 100 of 100,000 records" in _norm(" ".join(p.extract_text() for p in PdfReader(out).pages))
 
 
@@ -844,3 +963,74 @@ def test_templates_reference_only_packaged_assets() -> None:
         assert url.startswith(ASSET_BASE), url
         assert fetcher.fetch(url).read()
     assert "local(" not in css  # local() fonts would be fetched as file:// URLs
+
+
+# --------------------------------------------------------------------------------------------
+# The shipped catalog's pdf_columns and the demo store's typical subject, end to end
+# --------------------------------------------------------------------------------------------
+
+
+def test_catalog_pdf_columns_name_schema_fields() -> None:
+    from exporter.catalog import load_catalog
+    from exporter.render.context import MAX_TABLE_COLUMNS
+    from exporter.schemas import category_schema
+
+    catalog = load_catalog()
+    with_columns = [c for c in catalog if c.raw.get("pdf_columns")]
+    for cid in (
+        "access_logs",
+        "screen_interactions",
+        "tracking_pixels",
+        "communications",
+        "orders",
+        "billing",
+        "content_downloads",
+        "cookies",
+        "devices",
+        "personalisation",
+        "support_emails",
+    ):
+        assert catalog[cid].raw.get("pdf_columns"), cid
+    for cat in with_columns:
+        columns = cat.raw["pdf_columns"]
+        props = category_schema(cat.id)["properties"]
+        assert 1 <= len(columns) <= MAX_TABLE_COLUMNS and len(set(columns)) == len(columns), cat.id
+        assert all(c in props for c in columns), (cat.id, [c for c in columns if c not in props])
+        assert not set(columns) & set(cat.withheld), cat.id
+    assert "body" not in catalog["support_emails"].raw["pdf_columns"]  # the subject line, not the text
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    import datetime as dt
+
+    from exporter import AccessRequest, demo, export
+
+    tmp = tmp_path_factory.mktemp("demo")
+    store = demo.build_demo_store(tmp / "store", heavy_events=1000)
+    request = AccessRequest.parse([demo.DEFAULT_DEMO_SUBJECT], jurisdiction="eu")
+    now = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+    result = export(request, demo.demo_config_path(store), tmp / "out", now=now, pdf=True, html=False)
+    reader = PdfReader(result.path / "report.pdf")
+    return {"path": result.path, "pages": [page.extract_text() or "" for page in reader.pages]}
+
+
+def test_typical_demo_subject_report_is_short(demo_report: dict) -> None:
+    # 24 categories, 517 records; the two log categories (300 and 150 records) as compact tables.
+    assert len(demo_report["pages"]) <= 40
+
+
+def test_typical_demo_subject_compact_tables(demo_report: dict) -> None:
+    text = _norm(" ".join(demo_report["pages"]))
+    start = text.index("Access logs", text.index("For each kind of data"))
+    logs = text[start : text.index("Cookies", start)]
+    # The catalog's pdf_columns for access_logs, with their titles from the schema.
+    assert "Time Page IP address Browser" in logs
+    assert "User agent" not in logs and "Browser details" in logs  # named among the other fields only
+    assert "This report shows the first 100 of 300 records, with 4 of their 13 fields." in logs
+    assert "Full records in data/access_logs.jsonl" in logs and "data/access_logs.csv" in logs
+    start = text.index("Screens you viewed and clicked", text.index("For each kind of data"))
+    screens = text[start : text.index("Devices you used", start)]
+    assert "Time Screen Element Action" in screens
+    assert "Codes in this table: Action: view = Viewed the screen" in screens
+    assert "Full records in data/screen_interactions.jsonl" in screens

@@ -29,6 +29,11 @@ __all__ = [
 
 #: Records with at most this many columns are shown as a table; wider ones as definition lists.
 MAX_TABLE_COLUMNS = 6
+#: Categories with at most this many shown records keep the full per-record detail; above it, a
+#: category with ``pdf_columns`` in the catalog gets a compact table of those columns only.
+FULL_DETAIL_ROWS = 3
+#: Longest text in one cell of a compact table (the full value is in the data files).
+MAX_COMPACT_CHARS = 160
 #: Longest text shown in one cell; the full value is in the data files.
 MAX_CELL_CHARS = 1200
 #: At most this many lines for one nested value.
@@ -41,6 +46,14 @@ MAX_ROWS = 500
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+#: Short names of the GDPR Art. 6(1) legal bases, used in each category; the report explains each
+#: once, with the catalog's full wording, before the categories.
+_BASIS_SHORT = {
+    "consent": "Your consent",
+    "contract": "Contract",
+    "legal_obligation": "Legal obligation",
+    "legitimate_interests": "Legitimate interests",
+}
 _STATUS = {
     "held": "Held",
     "none_held": "None held",
@@ -125,6 +138,10 @@ def _cut(text: str, limit: int = MAX_CELL_CHARS) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rstrip() + f" … [{len(text) - limit:,} more characters in the data file]"
+
+
+def _join(items: Iterable[str], sep: str = "; ") -> str:
+    return sep.join(i for i in items if i)
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,7 +316,7 @@ def _column_widths(columns: Sequence[Mapping[str, Any]], rows: Sequence[Sequence
     Each column gets at least room for its longest usual word (ids, dates, amounts stay on one
     line); what is left goes to the columns with long text. A fixed layout keeps unbreakable values
     (hashes, URLs) from pushing the table off the page, and is much faster for WeasyPrint."""
-    char_mm, pad_mm, avail_mm = 1.65, 3.8, 168.0
+    char_mm, pad_mm, avail_mm = 1.65, 3.8, 171.0
     minimum, desired = [], []
     for i, col in enumerate(columns):
         title_word = max((len(w) for w in str(col["title"]).split()), default=4)
@@ -401,8 +418,87 @@ def _names(items: Any, key: str = "title") -> list[str]:
     return out
 
 
+def _shorten(text: str, limit: int = MAX_COMPACT_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + " … [shortened; the full value is in the data file]"
+
+
+def _compact_text(value: Any, node: Mapping[str, Any], root: Mapping[str, Any]) -> str:
+    """A value as the single line of text a compact-table cell shows. A coded value appears as its
+    code (the legend under the table explains it); nested values become ``label: value; …``."""
+    if isinstance(value, str) and not _DATETIME_RE.match(value) and not _DATE_RE.match(value):
+        return _shorten(value)
+    if not isinstance(value, (Mapping, list)):
+        return _scalar(value, node)[0]
+    lines = describe_value(value, node, root)
+    return _shorten(
+        _join(
+            (f"{line.label}: " if line.label else "") + line.text + (f" ({line.note})" if line.note else "")
+            for line in lines
+        )
+    )
+
+
+def _compact_keys(
+    wanted: Sequence[str], props: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """The catalog's ``pdf_columns`` that this category has (schema field or present in a record)."""
+    keys: list[str] = []
+    for key in wanted:
+        if isinstance(key, str) and key not in keys and (key in props or any(key in r for r in rows)):
+            keys.append(key)
+    return keys[:MAX_TABLE_COLUMNS]
+
+
+def _legend(
+    columns: Sequence[Mapping[str, Any]],
+    nodes: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """For each coded column of a compact table: the codes that occur in its rows, explained."""
+    legend = []
+    for col, node in zip(columns, nodes, strict=True):
+        titles = node.get("x-enum-titles")
+        if not isinstance(titles, Mapping):
+            continue
+        order = {str(k): i for i, k in enumerate(titles)}
+        seen: dict[str, str] = {}
+        for r in rows:
+            value = r.get(col["key"])
+            if value is None or isinstance(value, (Mapping, list)):
+                continue
+            text, note = _scalar(value, node)
+            if note and text not in seen:
+                seen[text] = note
+        if seen:
+            raw = {(_scalar(k, node)[0] if not isinstance(k, str) else k): str(k) for k in titles}
+            entries = sorted(
+                seen.items(), key=lambda kv: (order.get(raw.get(kv[0], kv[0]), len(order)), kv[0])
+            )
+            legend.append({"title": col["title"], "entries": [{"code": c, "note": n} for c, n in entries]})
+    return legend
+
+
+def _columns(
+    keys: Sequence[str], props: Mapping[str, Any], schema: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    columns = []
+    for key in keys:
+        node = _deref(props.get(key, {}), schema)
+        desc = node.get("description")
+        columns.append(
+            {"key": key, "title": title_of(node, key), "description": desc if isinstance(desc, str) else ""}
+        )
+    return columns
+
+
 def _category_view(
-    cat: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], schema: Mapping[str, Any] | None, anchor: str
+    cat: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    schema: Mapping[str, Any] | None,
+    anchor: str,
+    pdf_columns: Sequence[str] = (),
 ) -> dict[str, Any]:
     schema = schema or {}
     status = str(cat.get("status") or "held")
@@ -411,26 +507,45 @@ def _category_view(
     rows = list(rows or ())[:MAX_ROWS] if not withheld_reason else []
     props = _deref(schema, schema).get("properties")
     props = props if isinstance(props, Mapping) else {}
-    keys = [k for k in _ordered_keys(props, rows) if any(k in r for r in rows)]
-    columns = []
-    for key in keys:
-        node = _deref(props.get(key, {}), schema)
-        desc = node.get("description")
-        columns.append(
-            {"key": key, "title": title_of(node, key), "description": desc if isinstance(desc, str) else ""}
-        )
+    all_keys = [k for k in _ordered_keys(props, rows) if any(k in r for r in rows)]
+    compact_keys = _compact_keys(pdf_columns, props, rows) if len(rows) > FULL_DETAIL_ROWS else []
+    keys = compact_keys or all_keys
+    columns = _columns(keys, props, schema)
     col_nodes = [_deref(props.get(k, {}), schema) for k in keys]
-    table_rows = [
-        [describe_value(r[k], n, schema) if k in r else [] for k, n in zip(keys, col_nodes, strict=True)]
-        for r in rows
-    ]
+    table_rows: list[list[list[Line]]] = []
+    compact_rows: list[list[str]] = []
+    legend: list[dict[str, Any]] = []
+    other_fields: list[str] = []
+    cards: list[list[list[tuple[str, list[Line]]]]] = []
     layout = "none"
-    if table_rows:
-        layout = "table" if len(table_rows) > 1 and len(columns) <= MAX_TABLE_COLUMNS else "list"
-    if layout == "table":
-        for col, width in zip(columns, _column_widths(columns, table_rows), strict=True):
+    if compact_keys:
+        # Many records: one line of text per cell, the columns the privacy office chose.
+        layout = "compact"
+        compact_rows = [
+            [_compact_text(r[k], n, schema) if k in r else "" for k, n in zip(keys, col_nodes, strict=True)]
+            for r in rows
+        ]
+        legend = _legend(columns, col_nodes, rows)
+        measured = [[[Line("", text, "")] for text in row] for row in compact_rows]
+        for col, width in zip(columns, _column_widths(columns, measured), strict=True):
             col["width"] = width
-    cards = _cards(columns, rows, keys, table_rows) if layout == "list" else []
+        withheld_fields = set(cat.get("withheld_fields") or ())
+        other_fields = [
+            title_of(_deref(props.get(k, {}), schema), k)
+            for k in _ordered_keys(props, rows)
+            if k not in compact_keys and k not in withheld_fields
+        ]
+    elif rows:
+        table_rows = [
+            [describe_value(r[k], n, schema) if k in r else [] for k, n in zip(keys, col_nodes, strict=True)]
+            for r in rows
+        ]
+        layout = "table" if len(table_rows) > 1 and len(columns) <= MAX_TABLE_COLUMNS else "list"
+        if layout == "table":
+            for col, width in zip(columns, _column_widths(columns, table_rows), strict=True):
+                col["width"] = width
+        else:
+            cards = _cards(columns, rows, keys, table_rows)
 
     top_values = []
     for field, pairs in (cat.get("top_values") or {}).items():
@@ -442,11 +557,14 @@ def _category_view(
             text, note = (
                 _scalar(pair[0], node) if not isinstance(pair[0], (dict, list)) else (str(pair[0]), "")
             )
-            values.append({"text": text, "note": note, "count": format_count(pair[1])})
+            values.append(
+                f"{text} ({note}): {format_count(pair[1])}" if note else f"{text}: {format_count(pair[1])}"
+            )
         if values:
-            top_values.append({"title": title_of(node, field), "entries": values})
+            # One text run per field: every extra inline box is layout and drawing work.
+            top_values.append({"title": title_of(node, field), "text": " · ".join(values)})
 
-    recipients = []
+    recipients: list[dict[str, Any]] = []
     for r in cat.get("recipients") or ():
         if not isinstance(r, Mapping):
             continue
@@ -458,19 +576,36 @@ def _category_view(
                 "title": str(r.get("title") or r.get("id") or ""),
                 "names": _names(r.get("names"), "name"),
                 "extra": ", ".join(extra),
+                "country": str(r.get("country") or ""),
             }
         )
 
+    countries = {r["country"] for r in recipients}
+    recipients_where = ""
+    if len(recipients) > 1 and len(countries) == 1 and "" not in countries:
+        # Said once after the list rather than after every recipient.
+        recipients_where = next(iter(countries))
+        for r in recipients:
+            r["extra"] = ""
+
     purposes = []
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
     for p in cat.get("purposes") or ():
         if isinstance(p, Mapping):
-            purposes.append(
-                {
-                    "title": str(p.get("title") or p.get("id") or ""),
-                    "basis": str(p.get("basis_title") or p.get("basis") or ""),
-                    "cite": str(p.get("basis_cite") or ""),
-                    "interest": str(p.get("interest") or ""),
-                }
+            purpose = {
+                "title": str(p.get("title") or p.get("id") or ""),
+                "basis": str(p.get("basis_title") or p.get("basis") or ""),
+                "cite": str(p.get("basis_cite") or ""),
+                "interest": str(p.get("interest") or ""),
+            }
+            purposes.append(purpose)
+            label = _BASIS_SHORT.get(str(p.get("basis") or ""), purpose["basis"])
+            group = groups.setdefault(
+                (purpose["basis"], purpose["cite"]),
+                {"label": label, "basis": purpose["basis"], "cite": purpose["cite"], "purposes": []},
+            )
+            group["purposes"].append(
+                purpose["title"] + (f" (our interest: {purpose['interest']})" if purpose["interest"] else "")
             )
 
     retention = cat.get("retention") or {}
@@ -487,7 +622,9 @@ def _category_view(
             files.append({"kind": kind.upper(), "path": str(info["path"])})
 
     ccpa = cat.get("ccpa_category") if isinstance(cat.get("ccpa_category"), Mapping) else None
-    shown = len(table_rows)
+    shown = len(rows)
+    if not withheld_reason and shown <= FULL_DETAIL_ROWS and shown >= count:
+        top_values = []  # every record is shown in full just below
     if status == "none_held":
         count_text = "none held"
     elif status == "incomplete":
@@ -509,10 +646,15 @@ def _category_view(
         "first": format_temporal(cat.get("first")) if cat.get("first") else "",
         "last": format_temporal(cat.get("last")) if cat.get("last") else "",
         "purposes": purposes,
+        "purpose_groups": list(groups.values()),
         "recipients": recipients,
+        "recipients_where": recipients_where,
         "origins": _names(cat.get("origins")),
         "retention": {
-            "text": str(retention.get("text") or ""),
+            # The rule, unless the explanation already quotes it.
+            "text": ""
+            if str(retention.get("text") or "") in str(retention.get("explanation") or "")
+            else str(retention.get("text") or ""),
             "policy": str(retention.get("policy") or ""),
             "until": format_date(retention.get("until")) if retention.get("until") else "",
             "explanation": str(retention.get("explanation") or ""),
@@ -526,10 +668,13 @@ def _category_view(
         "files": files,
         "records_withheld_reason": str(withheld_reason or ""),
         "top_values": top_values,
+        "top_values_approximate": bool(cat.get("top_values_approximate")),
         "columns": columns,
-        "rows": table_rows if layout == "table" else [],
+        "rows": table_rows if layout == "table" else compact_rows,
         "cards": cards,
         "layout": layout,
+        "legend": legend,
+        "other_fields": other_fields,
         "shown": shown,
         "shown_text": format_count(shown),
         "count_fmt": format_count(count),
@@ -585,8 +730,14 @@ def build_view(
     schemas: Mapping[str, Mapping[str, Any]],
     *,
     lang: str = "en",
+    columns: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report templates show, as plain strings, lists and dicts."""
+    """Everything the report templates show, as plain strings, lists and dicts.
+
+    ``columns`` maps a category id to the catalog's ``pdf_columns``: a category with more than
+    :data:`FULL_DETAIL_ROWS` records is shown as a compact table of those fields (the full records
+    are in the data files); without them, every shown record is given with all its fields."""
+    columns = columns or {}
     controller = bundle.get("controller") or {}
     subject = bundle.get("subject") or {}
     request = bundle.get("request") or {}
@@ -613,6 +764,7 @@ def build_view(
             samples.get(str(cat.get("id")), ()),
             schemas.get(str(cat.get("id"))),
             anchor("cat", str(cat.get("id"))),
+            tuple(columns.get(str(cat.get("id"))) or ()),
         )
         for cat in bundle.get("categories") or ()
         if isinstance(cat, Mapping)
@@ -645,6 +797,13 @@ def build_view(
         jurisdiction.get("title") or jurisdiction.get("name") or request.get("jurisdiction") or ""
     )
     held = [c for c in categories if c["status"] != "none_held"]
+    legal_bases: dict[tuple[str, str], dict[str, str]] = {}
+    for c in categories:
+        for g in c["purpose_groups"]:
+            if g["label"] != g["basis"]:
+                legal_bases.setdefault(
+                    (g["label"], g["cite"]), {"label": g["label"], "title": g["basis"], "cite": g["cite"]}
+                )
     identifiers = []
     for ident in subject.get("identifiers") or ():
         if isinstance(ident, Mapping):
@@ -699,6 +858,7 @@ def build_view(
         "categories_only": bool(categories_only),
         "withheld_reasons": withheld_reasons,
         "categories": categories,
+        "legal_bases": list(legal_bases.values()),
         "notices": notices,
         "ccpa_rows": ccpa_rows,
         "warnings": [str(w) for w in bundle.get("warnings") or ()],

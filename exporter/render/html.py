@@ -27,9 +27,10 @@ def render_html_text(
     schemas: Mapping[str, Mapping[str, Any]],
     *,
     lang: str = "en",
+    columns: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The page as a string (see :func:`render_html`)."""
-    view = build_view(bundle, samples, schemas, lang=lang)
+    view = build_view(bundle, samples, schemas, lang=lang, columns=columns)
     # The stylesheet is the project's own file, never subject data: it is the only Markup here.
     css_text = re.sub(r"/\*.*?\*/", "", read_text("index.css"), flags=re.DOTALL).strip()
     css = Markup(css_text.replace("</", "<\\/"))
@@ -47,9 +48,10 @@ def render_html(
     out: Path,
     *,
     lang: str = "en",
+    columns: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
-    """Write the offline ``index.html`` to ``out`` (UTF-8, atomically)."""
-    text = render_html_text(bundle, samples, schemas, lang=lang)
+    """Write the offline ``index.html`` to ``out`` (UTF-8, atomically); ``columns`` as for the PDF."""
+    text = render_html_text(bundle, samples, schemas, lang=lang, columns=columns)
     out = Path(out)
     fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html.tmp", dir=out.parent)
     try:

@@ -7,16 +7,23 @@ explicitly (WeasyPrint would use the current time); the file identifier ``/ID`` 
 of the document's objects, so it follows from the content; XMP carries no random ``DocumentID``
 for PDF/A-3. Font subsets, object order and compression are deterministic for a given WeasyPrint,
 fontTools and font set. Nothing is post-processed.
+
+Fonts: ``report.css`` declares one ``@font-face`` family per script. Only the families whose script
+occurs in the document's text are handed to WeasyPrint (:func:`font_families`): a report without
+Chinese, Japanese or Korean text never loads the 7.7 MB CJK font, which costs about half a second
+per render. Characters outside every packaged font fall back to a system font, as before.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -26,9 +33,56 @@ from ._env import capture_weasyprint_warnings, environment, read_text
 from .context import build_view
 from .fetcher import ASSET_BASE, AssetFetcher
 
-__all__ = ["render_pdf", "render_pdf_bytes"]
+__all__ = ["font_families", "render_pdf", "render_pdf_bytes"]
 
 log = logging.getLogger("exporter.render")
+
+#: The base family (Latin, Greek, Cyrillic, punctuation): always loaded.
+BASE_FAMILY = "Report Sans"
+#: Script families of report.css and the code points that need them: every character these fonts
+#: have and Noto Sans lacks lies in these ranges (tests/test_render_pdf.py checks it on the fonts).
+SCRIPT_FAMILIES: dict[str, tuple[tuple[int, int], ...]] = {
+    "Report Arabic": (
+        (0x0600, 0x06FF),
+        (0x0750, 0x077F),
+        (0x08A0, 0x08FF),
+        (0xFB50, 0xFDFF),
+        (0xFE70, 0xFEFF),
+    ),
+    "Report Hebrew": ((0x0590, 0x05FF), (0xFB1D, 0xFB4F)),
+    "Report CJK": (
+        (0x3000, 0x30FF),  # CJK symbols and punctuation, Hiragana, Katakana
+        (0x3100, 0x32FF),  # Bopomofo, Hangul compatibility jamo, Kanbun, enclosed CJK
+        (0x4E00, 0x9FFF),  # CJK unified ideographs
+        (0xAC00, 0xD7AF),  # Hangul syllables
+        (0xFF00, 0xFFEF),  # half-width and full-width forms
+    ),
+}
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}\s*")
+_FAMILY = re.compile(r"font-family:\s*\"([^\"]+)\"")
+
+
+def font_families(text: str) -> frozenset[str]:
+    """The ``@font-face`` families a document with this text needs."""
+    wide = {ord(ch) for ch in set(text) if ch >= "\u0590"}
+    needed = {BASE_FAMILY}
+    if wide:
+        for family, ranges in SCRIPT_FAMILIES.items():
+            if any(lo <= cp <= hi for cp in wide for lo, hi in ranges):
+                needed.add(family)
+    return frozenset(needed)
+
+
+@cache
+def _stylesheet(families: frozenset[str]) -> str:
+    """report.css with the ``@font-face`` rules of ``families`` only."""
+    css = read_text("report.css")
+
+    def keep(match: re.Match[str]) -> str:
+        family = _FAMILY.search(match.group(0))
+        return match.group(0) if family is None or family.group(1) in families else ""
+
+    return _FONT_FACE.sub(keep, css)
 
 
 def _generated_at(bundle: Mapping[str, Any]) -> datetime:
@@ -53,13 +107,14 @@ def render_pdf_bytes(
     attachments: Sequence[Path] = (),
     bundle_json: Path | bytes | None = None,
     lang: str = "en",
+    columns: Mapping[str, Sequence[str]] | None = None,
 ) -> bytes:
     """The PDF as bytes (see :func:`render_pdf`)."""
     from weasyprint import CSS, HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
     started = time.perf_counter()
-    view = build_view(bundle, samples, schemas, lang=lang)
+    view = build_view(bundle, samples, schemas, lang=lang, columns=columns)
     html_text = (
         environment().get_template("report.html.j2").render(v=view, controller_name=view["author"] or "us")
     )
@@ -96,7 +151,10 @@ def render_pdf_bytes(
     with capture_weasyprint_warnings() as records:
         font_config = FontConfiguration()
         css = CSS(
-            string=read_text("report.css"), base_url=ASSET_BASE, url_fetcher=fetcher, font_config=font_config
+            string=_stylesheet(font_families(html_text)),
+            base_url=ASSET_BASE,
+            url_fetcher=fetcher,
+            font_config=font_config,
         )
         document = HTML(string=html_text, base_url=ASSET_BASE, url_fetcher=fetcher)
         pdf = document.write_pdf(
@@ -130,16 +188,19 @@ def render_pdf(
     attachments: Sequence[Path] = (),
     bundle_json: Path | None = None,
     lang: str = "en",
+    columns: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Write ``report.pdf`` to ``out`` (atomically: a temporary file in the same folder, then rename).
 
     ``bundle`` is the bundle without records, ``samples`` at most ``pdf_rows`` records per category,
-    ``schemas`` the category schemas. ``bundle_json`` is embedded as associated file
+    ``schemas`` the category schemas, ``columns`` the catalog's ``pdf_columns`` per category (a
+    category with more than a few records is shown as a compact table of these fields; see
+    :func:`exporter.render.context.build_view`). ``bundle_json`` is embedded as associated file
     (``/AFRelationship /Data``) so the PDF alone is a complete copy; ``attachments`` are embedded as
     supplements. The same input gives a byte-identical file.
     """
     pdf = render_pdf_bytes(
-        bundle, samples, schemas, attachments=attachments, bundle_json=bundle_json, lang=lang
+        bundle, samples, schemas, attachments=attachments, bundle_json=bundle_json, lang=lang, columns=columns
     )
     out = Path(out)
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".pdf.tmp", dir=out.parent)
