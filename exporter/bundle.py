@@ -100,6 +100,8 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
         entry["pans_masked"] = res.pans_masked
     if res.withheld:
         entry["withheld_counts"] = res.withheld
+    if not res.top_values_exact:
+        entry["top_values_approximate"] = True  # a summary field had too many distinct values (pipeline.TopK)
     if not specific:
         entry["records_withheld_reason"] = withheld_reason
     return entry

@@ -159,9 +159,12 @@ def test_every_record_validates(store: Store, everybody: dict[str, set[str]], sc
         # every row of the underlying table/file was reachable from some person's identifiers
         assert len(records) == source_row_count(store, cid), cid
         dt_fields = [k for k, p in schema["properties"].items() if p.get("format") == "date-time"]
-        time_field = next(c["time_field"] for c in tomllib.loads(
+        entry = next(c for c in tomllib.loads(
             (catalog_dir() / "categories.toml").read_text(encoding="utf-8"))["categories"] if c["id"] == cid)
+        time_field = entry["time_field"]
         for rec in records:
+            # §7024(d) fields are read on purpose and dropped by the exporter before validation
+            rec = {k: v for k, v in rec.items() if k not in entry.get("withheld", [])}
             errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(rec)]
             assert not errors, (cid, errors[:3])
             for f in dt_fields:
