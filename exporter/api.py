@@ -1,12 +1,14 @@
 """The library API: one access request in, one package (and a result object) out.
 
-    from exporter import AccessRequest, export
+    from exporter import AccessRequest, ExportOptions, export, load_config
+    config = load_config("exporter.toml")                      # once, at start-up
     result = export(AccessRequest.parse(["email:jane@example.com"], jurisdiction="uk"),
-                    config="exporter.toml", out_dir="out/")
+                    config, "out/", ExportOptions(pdf=True))
+    result.path, result.counts, result.coverage, result.deadlines, result.manifest_sha256
 
 Safe to call from several threads for different subjects: every call opens its own sources and
 writes its own folder; what is shared (catalog, schemas, compiled validators, templates) is
-read-only and loaded once per process.
+read-only and loaded once per process. Reference: docs/library.md.
 """
 
 from __future__ import annotations
@@ -16,24 +18,42 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import jurisdictions
 from .bundle import FORMAT, category_entry
-from .config import Config, load_config
+from .catalog import Category
+from .config import Config, Read, load_config
 from .errors import OutputError, RequestError, SourceError, SubjectNotFound
 from .identity import Identifier, resolve
+from .logsafety import install_log_filters
 from .package import staging, verify, write_manifest
 from .pipeline import CategoryResult, collect_category
+from .progress import StageClock
+from .redaction import RedactionSettings, Redactor
+from .reliability import RetryPolicy, collect_with_retries, open_source, resolve_with_retries
 from .resources import schemas_dir
 from .schemas import category_schema, check_against
 from .writers import FileInfo, dumps, write_file
 
-__all__ = ["AccessRequest", "Extension", "ClockStop", "ExportResult", "export", "parse_identifier"]
+__all__ = [
+    "VERIFICATION_LEVELS",
+    "AccessRequest",
+    "CategoryCoverage",
+    "ClockStop",
+    "Coverage",
+    "ExportOptions",
+    "ExportResult",
+    "Extension",
+    "ReadCoverage",
+    "export",
+    "parse_identifier",
+    "verify_package",
+]
 
 log = logging.getLogger("exporter")
 VERIFICATION_LEVELS = ("verified", "reasonably_high", "reasonable")
@@ -69,6 +89,12 @@ def parse_identifier(text: str) -> Identifier:
 
 @dataclass(frozen=True)
 class AccessRequest:
+    """One right-of-access request: who (identifiers), under which law, when, and how well verified.
+
+    Build it with :meth:`parse` (``TYPE:VALUE`` strings) or :meth:`from_dict` (JSON); it is
+    immutable. ``jurisdiction`` names a rules file (``eu``, ``uk``, ``ca``, ``ut``).
+    """
+
     identifiers: tuple[Identifier, ...]
     jurisdiction: str
     received: dt.date | None = None  #: defaults to the generation date
@@ -80,7 +106,104 @@ class AccessRequest:
 
     @classmethod
     def parse(cls, identifiers: Iterable[str], **kwargs: Any) -> AccessRequest:
+        """``identifiers`` as ``TYPE:VALUE`` strings (or bare e-mail addresses); the rest as fields."""
         return cls(identifiers=tuple(parse_identifier(i) for i in identifiers), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AccessRequest:
+        """Build a request from JSON (a DSAR service's request body)::
+
+            {"identifiers": ["email:jane@example.com", {"type": "account_id", "value": "A-1"}],
+             "jurisdiction": "uk", "received": "2026-11-02", "request_id": "DSAR-2026-0042",
+             "verification": "verified", "country": "GB",
+             "extension": {"length": 2, "reason": "…"},
+             "clock_stops": [{"from": "2026-11-03", "to": "2026-11-10", "reason": "…"}]}
+
+        Only ``identifiers`` and ``jurisdiction`` are required. Raises :class:`RequestError` whose
+        context names the offending member by JSON pointer (``pointer``); the message never
+        repeats the value (it may be subject data). The jurisdiction and identifier types are
+        checked against the rules and configuration by :func:`export`.
+        """
+        if not isinstance(data, Mapping):
+            raise RequestError("the access request must be a JSON object", pointer="")
+        unknown = sorted(set(data) - _REQUEST_KEYS)
+        if unknown:
+            raise RequestError(f"unknown member {unknown[0]!r} in the access request", pointer=f"/{unknown[0]}",
+                               hint=f"allowed: {', '.join(sorted(_REQUEST_KEYS))}")
+        raw_ids = data.get("identifiers")
+        if not isinstance(raw_ids, list) or not raw_ids:
+            raise RequestError("identifiers must be a non-empty list", pointer="/identifiers")
+        identifiers = []
+        for n, item in enumerate(raw_ids):
+            where = f"/identifiers/{n}"
+            if isinstance(item, str):
+                try:
+                    identifiers.append(parse_identifier(item))
+                except RequestError as exc:
+                    exc.context["pointer"] = where
+                    raise
+            elif (isinstance(item, Mapping) and set(item) == {"type", "value"}
+                  and all(isinstance(item[k], str) and item[k].strip() for k in ("type", "value"))):
+                identifiers.append(parse_identifier(f"{item['type']}:{item['value']}"))
+            else:
+                raise RequestError("an identifier must be \"TYPE:VALUE\" or {\"type\": …, \"value\": …}",
+                                   pointer=where)
+        kwargs: dict[str, Any] = {"identifiers": tuple(identifiers)}
+        for key in ("jurisdiction", "request_id", "verification", "country"):
+            value = data.get(key)
+            if value is None:
+                if key == "jurisdiction":
+                    raise RequestError("the jurisdiction is missing", pointer="/jurisdiction",
+                                       hint=f"use one of: {', '.join(jurisdictions.available())}")
+                continue
+            if not isinstance(value, str):
+                raise RequestError(f"{key} must be a string", pointer=f"/{key}")
+            kwargs[key] = value
+        if data.get("received") is not None:
+            kwargs["received"] = _parse_date(data["received"], "/received")
+        ext = data.get("extension")
+        if ext is not None:
+            if (not isinstance(ext, Mapping) or isinstance(ext.get("length"), bool)
+                    or not isinstance(ext.get("length"), int) or not isinstance(ext.get("reason", ""), str)):
+                raise RequestError("extension must be {\"length\": <whole number>, \"reason\": <text>}",
+                                   pointer="/extension")
+            kwargs["extension"] = Extension(length=ext["length"], reason=ext.get("reason", ""))
+        stops = data.get("clock_stops")
+        if stops is not None:
+            if not isinstance(stops, list):
+                raise RequestError("clock_stops must be a list", pointer="/clock_stops")
+            parsed = []
+            for n, stop in enumerate(stops):
+                if not isinstance(stop, Mapping) or not isinstance(stop.get("reason", ""), str):
+                    raise RequestError("a clock stop must be {\"from\", \"to\", \"reason\"}",
+                                       pointer=f"/clock_stops/{n}")
+                parsed.append(ClockStop(start=_parse_date(stop.get("from"), f"/clock_stops/{n}/from"),
+                                        end=_parse_date(stop.get("to"), f"/clock_stops/{n}/to"),
+                                        reason=stop.get("reason", "")))
+            kwargs["clock_stops"] = tuple(parsed)
+        request = cls(**kwargs)
+        if request.request_id is not None and not _REQUEST_ID.match(request.request_id):
+            raise RequestError("a request id may hold letters, digits, '.', '_' and '-' only (max 80)",
+                               pointer="/request_id")
+        if request.verification not in VERIFICATION_LEVELS:
+            raise RequestError(f"unknown verification level {request.verification!r}", pointer="/verification",
+                               hint=f"use one of: {', '.join(VERIFICATION_LEVELS)}")
+        return request
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form :meth:`from_dict` reads (``received`` and ``request_id`` may be null)."""
+        return {
+            "identifiers": [f"{i.type}:{i.value}" for i in self.identifiers],
+            "jurisdiction": self.jurisdiction,
+            "received": self.received.isoformat() if self.received else None,
+            "request_id": self.request_id,
+            "verification": self.verification,
+            "country": self.country,
+            "extension": {"length": self.extension.length, "reason": self.extension.reason}
+            if self.extension else None,
+            "clock_stops": [{"from": c.start.isoformat(), "to": c.end.isoformat(), "reason": c.reason}
+                            for c in self.clock_stops],
+        }
 
     def resolved_id(self, received: dt.date) -> str:
         if self.request_id:
@@ -90,21 +213,165 @@ class AccessRequest:
         return f"DSAR-{received:%Y%m%d}-{self.jurisdiction}-{digest}"
 
 
+_REQUEST_KEYS = frozenset({"identifiers", "jurisdiction", "received", "request_id", "verification", "country",
+                           "extension", "clock_stops"})
+
+
+def _parse_date(value: Any, pointer: str) -> dt.date:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise RequestError("a date must be written YYYY-MM-DD", pointer=pointer)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to produce a package (as opposed to *what* is requested: :class:`AccessRequest`).
+
+    Every field has the default a production export wants, so ``ExportOptions()`` is valid;
+    derive variants with :meth:`replace`. Instances are immutable and may be shared between
+    threads.
+    """
+
+    now: dt.datetime | None = None  #: fixed generation time (reproducible packages); else SOURCE_DATE_EPOCH, else now
+    force: bool = False  #: replace an existing package folder of the same request id
+    strict: bool = False  #: raise SubjectNotFound instead of writing a "nothing held" package
+    pdf: bool = True  #: write report.pdf
+    html: bool = True  #: write index.html
+    allow_partial: bool = False  #: finish despite failing sources, marking what they feed incomplete
+    sign_key: str | Path | None = None  #: Ed25519 private key (PEM) to sign manifest.json
+    env: Mapping[str, str] | None = None  #: environment for ``*_env`` source secrets (default os.environ)
+    progress: Callable[[str, int], None] | None = None  #: called (category, records) per batch, in the caller's thread
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  #: retries of unavailable sources (exporter.reliability)
+
+    def replace(self, **changes: Any) -> ExportOptions:
+        """A copy with ``changes`` applied."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ReadCoverage:
+    """One configured read of a source for a category and what came of it."""
+
+    read: str  #: the read's label, ``<source>/<stream name or category>``
+    source: str
+    status: str  #: ``searched`` | ``skipped`` (no identifier of the types it needs) | ``failed``
+    count: int
+    reason: str | None = None  #: why it was skipped or failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "source": self.source, "status": self.status, "count": self.count,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CategoryCoverage:
+    """How completely one catalog category was searched."""
+
+    id: str
+    status: str  #: ``held`` | ``none_held`` | ``incomplete`` | ``not_configured`` (no source feeds it)
+    count: int
+    reads: tuple[ReadCoverage, ...] = ()
+    reason: str | None = None  #: why it is incomplete
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "count": self.count, "reason": self.reason,
+                "reads": [r.to_dict() for r in self.reads]}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which categories and sources were searched, and what could not be (the DSAR audit trail)."""
+
+    categories: tuple[CategoryCoverage, ...]
+    failed_lookups: Mapping[str, str] = field(default_factory=dict)  #: identity read label → reason
+
+    @property
+    def searched(self) -> tuple[str, ...]:
+        """Categories for which at least one read ran."""
+        return tuple(c.id for c in self.categories if any(r.status == "searched" for r in c.reads))
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Sources that were searched for at least one category (sorted)."""
+        return tuple(sorted({r.source for c in self.categories for r in c.reads if r.status == "searched"}))
+
+    @property
+    def failed_sources(self) -> tuple[str, ...]:
+        return tuple(sorted({r.source for c in self.categories for r in c.reads if r.status == "failed"}))
+
+    @property
+    def incomplete(self) -> dict[str, str]:
+        """Category → reason, for categories that could not be searched completely."""
+        return {c.id: c.reason or "incomplete" for c in self.categories if c.status == "incomplete"}
+
+    @property
+    def not_configured(self) -> tuple[str, ...]:
+        """Catalog categories no configured source feeds (never searched: fix the configuration)."""
+        return tuple(c.id for c in self.categories if c.status == "not_configured")
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete and not self.not_configured and not self.failed_lookups
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"complete": self.complete, "sources": list(self.sources), "failed_sources": list(self.failed_sources),
+                "incomplete": self.incomplete, "not_configured": list(self.not_configured),
+                "failed_lookups": dict(self.failed_lookups),
+                "categories": [c.to_dict() for c in self.categories]}
+
+
 @dataclass(frozen=True)
 class ExportResult:
-    path: Path
+    """What :func:`export` produced. ``to_dict()`` gives it as JSON for a service response."""
+
+    path: Path  #: the package folder
     request_id: str
-    counts: dict[str, int]
+    counts: dict[str, int]  #: category → records, for every catalog category
     identifiers: int  #: how many identifiers of the subject were used
     warnings: tuple[str, ...]
-    deadlines: dict[str, Any]
-    manifest_sha256: str
+    deadlines: dict[str, Any]  #: received, due, extended_due, final_due, … (ISO dates; jurisdiction rules)
+    manifest_sha256: str  #: SHA-256 of manifest.json, which lists the SHA-256 of every other file
     files: tuple[str, ...] = field(default_factory=tuple)
     incomplete: dict[str, str] = field(default_factory=dict)  #: category → reason (allow_partial)
+    coverage: Coverage = field(default_factory=lambda: Coverage(categories=()))
+    jurisdiction: str = ""
+    generated_at: str = ""  #: RFC 3339, UTC
+    specific_pieces: bool = True  #: False when only categories are disclosed (e.g. CCPA, verified to a reasonable degree)
 
     @property
     def complete(self) -> bool:
         return not self.incomplete
+
+    @property
+    def due(self) -> dt.date | None:
+        """The date the response is due (after any extension)."""
+        value = self.deadlines.get("final_due") or self.deadlines.get("due")
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no subject data beyond counts)."""
+        return {
+            "request_id": self.request_id,
+            "path": str(self.path),
+            "jurisdiction": self.jurisdiction,
+            "generated_at": self.generated_at,
+            "complete": self.complete,
+            "specific_pieces": self.specific_pieces,
+            "records": self.records,
+            "categories_held": self.categories_held,
+            "counts": dict(self.counts),
+            "identifiers": self.identifiers,
+            "warnings": list(self.warnings),
+            "due": self.due.isoformat() if self.due else None,
+            "deadlines": self.deadlines,
+            "manifest_sha256": self.manifest_sha256,
+            "files": list(self.files),
+            "incomplete": dict(self.incomplete),
+            "coverage": self.coverage.to_dict(),
+        }
 
     @property
     def records(self) -> int:
@@ -118,10 +385,10 @@ class ExportResult:
 def _now(now: dt.datetime | None) -> dt.datetime:
     if now is None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        now = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.timezone.utc)
-    return now.astimezone(dt.timezone.utc).replace(microsecond=0)
+        now = now.replace(tzinfo=dt.UTC)
+    return now.astimezone(dt.UTC).replace(microsecond=0)
 
 
 def _check_request(request: AccessRequest, config: Config) -> None:
@@ -145,25 +412,43 @@ def export(
     request: AccessRequest,
     config: Config | str | Path,
     out_dir: str | Path,
+    options: ExportOptions | None = None,
     *,
     now: dt.datetime | None = None,
-    force: bool = False,
-    strict: bool = False,
-    pdf: bool = True,
-    html: bool = True,
+    force: bool | None = None,
+    strict: bool | None = None,
+    pdf: bool | None = None,
+    html: bool | None = None,
     progress: Callable[[str, int], None] | None = None,
-    env: dict[str, str] | None = None,
-    allow_partial: bool = False,
+    env: Mapping[str, str] | None = None,
+    allow_partial: bool | None = None,
     sign_key: str | Path | None = None,
 ) -> ExportResult:
     """Produce the access package for ``request`` in ``out_dir/<request id>/``.
 
+    ``config`` is a loaded :class:`~exporter.config.Config` (load it once with
+    :func:`~exporter.config.load_config` and share it between calls and threads) or the path of
+    the TOML file. ``options`` says how to produce the package (:class:`ExportOptions`); the
+    keyword arguments are shorthands that override single options (``export(r, c, o, pdf=False)``).
+
     Without ``allow_partial`` any source failure aborts the export and nothing is written. With it,
     the package is completed and every category a failed source feeds is marked ``incomplete``
     (with the reason) in bundle.json, the manifest and the PDF.
+
+    Raises only :class:`~exporter.errors.ExporterError` subclasses for problems of the request,
+    configuration, sources, data or output (see docs/library.md).
     """
+    overrides = {k: v for k, v in {"now": now, "force": force, "strict": strict, "pdf": pdf, "html": html,
+                                   "progress": progress, "env": env, "allow_partial": allow_partial,
+                                   "sign_key": sign_key}.items() if v is not None}
+    opts = (options or ExportOptions()).replace(**overrides)
+    now, force, strict, pdf, html = opts.now, opts.force, opts.strict, opts.pdf, opts.html
+    progress, env, allow_partial, sign_key = opts.progress, opts.env, opts.allow_partial, opts.sign_key
+    clock = StageClock()  # stage timings on the exporter.timing logger (DEBUG); bench/run.py reads them
     cfg = config if isinstance(config, Config) else load_config(config)
     _check_request(request, cfg)
+    install_log_filters()
+    redaction = RedactionSettings.from_config(cfg)
     generated = _now(now)
     received = request.received or generated.date()
     request_id = request.resolved_id(received)
@@ -176,28 +461,41 @@ def export(
         failed: dict[str, str] = {}
         for name, src in sources.items():
             try:
-                stack.enter_context(src)
+                open_source(stack, src, opts.retry)
             except SourceError as exc:
                 if not allow_partial:
                     raise
                 failed[name] = exc.message
-        ids = resolve(cfg, request.identifiers, sources, allow_partial=allow_partial, failed=failed)
+        ids = resolve_with_retries(
+            lambda partial: resolve(cfg, request.identifiers, sources, allow_partial=partial, failed=failed),
+            opts.retry, allow_partial=allow_partial)
+        warnings.extend(ids.notes())
+        clock.lap("resolve")
+        redactor = Redactor(redaction, own_emails=ids.values(["email"])["email"])
         for label, _types, why in ids.failures:
             warnings.append(f"identity lookup {label} failed ({why}); some identifiers may be missing")
         lost_types = {t for _label, types, _why in ids.failures for t in types}
         results: list[CategoryResult] = []
+
+        def collector(cat: Category, reads: list[Read]) -> Callable[[bool], CategoryResult]:
+            # one collection attempt; redactor.wrap gives each attempt fresh redaction counts
+            return lambda partial: collect_category(
+                redactor.wrap(cat), reads, sources, ids, root=root,
+                inline_limit=cfg.inline_limit, sample_size=cfg.pdf_rows,
+                write_records=specific, progress=progress, allow_partial=partial, failed=failed)
+
         for cat in cfg.catalog:
             reads = cfg.streams_for(cat.id)
-            res = collect_category(
-                cat, reads, sources, ids, root=root,
-                inline_limit=cfg.inline_limit, sample_size=cfg.pdf_rows,
-                write_records=specific, progress=progress, allow_partial=allow_partial, failed=failed)
+            res = collect_with_retries(
+                collector(cat, reads), category=cat.id, root=root, policy=opts.retry, allow_partial=allow_partial,
+                failed=failed, sources=[r.source for r in reads])
             missing = sorted(lost_types.intersection(t for r in reads for t in r.spec.needs))
             if missing:
                 extra = f"identifiers of type {', '.join(missing)} could not be resolved"
                 res.incomplete = f"{res.incomplete}; {extra}" if res.incomplete else extra
             results.append(res)
         stack.close()
+        clock.lap("collect", records=sum(r.count for r in results))
         incomplete = [{"category": r.id, "reason": r.incomplete} for r in results if r.incomplete]
         for item in incomplete:
             warnings.append(f"category {item['category']} is incomplete: {item['reason']}")
@@ -215,12 +513,20 @@ def export(
                             "the package confirms that nothing is held")
         bundle = _bundle(cfg, request, request_id, received, generated, ids.as_list(), results, facts,
                          specific, withheld_reason, warnings)
+        if specific:
+            redactor.annotate(bundle["categories"])  # what was redacted, per category (Art. 15(4))
+        clock.lap("bundle")
         files = _write_outputs(root, cfg, bundle, results, pdf=pdf, html=html)
+        clock.lap("outputs")
         manifest = write_manifest(root, files, generated_at=bundle["generated_at"], request_id=request_id,
                                   incomplete=incomplete, sign_key=Path(sign_key) if sign_key else None)
+        clock.lap("manifest")
 
     for w in warnings:
         log.warning(w)
+    coverage = _coverage(cfg, results, ids.failures)
+    for cat_id in coverage.not_configured:
+        log.warning("category %s is fed by no configured source and was not searched", cat_id)
     return ExportResult(
         path=final,
         request_id=request_id,
@@ -231,7 +537,33 @@ def export(
         manifest_sha256=manifest["sha256"],
         files=tuple(sorted(f["path"] for f in files)) + ("manifest.json",),
         incomplete={i["category"]: i["reason"] for i in incomplete},
+        coverage=coverage,
+        jurisdiction=request.jurisdiction,
+        generated_at=bundle["generated_at"],
+        specific_pieces=specific,
     )
+
+
+def _coverage(cfg: Config, results: Sequence[CategoryResult],
+              lookup_failures: Sequence[tuple[str, tuple[str, ...], str]]) -> Coverage:
+    categories = []
+    for cat, res in zip(cfg.catalog, results, strict=True):
+        configured = cfg.streams_for(cat.id)
+        source_of = {r.spec.label: r.source for r in configured}
+        reads = []
+        for p in res.provenance:
+            label = str(p.get("read", ""))
+            status = "failed" if "failed" in p else "skipped" if "skipped" in p else "searched"
+            reason = p.get("failed") or p.get("skipped")
+            reads.append(ReadCoverage(read=label, source=source_of.get(label, label.partition("/")[0]),
+                                      status=status, count=int(p.get("count") or 0),
+                                      reason=str(reason) if reason else None))
+        status = ("incomplete" if res.incomplete else "not_configured" if not configured
+                  else "held" if res.count else "none_held")
+        categories.append(CategoryCoverage(id=cat.id, status=status, count=res.count, reads=tuple(reads),
+                                           reason=res.incomplete))
+    return Coverage(categories=tuple(categories),
+                    failed_lookups={label: why for label, _types, why in lookup_failures})
 
 
 def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.date, generated: dt.datetime,
@@ -281,6 +613,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
 
 def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Sequence[CategoryResult], *,
                    pdf: bool, html: bool) -> list[FileInfo]:
+    stage = StageClock()
     files: list[FileInfo] = [f for r in results for f in r.files.values()]
     for name in ("bundle.json", "manifest.json"):
         files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
@@ -290,19 +623,24 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
     check_against("bundle.json", bundle, error=OutputError)
     bundle_info = write_file(root / "bundle.json", root, dumps(bundle, indent=True) + b"\n")
     files.append(bundle_info)
+    stage.lap("bundle.json")
     if pdf or html:
         summary = {**bundle, "categories": [{k: v for k, v in e.items() if k != "records"}
                                             for e in bundle["categories"]]}
         samples = {r.id: r.sample for r in results}
         schemas = {c.id: category_schema(c.id) for c in cfg.catalog}
+        columns = {c.id: tuple(c.raw.get("pdf_columns", ())) for c in cfg.catalog}
         from .render import render_html, render_pdf  # WeasyPrint is slow to import; only when needed
 
         if pdf:
-            render_pdf(summary, samples, schemas, root / "report.pdf", bundle_json=root / "bundle.json")
+            render_pdf(summary, samples, schemas, root / "report.pdf", bundle_json=root / "bundle.json",
+                       columns=columns)
             files.append(_info(root, "report.pdf"))
+            stage.lap("pdf")
         if html:
-            render_html(summary, samples, schemas, root / "index.html")
+            render_html(summary, samples, schemas, root / "index.html", columns=columns)
             files.append(_info(root, "index.html"))
+            stage.lap("html")
     return files
 
 

@@ -1,4 +1,9 @@
-"""Command line: a thin typer layer over :mod:`exporter.api`."""
+"""Command line: a thin typer layer over :mod:`exporter.api`.
+
+Errors of the exporter are printed as one line (``error: …``, never a traceback, never subject
+data) and end the command with the error's ``exit_code``: 2 configuration/request, 3 source,
+4 invalid record, 5 subject not found (``--strict``), 6 output; 1 for an unexpected failure.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -27,6 +32,15 @@ def _fail(exc: ExporterError) -> NoReturn:
     raise typer.Exit(exc.exit_code)
 
 
+def _crash(exc: Exception, verbose: bool) -> NoReturn:
+    """An unexpected exception: one line without its message (it might hold subject data)."""
+    if verbose:
+        raise exc
+    typer.echo(f"error: unexpected internal error ({type(exc).__name__}); run again with --verbose for the "
+               "traceback and report it", err=True)
+    raise typer.Exit(1)
+
+
 def _date(value: str | None, name: str) -> dt.date | None:
     if value is None:
         return None
@@ -41,11 +55,11 @@ def _instant(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         typer.echo("error: --now must be an RFC 3339 time like 2026-11-25T10:00:00Z", err=True)
         raise typer.Exit(2) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -59,39 +73,50 @@ def export(
     subject: Annotated[list[str], typer.Option("--subject", "-s", help="Identifier TYPE:VALUE (or a bare e-mail); repeatable.")],
     jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j", help="eu | uk | ca | ut (a rules file).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the package folder into.")] = Path("out"),
-    received: Annotated[Optional[str], typer.Option(help="Date the request was received (YYYY-MM-DD); default today.")] = None,
-    request_id: Annotated[Optional[str], typer.Option("--request-id", help="Request reference; default derived from the request.")] = None,
+    received: Annotated[str | None, typer.Option(help="Date the request was received (YYYY-MM-DD); default today.")] = None,
+    request_id: Annotated[str | None, typer.Option("--request-id", help="Request reference; default derived from the request.")] = None,
     verification: Annotated[str, typer.Option(help="verified | reasonably_high | reasonable (11 CCR §7062).")] = "verified",
-    country: Annotated[Optional[str], typer.Option(help="Subject's country (ISO alpha-2), names the EU supervisory authority.")] = None,
-    now: Annotated[Optional[str], typer.Option(help="Fixed generation time (RFC 3339) for reproducible packages; also SOURCE_DATE_EPOCH.")] = None,
+    country: Annotated[str | None, typer.Option(help="Subject's country (ISO alpha-2), names the EU supervisory authority.")] = None,
+    now: Annotated[str | None, typer.Option(help="Fixed generation time (RFC 3339) for reproducible packages; also SOURCE_DATE_EPOCH.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing package folder.")] = False,
     strict: Annotated[bool, typer.Option(help="Fail (exit 5) instead of writing a 'nothing held' package for an unknown subject.")] = False,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Complete the package when a source fails, marking the categories it feeds incomplete.")] = False,
-    sign_key: Annotated[Optional[Path], typer.Option("--sign-key", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
+    sign_key: Annotated[Path | None, typer.Option("--sign-key", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
     encrypt: Annotated[bool, typer.Option("--encrypt", help="Also write <package>.zip, AES-256 encrypted, for delivery.")] = False,
-    password_env: Annotated[Optional[str], typer.Option("--password-env", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
+    password_env: Annotated[str | None, typer.Option("--password-env", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the zip password from standard input.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Do not write report.pdf.")] = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Do not write index.html.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress; show tracebacks of internal errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
 ) -> None:
     """Export the access package for one subject."""
     _setup_logging(verbose, quiet)
-    from .api import AccessRequest
+    from .api import AccessRequest, ExportOptions
     from .api import export as run
+    from .config import load_config
 
     try:
         request = AccessRequest.parse(
             subject, jurisdiction=jurisdiction, received=_date(received, "--received"),
             request_id=request_id, verification=verification, country=country)
         password = _password(password_env, password_stdin) if encrypt else None
-        result = run(request, config, out, now=_instant(now), force=force, strict=strict,
-                     allow_partial=allow_partial, sign_key=sign_key)
+        options = ExportOptions(now=_instant(now), force=force, strict=strict, allow_partial=allow_partial,
+                                sign_key=sign_key, pdf=not no_pdf, html=not no_html)
+        from .progress import reporter
+
+        with reporter(quiet=quiet) as progress:  # a bar on a terminal, plain lines otherwise (counts only)
+            result = run(request, load_config(config), out, options.replace(progress=progress))
         if password is not None:
             from .package import encrypt_package
 
             typer.echo(f"encrypted copy: {encrypt_package(result.path, password, force=force)}", err=True)
     except ExporterError as exc:
         _fail(exc)
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug: report it without a traceback full of subject data
+        _crash(exc, verbose)
     for w in result.warnings:
         typer.echo(f"warning: {w}", err=True)
     if not quiet:
@@ -102,11 +127,11 @@ def export(
 @app.command()
 def demo(
     dir: Annotated[Path, typer.Option("--dir", help="Folder for the demo store and packages.")] = Path("exporter-demo"),
-    subject: Annotated[Optional[str], typer.Option("--subject", "-s", help="Demo subject identifier; default the typical customer.")] = None,
+    subject: Annotated[str | None, typer.Option("--subject", "-s", help="Demo subject identifier; default the typical customer.")] = None,
     jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j")] = "eu",
     rebuild: Annotated[bool, typer.Option(help="Rebuild the demo store even if it exists.")] = False,
-    now: Annotated[Optional[str], typer.Option(help="Fixed generation time (RFC 3339).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    now: Annotated[str | None, typer.Option(help="Fixed generation time (RFC 3339).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
 ) -> None:
     """Build the demo store (if missing) and export a package for a demo subject."""
     _setup_logging(False, quiet)
@@ -151,7 +176,7 @@ def _password(env_name: str | None, stdin: bool) -> str:
 @app.command()
 def verify(
     package: Annotated[Path, typer.Argument(help="Package folder.")],
-    public_key: Annotated[Optional[Path], typer.Option("--public-key", help="Ed25519 public key (PEM): also check the manifest signature.")] = None,
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM): also check the manifest signature.")] = None,
 ) -> None:
     """Check a package: every file against the manifest, documents against their schemas, the signature."""
     from .package import verify as check
@@ -180,6 +205,135 @@ def schemas(out: Annotated[Path, typer.Option("--out", "-o", help="Folder to wri
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     typer.echo(str(out))
+
+
+@app.command()
+def catalog(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per category) instead of a table.")] = False,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Also show the recipient names this configuration adds.")] = None,
+) -> None:
+    """Show the category catalog: what is held, why (purpose, legal basis), retention, recipients."""
+    from .bundle import category_meta
+    from .catalog import load_catalog
+    from .config import load_config
+
+    try:
+        cfg = load_config(config) if config is not None else None
+    except ExporterError as exc:
+        _fail(exc)
+    cat = cfg.catalog if cfg is not None else load_catalog()
+    names = cfg.recipient_names if cfg is not None else {}
+    entries = []
+    for c in cat:
+        meta = category_meta(cat, c, names)
+        meta["retention"] = {"policy": c.retention.get("policy"), "text": c.retention.get("text")}
+        entries.append(meta)
+    if as_json:
+        from .writers import dumps
+
+        typer.echo(dumps({"catalog": {k: str(v) for k, v in cat.table("meta").items()},
+                          "controller": dict(cat.controller), "categories": entries}, indent=True).decode())
+        return
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    info = cat.table("meta")
+    table = Table(title=f"{cat.controller.get('name', 'Categories')} — categories of personal data",
+                  caption=f"{info.get('policy', '')} (updated {info.get('policy_updated', '?')}); "
+                          f"catalog version {info.get('catalog_version', '?')}",
+                  show_lines=True, expand=True)
+    table.add_column("Category", ratio=2, overflow="fold")
+    table.add_column("What", ratio=4, overflow="fold")
+    table.add_column("Why: purpose — legal basis", ratio=4, overflow="fold")
+    table.add_column("Retention", ratio=3, overflow="fold")
+    table.add_column("Recipients", ratio=3, overflow="fold")
+    for e in entries:
+        why = "\n".join(f"• {p['title']} — {p.get('basis_cite') or p['basis_title']}" for p in e["purposes"])
+        recipients = "\n".join(f"• {r.get('title', r['id'])}" + (f" ({', '.join(r['names'])})" if r.get("names") else "")
+                               for r in e["recipients"])
+        retention = f"{e['retention']['text'] or ''} ({e['retention']['policy'] or e['policy_section'] or ''})"
+        table.add_row(f"{escape(e['title'])}\n[dim]{escape(e['id'])}[/dim]", escape(str(e["description"])),
+                      escape(why), escape(retention), escape(recipients))
+    Console(soft_wrap=False).print(table)
+
+
+@app.command()
+def samples(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write samples/ into (replaced as a whole).")] = Path("examples"),
+    now: Annotated[str | None, typer.Option(help="Generation time (RFC 3339); default SOURCE_DATE_EPOCH, else the fixed sample time.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Include report.pdf (slow).")] = True,
+    html: Annotated[bool, typer.Option("--html/--no-html", help="Include index.html.")] = True,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the samples folder only.")] = False,
+) -> None:
+    """Regenerate the sample packages for legal review (EU, UK, California) from the demo store."""
+    import os
+    import time
+
+    from . import samples as sample_set
+
+    _setup_logging(False, True)  # the expected warnings (e.g. "nothing held") are in the index
+    when = _instant(now)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if when is None and epoch:
+        if not epoch.isdigit():
+            typer.echo("error: SOURCE_DATE_EPOCH must be a number of seconds", err=True)
+            raise typer.Exit(2)
+        when = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    started = time.perf_counter()
+
+    def done(sample: sample_set.Sample) -> None:
+        if not quiet:
+            typer.echo(f"  {sample.id} ({time.perf_counter() - started:.0f} s)", err=True)
+
+    if not quiet:
+        typer.echo(f"exporting {len(sample_set.SAMPLES)} sample packages …", err=True)
+    try:
+        target = sample_set.generate_samples(out, now=when, pdf=pdf, html=html, jobs=jobs, progress=done)
+    except ExporterError as exc:
+        _fail(exc)
+    typer.echo(str(target))
+
+
+@app.command("export-batch")
+def export_batch(
+    requests: Annotated[Path, typer.Argument(help="CSV: subject (TYPE:VALUE, several separated by ';'), jurisdiction, received, request_id, verification, country.")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="Configuration TOML file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the package folders into.")] = Path("out"),
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Requests exported in parallel (worker processes).")] = 2,
+    now: Annotated[str | None, typer.Option(help="Fixed generation time (RFC 3339).")] = None,
+    force: Annotated[bool, typer.Option(help="Replace existing package folders.")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Complete packages when a source fails.")] = False,
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Do not write report.pdf.")] = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Do not write index.html.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the summary only.")] = False,
+) -> None:
+    """Export many requests, one package each, in parallel; a summary says which failed and why."""
+    _setup_logging(False, True)
+    from rich.console import Console
+
+    from .batch import BatchOutcome, read_requests, run_batch, summary_table
+
+    try:
+        batch = read_requests(requests)
+    except ExporterError as exc:
+        _fail(exc)
+    options = {"now": _instant(now), "force": force, "allow_partial": allow_partial, "pdf": not no_pdf,
+               "html": not no_html}
+
+    def done(outcome: BatchOutcome) -> None:
+        if not quiet:
+            typer.echo(f"{'done' if outcome.ok else 'FAILED'}: {outcome.request_id}", err=True)
+
+    outcomes = run_batch(batch, config, out, jobs=jobs, options=options, on_done=done)
+    Console(stderr=True, soft_wrap=False).print(summary_table(outcomes))
+    for o in outcomes:
+        if o.ok:
+            typer.echo(o.path)
+    if not all(o.ok for o in outcomes):
+        raise typer.Exit(max(o.exit_code for o in outcomes if not o.ok) or 1)
 
 
 def main() -> None:

@@ -14,28 +14,55 @@ same request again later can help. Messages never contain subject data values.
     ├── RecordValidationError       a record broke its category's JSON Schema
     ├── SubjectNotFound             raised only when the caller asks for strict mode
     └── OutputError                 the package could not be written / already exists / fails verify
+
+Every error has ``code`` (a stable machine-readable name), ``retriable``, ``exit_code`` (the CLI's
+exit status), ``message``, ``hint`` and ``context`` (JSON-safe facts: file, key, source, category,
+record, pointer …), and :meth:`ExporterError.to_dict` gives all of it as one JSON-ready object for
+a service's response or log. Errors survive pickling (process pools) with their context.
+See docs/library.md for what a caller should do with each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
-    "ExporterError",
     "ConfigError",
+    "ExporterError",
+    "OutputError",
+    "RecordValidationError",
     "RequestError",
+    "SourceDataError",
     "SourceError",
     "SourceUnavailable",
-    "SourceDataError",
-    "RecordValidationError",
     "SubjectNotFound",
-    "OutputError",
 ]
 
 
-class ExporterError(Exception):
-    """Base class. ``hint`` says what to do; ``retriable`` whether retrying later may help."""
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_json_safe(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    return str(value)
 
+
+def _restore(cls: type[ExporterError], message: str, hint: str | None, context: dict[str, Any]) -> ExporterError:
+    return cls(message, hint=hint, **context)
+
+
+class ExporterError(Exception):
+    """Base class. ``hint`` says what to do; ``retriable`` whether retrying later may help.
+
+    ``code`` names the kind of error for machines (stable across releases), ``exit_code`` is the
+    CLI's exit status for it, ``context`` holds where it happened (never subject data).
+    """
+
+    code: str = "error"
     retriable: bool = False
     exit_code: int = 1
 
@@ -53,33 +80,60 @@ class ExporterError(Exception):
             parts.append(f"— {self.hint}")
         return " ".join(parts)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's default pickling would call cls(*args) and lose hint and context.
+        return (_restore, (type(self), self.message, self.hint, dict(self.context)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description for a service response or a structured log line::
+
+            {"error": "SourceUnavailable", "code": "source_unavailable", "message": "…",
+             "hint": "…" | None, "retriable": true, "exit_code": 3,
+             "context": {"source": "crm", "category": "orders"}}
+        """
+        return {
+            "error": type(self).__name__,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+            "retriable": self.retriable,
+            "exit_code": self.exit_code,
+            "context": _json_safe(self.context),
+        }
+
 
 class ConfigError(ExporterError):
     """A configuration, catalog or rules file is wrong. Context: ``file``, ``key``."""
 
+    code = "config"
     exit_code = 2
 
 
 class RequestError(ExporterError):
     """The access request itself is malformed (identifier syntax, jurisdiction, dates)."""
 
+    code = "request"
     exit_code = 2
 
 
 class SourceError(ExporterError):
     """A data source failed. Context: ``source``, ``category``/``stream``."""
 
+    code = "source"
     exit_code = 3
 
 
 class SourceUnavailable(SourceError):
     """The source could not be reached or answered with a transient failure."""
 
+    code = "source_unavailable"
     retriable = True
 
 
 class SourceDataError(SourceError):
     """The source returned data that cannot be read (malformed line, wrong encoding)."""
+
+    code = "source_data"
 
 
 class RecordValidationError(ExporterError):
@@ -89,16 +143,19 @@ class RecordValidationError(ExporterError):
     ``pointer`` (JSON pointer of the offending value), ``rule`` (the failed schema keyword).
     """
 
+    code = "record_invalid"
     exit_code = 4
 
 
 class SubjectNotFound(ExporterError):
     """No identifier of the request matched anything (only raised in strict mode)."""
 
+    code = "subject_not_found"
     exit_code = 5
 
 
 class OutputError(ExporterError):
     """The package cannot be written (exists, disk full) or does not verify."""
 
+    code = "output"
     exit_code = 6
