@@ -19,7 +19,7 @@ from .schemas import check_against
 from .sources import Source, source_class
 from .sources.base import ReadSpec
 
-__all__ = ["Config", "SourceConfig", "Read", "load_config", "DEFAULT_GIVEN"]
+__all__ = ["DEFAULT_GIVEN", "Config", "Read", "SourceConfig", "load_config"]
 
 DEFAULT_GIVEN = ("email", "account_id", "customer_id", "contact_id")
 _COMMON_READ_KEYS = {"category", "name", "needs", "yields", "map"}

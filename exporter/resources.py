@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["data_dir", "schemas_dir", "templates_dir", "catalog_dir"]
+__all__ = ["catalog_dir", "data_dir", "schemas_dir", "templates_dir"]
 
 
 @cache

@@ -7,7 +7,7 @@ from importlib.metadata import entry_points
 from ..errors import ConfigError
 from .base import Batch, Identities, ReadSpec, Record, Source
 
-__all__ = ["Batch", "Identities", "ReadSpec", "Record", "Source", "register", "source_class", "kinds"]
+__all__ = ["Batch", "Identities", "ReadSpec", "Record", "Source", "kinds", "register", "source_class"]
 
 ENTRY_POINT_GROUP = "exporter.sources"
 _registered: dict[str, type[Source]] = {}

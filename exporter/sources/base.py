@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
 
-__all__ = ["Identities", "Record", "Batch", "ReadSpec", "Source"]
+__all__ = ["Batch", "Identities", "ReadSpec", "Record", "Source"]
 
 Record = dict[str, Any]
 Batch = list[Record]
@@ -72,14 +72,14 @@ class Source(ABC):
         self.base_dir = base_dir  #: folder of the config file; relative paths resolve against it
         self.env = env  #: environment to take secrets from (``*_env`` options)
 
-    def open(self) -> None:  # noqa: B027 - optional hook
+    def open(self) -> None:
         """Connect / check reachability. Called once before the first read."""
 
     @abstractmethod
     def read(self, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
         """Yield batches of records matching ``ids`` for ``spec``."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release connections. Called once, also after errors."""
 
     def __enter__(self) -> Source:
