@@ -230,7 +230,7 @@ DISTRIBUTORS = ["Alpine Trade Partners GmbH", "Hellas Digital Distribution S.A."
 SPONSORS = ["CloudLedger Inc.", "SupplyChainX AG", "TagWorks Ltd"]
 
 
-def _personas(heavy_events: int) -> list[_Person]:
+def _personas(heavy_events: int, heavy_screens: int) -> list[_Person]:
     all_ = frozenset(ALL_CATEGORIES)
     p: list[_Person] = []
     add = p.append
@@ -257,7 +257,7 @@ def _personas(heavy_events: int) -> list[_Person]:
                 "Łukasiewicz", "pl-PL", "PL", None, "Europe/Warsaw", "Wisła Tech sp. z o.o.", "ul. Floriańska 15",
                 "Kraków", "31-019", "+48 12 555 0177", "Data Engineer", "Software", "EUR",
                 _dt("2025-01-10T07:45:00Z"), _dt("2026-10-31T23:10:00Z"), None, "enterprise", "member",
-                PERSONA_CATEGORIES["heavy_logs"], heavy_events, heavy_events // 2,
+                PERSONA_CATEGORIES["heavy_logs"], heavy_events, heavy_screens,
                 ("198.51.100.140", "198.51.100.141", "2001:db8:77::5")))
     add(_Person("california", 106, DEMO_SUBJECTS["california"], "Carlos.Rivera@pacific-supply.example", "Carlos",
                 "Rivera", "en-US", "US", "CA", "America/Los_Angeles", "Pacific Supply Co.", "1550 Harbor Dr",
@@ -1437,18 +1437,21 @@ def _prepare(dest: Path) -> None:
     (dest / _MARKER).write_text("PicoNext demo store (exporter.demo); safe to rebuild.\n", encoding="utf-8")
 
 
-def build_demo_store(dest: Path, *, seed: int = DEFAULT_SEED, heavy_events: int = DEFAULT_HEAVY_EVENTS) -> Path:
+def build_demo_store(dest: Path, *, seed: int = DEFAULT_SEED, heavy_events: int = DEFAULT_HEAVY_EVENTS,
+                     heavy_screens: int | None = None) -> Path:
     """Build (or rebuild) the deterministic demo store in ``dest`` and return ``dest``.
 
-    ``heavy_events`` is the number of access-log events of the heavy-log persona (it also gets
-    half as many screen interactions); they are written in chunks, so millions are fine.
+    ``heavy_events`` is the number of access-log events of the heavy-log persona;
+    ``heavy_screens`` the number of its screen interactions (page views; default: half of
+    ``heavy_events``). Both are written in chunks, so millions are fine.
     """
     dest = Path(dest)
-    if heavy_events < 0:
-        raise ValueError("heavy_events must be >= 0")
+    screens = heavy_events // 2 if heavy_screens is None else heavy_screens
+    if heavy_events < 0 or screens < 0:
+        raise ValueError("heavy_events and heavy_screens must be >= 0")
     _prepare(dest)
     gen = _Gen(seed)
-    people = _personas(heavy_events) + _background(gen.fakers, gen.rng)
+    people = _personas(heavy_events, screens) + _background(gen.fakers, gen.rng)
     for person in people:
         gen.person(person)
 

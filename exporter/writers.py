@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import os
+import uuid
 from collections.abc import Mapping, Sequence
 from itertools import repeat
 from pathlib import Path
@@ -20,7 +21,17 @@ from typing import Any
 
 import orjson
 
-__all__ = ["CsvWriter", "FileInfo", "HashingFile", "JsonlWriter", "csv_cell", "csv_column", "csv_quote", "dumps"]
+__all__ = [
+    "CsvWriter",
+    "FileInfo",
+    "HashingFile",
+    "JsonlWriter",
+    "csv_cell",
+    "csv_column",
+    "csv_quote",
+    "dumps",
+    "replace_atomically",
+]
 
 FileInfo = dict[str, Any]  # {"path": rel, "bytes": n, "sha256": hex}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -66,6 +77,26 @@ class HashingFile(io.RawIOBase):
 
     def info(self) -> FileInfo:
         return {"path": self.rel, "bytes": self.size, "sha256": self._sha.hexdigest()}
+
+
+def replace_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it over.
+
+    The temporary file is created like any other file (mode 0666 less the umask, as the package's
+    other files), not 0600 as ``tempfile.mkstemp`` would, so the renamed file is readable alike.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_file(path: Path, root: Path, data: bytes) -> FileInfo:

@@ -318,3 +318,14 @@ def test_rebuild_and_refuse_foreign_folder(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         demo.build_demo_store(foreign)
     assert (foreign / "important.txt").read_text() == "keep me"
+
+
+def test_heavy_screens_set_separately(tmp_path: Path) -> None:
+    """The benchmark's heavy subject: N access-log events and M page views, M not tied to N."""
+    root = demo.build_demo_store(tmp_path / "s", heavy_events=30, heavy_screens=75)
+    store = Store(root)
+    ids = store.resolve(email=demo.DEMO_SUBJECTS["heavy_logs"])
+    assert len(store.category("access_logs", ids)) == 30
+    assert len(store.category("screen_interactions", ids)) == 75
+    with pytest.raises(ValueError):
+        demo.build_demo_store(tmp_path / "t", heavy_events=1, heavy_screens=-1)

@@ -29,9 +29,9 @@ import pytest
 from pypdf import PdfReader
 
 from exporter.render import render_pdf
-from exporter.render.context import FULL_DETAIL_ROWS, build_view
+from exporter.render.context import FULL_DETAIL_ROWS, LISTING_MIN_ROWS, LISTING_WIDTH, _listing, build_view
 from exporter.render.fetcher import ASSET_BASE, AssetFetcher, AssetRefused
-from exporter.render.pdf import BASE_FAMILY, SCRIPT_FAMILIES, font_families
+from exporter.render.pdf import BASE_FAMILY, MONO_FAMILY, SCRIPT_FAMILIES, font_families
 
 # --------------------------------------------------------------------------------------------
 # Synthetic render context
@@ -301,6 +301,9 @@ def make_context(
             last="2025-01-02T10:20:00Z",
             sensitive=True,
             pans_masked=1,
+            redactions={"email": 1},
+            redaction_notice="To protect other people (GDPR Art. 15(4)), 1 e-mail address in the free text of "
+            "this category was replaced by a placeholder such as “[email 1]”.",
         ),
         _category("marketing", status="none_held", count=0, files={}),
         _category(
@@ -564,10 +567,16 @@ def test_outline_has_every_section_and_category(rendered: dict) -> None:
         "Categories, sources and recipients (CCPA)",
     ):
         assert section in titles, (section, titles)
-    for title in CATEGORY_TITLES.values():
+    none_held = {c["id"] for c in rendered["bundle"]["categories"] if c["status"] == "none_held"}
+    assert none_held, "the fixture has a kind of data that is not held"
+    for cid, title in CATEGORY_TITLES.items():
         assert title in titles
         depth = next(d for d, t, _ in outline if t == title)
-        assert depth == 1, "categories are nested under 'Your data'"
+        if cid in none_held:  # listed together, each still a bookmark, under one heading
+            assert depth == 2, title
+        else:
+            assert depth == 1, "categories are nested under 'Your data'"
+    assert next(d for d, t, _ in outline if t == "Kinds of data we hold none of") == 1
     for notice in rendered["bundle"]["jurisdiction"]["notices"]:
         assert notice["title"] in titles
     # Each bookmark points at the page whose text starts that section.
@@ -585,7 +594,9 @@ def test_toc_page_numbers_match_section_pages(rendered: dict) -> None:
         m = re.match(r"^(.*?)[\s.]*?(\d+)$", line.strip())
         if m and not line.startswith("Request "):  # not the running footer
             entries[_norm(m.group(1).rstrip(". "))] = int(m.group(2))
-    expected = ["What we hold about you", "About your request", *CATEGORY_TITLES.values(), "Deadlines"]
+    none_held = {c["id"] for c in rendered["bundle"]["categories"] if c["status"] == "none_held"}
+    held = [title for cid, title in CATEGORY_TITLES.items() if cid not in none_held]
+    expected = ["What we hold about you", "About your request", *held, "Kinds of data we hold none of", "Deadlines"]
     outline = {t: p for _, t, p in _outline_titles(rendered["reader"])}
     for title in expected:
         assert title in entries, (title, entries)
@@ -618,6 +629,7 @@ def test_text_names_titles_and_scripts(rendered: dict) -> None:
     assert "none held" in text.lower()
     assert "ledger indexer did not answer" in text
     assert "Until 3 May 2028" in text
+    assert "(GDPR Art. 15(4)), 1 e-mail address in the free text of this category was replaced" in text
 
 
 def test_compact_table_for_a_large_category(rendered: dict) -> None:
@@ -630,7 +642,8 @@ def test_compact_table_for_a_large_category(rendered: dict) -> None:
         assert title in orders, title
     assert "O-00001" in orders and "2 Feb 2023, 01:01 UTC" in orders  # records, dates readable
     assert "Product code" not in orders and "SKU-LONG" not in orders  # "items" is not a pdf_column
-    assert "Codes in this table: Status: paid = Payment received, refunded = Money returned to you" in orders
+    # 100 shown rows (> LISTING_MIN_ROWS): a listing, one fixed-width line per record.
+    assert "Codes in this list: Status: paid = Payment received, refunded = Money returned to you" in orders
     assert "with 4 of their 5 fields" in orders
     assert (
         "Full records in data/orders.jsonl (JSONL) and data/orders.csv (CSV), with the other fields too: Items."
@@ -639,6 +652,50 @@ def test_compact_table_for_a_large_category(rendered: dict) -> None:
     # Few records keep the full detail, whatever pdf_columns says.
     support = text[text.index("Support conversations", start) :]
     assert "Record 1 of 3" in support and "Transcript" in support and "Your rating" in support
+
+
+def test_listing_aligns_columns_and_cuts_long_values() -> None:
+    from wcwidth import wcswidth
+
+    rows = [
+        ["1 Nov 2025, 00:07:39 UTC", "/app/search", "198.51.100.140", "Firefox 132"],
+        ["2 Nov 2025, 10:00 UTC", "/app/" + "x" * 200, "2001:db8::1", "王芳的浏览器"],
+        ["3 Nov 2025, 11:00 UTC", "tab\there\nnewline", "", "—"],
+    ]
+    listing = _listing(["Time", "Page", "IP address", "Browser"], rows)
+    lines = [listing["head"], *(line for block in listing["blocks"] for line in block)]
+    assert len(lines) == 4 and all(wcswidth(line) <= LISTING_WIDTH for line in lines)
+    assert all("\t" not in line and "\n" not in line for line in lines)
+
+    def starts(line: str) -> list[int]:  # display column where each field starts (after 2+ spaces)
+        cols, col, prev_spaces = [0], 0, 0
+        for ch in line:
+            if ch != " " and prev_spaces >= 2:
+                cols.append(col)
+            prev_spaces = prev_spaces + 1 if ch == " " else 0
+            col += wcswidth(ch)
+        return cols
+
+    assert starts(lines[0]) == starts(lines[1]) == starts(lines[2])  # wide CJK counted as two columns
+    assert "…" in lines[2] and "x" * 200 not in lines[2]  # cut to fit; the full value is in the data files
+    assert lines[1].startswith("1 Nov 2025, 00:07:39 UTC  /app/search")
+
+
+def test_large_compact_category_is_a_listing_in_the_pdf(rendered: dict) -> None:
+    """> LISTING_MIN_ROWS shown rows: report.pdf sets them as aligned lines in the packaged
+    fixed-width font (cheap for WeasyPrint); the text reads back one record per line."""
+    lines = [line for page in rendered["pages"] for line in page.splitlines()]
+    assert any(re.match(r"^2 Feb 2023, 01:01 UTC\s+O-00001\s+refunded\s+10\.37$", ln.strip()) for ln in lines), [
+        ln for ln in lines if "O-00001" in ln]
+    with pikepdf.open(rendered["out"]) as pdf:
+        fonts = {str(f.get("/BaseFont")) for p in pdf.pages for f in (p.Resources.get("/Font") or {}).values()}
+    assert any("Report-Mono" in f for f in fonts), fonts
+    bundle, samples, schemas = make_context()
+    view = {c["id"]: c for c in build_view(bundle, samples, schemas, columns=COLUMNS)["categories"]}
+    assert len(view["orders"]["rows"]) > LISTING_MIN_ROWS and view["orders"]["listing"] is not None
+    few = {"orders": samples["orders"][:LISTING_MIN_ROWS]}
+    view = {c["id"]: c for c in build_view(bundle, few, schemas, columns=COLUMNS)["categories"]}
+    assert view["orders"]["layout"] == "compact" and view["orders"]["listing"] is None  # a real table
 
 
 def test_view_layouts_follow_pdf_columns() -> None:
@@ -686,6 +743,7 @@ def test_font_families_follow_the_text() -> None:
     assert font_families("فاطمة") == {BASE_FAMILY, "Report Arabic"}
     assert font_families("דוד") == {BASE_FAMILY, "Report Hebrew"}
     assert font_families("山田 김민준 カタカナ") == {BASE_FAMILY, "Report CJK"}
+    assert font_families('<div class="listing"><p>x</p></div>') == {BASE_FAMILY, MONO_FAMILY}
 
 
 def test_script_families_cover_every_glyph_noto_sans_lacks() -> None:
@@ -701,10 +759,13 @@ def test_script_families_cover_every_glyph_noto_sans_lacks() -> None:
 
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
     faces = re.findall(r'font-family: "([^"]+)";[^}]*?url\("piconext-asset:/fonts/([^"]+)"\)', css)
-    assert {family for family, _ in faces} == {BASE_FAMILY, *SCRIPT_FAMILIES}
+    assert {family for family, _ in faces} == {BASE_FAMILY, MONO_FAMILY, *SCRIPT_FAMILIES}
     base = set().union(*(cmap(f) for family, f in faces if family == BASE_FAMILY))
+    # The fixed-width family only sets listings; what it lacks falls back to the families after it.
+    mono = set().union(*(cmap(f) for family, f in faces if family == MONO_FAMILY))
+    assert all(ord(ch) in mono for ch in "0123456789:,.-/ ÅäöüßŁłęŻ…ΕλένηАнна"), "listing text in the mono font"
     for family, font in faces:
-        if family == BASE_FAMILY:
+        if family in (BASE_FAMILY, MONO_FAMILY):
             continue
         outside = sorted(
             cp for cp in cmap(font) - base if not any(lo <= cp <= hi for lo, hi in SCRIPT_FAMILIES[family])
@@ -844,6 +905,27 @@ def test_pdffonts_lists_embedded_cjk_font(rendered: dict) -> None:
         assert "yes" in row[-5:-2], row
 
 
+def test_reduced_user_agent_stylesheet_renders_the_same_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """templates/report-ua.css (WeasyPrint's html5_ua.css cut to the report's elements) must not
+    change a single byte of the report; and WeasyPrint must still ask ``_ua_stylesheets``."""
+    import weasyprint
+
+    import exporter.render.pdf as pdf_module
+
+    assert callable(getattr(weasyprint.HTML, "_ua_stylesheets", None)), "WeasyPrint dropped the UA hook"
+    bundle, samples, schemas = make_context()
+    ours = pdf_module.render_pdf_bytes(bundle, samples, schemas, columns=COLUMNS)
+    asked: list[bool] = []
+    ours_class = pdf_module._report_html_class()
+    red = weasyprint.CSS(string="p { color: red }")
+    monkeypatch.setattr(ours_class, "_ua_stylesheets",
+                        lambda self, forms=False: asked.append(True) or [pdf_module._ua_stylesheet(), red])
+    assert pdf_module.render_pdf_bytes(bundle, samples, schemas, columns=COLUMNS) != ours  # the hook is used
+    assert asked
+    monkeypatch.setattr(pdf_module, "_report_html_class", lambda: weasyprint.HTML)
+    assert pdf_module.render_pdf_bytes(bundle, samples, schemas, columns=COLUMNS) == ours
+
+
 def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
     bundle, samples, schemas = make_context()
     out = tmp_path / "again.pdf"
@@ -887,6 +969,16 @@ def test_categories_only_variant(tmp_path: Path) -> None:
     for title in CATEGORY_TITLES.values():
         assert title in text
     assert len(reader.pages) <= 12, "no record pages in a categories-only response"
+
+
+def test_report_without_kinds_not_held(tmp_path: Path) -> None:
+    """Every kind of data held: no empty "none of" list, and the contents page does not name it."""
+    bundle, samples, schemas = make_context()
+    bundle["categories"] = [c for c in bundle["categories"] if c["status"] != "none_held"]
+    out = tmp_path / "all-held.pdf"
+    render_pdf(bundle, samples, schemas, out, columns=COLUMNS)
+    text = _norm(" ".join(p.extract_text() for p in PdfReader(out).pages))
+    assert "Kinds of data we hold none of" not in text and "Orders and invoices" in text
 
 
 def test_render_makes_no_request_and_reads_no_file(
@@ -1035,5 +1127,5 @@ def test_typical_demo_subject_compact_tables(demo_report: dict) -> None:
     start = text.index("Screens you viewed and clicked", text.index("For each kind of data"))
     screens = text[start : text.index("Devices you used", start)]
     assert "Time Screen Element Action" in screens
-    assert "Codes in this table: Action: view = Viewed the screen" in screens
+    assert "Codes in this list: Action: view = Viewed the screen" in screens
     assert "Full records in data/screen_interactions.jsonl" in screens

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from wcwidth import wcswidth, wcwidth
+
 __all__ = [
     "Line",
     "build_view",
@@ -42,6 +44,16 @@ MAX_CELL_LINES = 40
 MAX_TOP_VALUES = 10
 #: At most this many rows rendered per category, whatever the caller passes.
 MAX_ROWS = 500
+#: A compact table with more rows than this is shown in report.pdf as a *listing*: one line of
+#: fixed-width text per record, columns aligned with spaces. WeasyPrint lays out every table cell
+#: as its own boxes (about 2,500 Python calls each, a third of a typical report's render time went
+#: to two 100-row log tables); a listing line costs about a tenth of a table row. index.html keeps
+#: the real table (browsers are fast at them).
+LISTING_MIN_ROWS = 20
+#: Characters per listing line: the PDF's text width (171 mm) in 7.5 pt Noto Sans Mono (0.6 em).
+LISTING_WIDTH = 104
+#: Listing lines per block (blocks alternate in shade, so the eye can follow a line across).
+LISTING_BLOCK = 5
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -440,6 +452,54 @@ def _compact_text(value: Any, node: Mapping[str, Any], root: Mapping[str, Any]) 
     )
 
 
+def _fit(text: str, width: int) -> str:
+    """``text`` padded with spaces, or cut with "…", to ``width`` terminal columns."""
+    text = " ".join(text.split())  # one line: no tabs or newlines inside a listing cell
+    w = wcswidth(text)
+    if w < 0:  # control or unprintable characters: fall back to code points
+        w = len(text)
+    if w <= width:
+        return text + " " * (width - w)
+    out, used = [], 0
+    for ch in text:
+        cw = max(wcwidth(ch), 0)
+        if used + cw > width - 1:
+            break
+        out.append(ch)
+        used += cw
+    return "".join(out) + "…" + " " * (width - 1 - used)
+
+
+def _listing(titles: Sequence[str], rows: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """Rows as aligned fixed-width lines (see :data:`LISTING_MIN_ROWS`).
+
+    Each column is as wide as its widest value (or title); when the line would be longer than
+    :data:`LISTING_WIDTH`, the widest columns are narrowed first and their long values cut with
+    "…" (the full values are in the data files, as the report says under the listing).
+    """
+    gap = 2
+    widths = []
+    for i, title in enumerate(titles):
+        cells = [max(wcswidth(" ".join(r[i].split())), len(r[i])) for r in rows]
+        widths.append(max([wcswidth(title), *cells, 1]))
+    budget = LISTING_WIDTH - gap * (len(titles) - 1)
+    while sum(widths) > budget:
+        widest = max(range(len(widths)), key=lambda i: (widths[i], -i))
+        if widths[widest] <= 6:
+            break
+        widths[widest] -= 1
+    sep = " " * gap
+
+    def line(cells: Sequence[str]) -> str:
+        return sep.join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    lines = [line(r) for r in rows]
+    return {
+        "head": line(list(titles)),
+        "blocks": [lines[i : i + LISTING_BLOCK] for i in range(0, len(lines), LISTING_BLOCK)],
+    }
+
+
 def _compact_keys(
     wanted: Sequence[str], props: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
 ) -> list[str]:
@@ -517,6 +577,7 @@ def _category_view(
     legend: list[dict[str, Any]] = []
     other_fields: list[str] = []
     cards: list[list[list[tuple[str, list[Line]]]]] = []
+    listing: dict[str, Any] | None = None
     layout = "none"
     if compact_keys:
         # Many records: one line of text per cell, the columns the privacy office chose.
@@ -526,6 +587,8 @@ def _category_view(
             for r in rows
         ]
         legend = _legend(columns, col_nodes, rows)
+        if len(compact_rows) > LISTING_MIN_ROWS:
+            listing = _listing([c["title"] for c in columns], compact_rows)
         measured = [[[Line("", text, "")] for text in row] for row in compact_rows]
         for col, width in zip(columns, _column_widths(columns, measured), strict=True):
             col["width"] = width
@@ -665,6 +728,7 @@ def _category_view(
         "sensitive": bool(cat.get("sensitive")),
         "withheld": withheld,
         "pans_masked": cat.get("pans_masked") or 0,
+        "redaction_notice": str(cat.get("redaction_notice") or ""),
         "files": files,
         "records_withheld_reason": str(withheld_reason or ""),
         "top_values": top_values,
@@ -672,6 +736,7 @@ def _category_view(
         "columns": columns,
         "rows": table_rows if layout == "table" else compact_rows,
         "cards": cards,
+        "listing": listing,
         "layout": layout,
         "legend": legend,
         "other_fields": other_fields,

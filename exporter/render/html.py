@@ -6,15 +6,14 @@ resource reference, and every value from the bundle is escaped by Jinja2's autoe
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
+from ..writers import replace_atomically
 from ._env import environment, read_text
 from .context import build_view
 
@@ -52,12 +51,4 @@ def render_html(
 ) -> None:
     """Write the offline ``index.html`` to ``out`` (UTF-8, atomically); ``columns`` as for the PDF."""
     text = render_html_text(bundle, samples, schemas, lang=lang, columns=columns)
-    out = Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html.tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(Path(out), text.encode("utf-8"))

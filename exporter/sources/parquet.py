@@ -1,7 +1,7 @@
 """``kind = "parquet"``: Parquet files (hive-partitioned folders welcome), queried with DuckDB.
 
 Options: ``root`` (folder relative to the config file's folder, or an object-store URL such as
-``s3://bucket/prefix`` — see docs/sources.md), ``threads``, ``memory_limit`` (default ``"256MB"``),
+``s3://bucket/prefix`` — see docs/sources.md), ``threads`` (default 1), ``memory_limit`` (default ``"256MB"``),
 ``batch_size`` (default 1000), ``sort_chunk_rows`` (default 25000, see below). Read params: ``path`` (glob relative to the root), ``match =
 { identifier_type = "column" }``, ``columns`` (projection; default every column except hive
 partition keys), ``order_by`` (column list, required: it makes the output order deterministic).
@@ -80,9 +80,11 @@ class ParquetSource(Source):
     con: duckdb.DuckDBPyConnection | None = None
 
     def open(self) -> None:
-        config: dict[str, Any] = {"memory_limit": str(self.options.get("memory_limit", "256MB"))}
-        if self.options.get("threads"):
-            config["threads"] = int(self.options["threads"])
+        # One thread by default: a read is one subject's rows (pushed-down filters, sorted chunks),
+        # where more threads buy little and each holds its own scan buffers; parallelism comes from
+        # running exports side by side (export-batch --jobs). Raise it for large remote scans.
+        config: dict[str, Any] = {"memory_limit": str(self.options.get("memory_limit", "256MB")),
+                                  "threads": int(self.options.get("threads", 1))}
         try:
             self.con = duckdb.connect(":memory:", config=config)
         except duckdb.Error as exc:
