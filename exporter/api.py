@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import sys
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -402,29 +401,6 @@ def _release_memory() -> None:
             pass
 
 
-_preloaded = threading.Event()
-
-
-def _preload_renderer() -> None:
-    """Import the PDF renderer (WeasyPrint, ~1 s of imports and library loading in a fresh
-    process) on a background thread while the sources are read, once per process. Only code is
-    loaded: no subject data reaches the thread, and a failure here is left for the real import in
-    the PDF stage to report."""
-    if _preloaded.is_set():
-        return
-    _preloaded.set()
-
-    def load() -> None:
-        try:
-            import weasyprint  # noqa: F401
-
-            from .render import pdf  # noqa: F401
-        except Exception as exc:  # noqa: BLE001 - the PDF stage's own import reports it
-            logging.getLogger("exporter").debug("PDF renderer preload failed: %s", type(exc).__name__)
-
-    threading.Thread(target=load, name="exporter-preload-pdf", daemon=True).start()
-
-
 def _now(now: dt.datetime | None) -> dt.datetime:
     if now is None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -488,8 +464,6 @@ def export(
     now, force, strict, pdf, html = opts.now, opts.force, opts.strict, opts.pdf, opts.html
     progress, env, allow_partial, sign_key = opts.progress, opts.env, opts.allow_partial, opts.sign_key
     clock = StageClock()  # stage timings on the exporter.timing logger (DEBUG); bench/run.py reads them
-    if pdf:
-        _preload_renderer()
     cfg = config if isinstance(config, Config) else load_config(config)
     _check_request(request, cfg)
     install_log_filters()
