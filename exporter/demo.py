@@ -1151,6 +1151,11 @@ DEMO_CONFIG = '''\
 inline_limit = 1000
 pdf_rows = 100
 
+# Other people in free text (GDPR Art. 15(4), docs/redaction.md): the staff directory, so that a
+# colleague named in a support reply is replaced by "[staff member N]" like the agent who signed it.
+[redaction]
+staff_names_file = "staff.txt"
+
 # Named recipients (CJEU C-154/21). Demo names are fictitious.
 [recipients.payment_processor]
 names = ["Demo PayCo Europe Ltd. (fictitious)"]
@@ -1465,6 +1470,7 @@ def build_demo_store(dest: Path, *, seed: int = DEFAULT_SEED, heavy_events: int 
     _write_partitioned(logs / "screen_interactions", SCREEN_SCHEMA, gen.logs_screen, "part-base")
     heavy = next(p for p in people if p.key == "heavy_logs")
     _write_heavy_logs(logs, heavy, gen.cookies[heavy.key], gen.devices[heavy.key], seed)
+    (dest / "staff.txt").write_text("".join(f"{name}\n" for name in STAFF), encoding="utf-8")
     demo_config_path(dest).write_text(DEMO_CONFIG, encoding="utf-8")
     return dest
 

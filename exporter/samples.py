@@ -100,6 +100,9 @@ SAMPLES: tuple[Sample, ...] = (
              "used her laptop and the office IP address."),
             ("Payment cards show only the last four digits, also the card number she wrote in a support "
              "e-mail; her password hash and security question and answer are left out of the package."),
+            ("Other people in free text (Art. 15(4)): PicoNext staff named in support e-mails and chats "
+             "(the agent, and a colleague mentioned in a reply) read \"[staff member N]\"; the report says so "
+             "under each of those kinds of data."),
             ("The deadline (one month from 2 November 2026) and the complaint route: the supervisory authority of "
              "Germany, where she lives."),
         ),

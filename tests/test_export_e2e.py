@@ -191,3 +191,17 @@ def test_never_disclosed_items_stay_out_of_every_byte(store_root: Path, tmp_path
         account_entry = next(e for e in bundle["categories"] if e["id"] == "account")
         assert account_entry["withheld_counts"] == {"password_hash": 1, "security_answer_hash": 1, "security_question": 1}
         assert "card ending 4242" in (result.path / "data" / "support_emails.jsonl").read_text(encoding="utf-8")
+
+
+def test_demo_redacts_staff_named_in_support_replies(store_root: Path, tmp_path: Path) -> None:
+    """The demo configures its staff directory: a colleague named in a reply ("… from billing")
+    and the signing agent become "[staff member N]" (Art. 15(4)), and the package says so."""
+    result = run(store_root, tmp_path, demo.DEFAULT_DEMO_SUBJECT, "eu")
+    bundle = load(result.path / "bundle.json")
+    entry = next(c for c in bundle["categories"] if c["id"] == "support_emails")
+    text = (result.path / entry["files"]["jsonl"]["path"]).read_text(encoding="utf-8")
+    assert entry["count"] and "[staff member" in text
+    for name in demo.STAFF:
+        assert name not in text, name
+    assert entry["redactions"].get("staff_name", 0) >= 1
+    assert "GDPR Art. 15(4)" in entry["redaction_notice"]

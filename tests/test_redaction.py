@@ -199,13 +199,15 @@ def test_config_redaction_table(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def redacting_config(demo_store: Path) -> Iterator[Path]:
-    """The demo configuration plus a staff directory (first names as variants)."""
+    """The demo configuration with a fuller staff directory (first names as variants too)."""
     tag = uuid.uuid4().hex[:8]
     staff = demo_store / f"staff-{tag}.txt"
     staff.write_text("".join(f"{n} | {n.split()[0]}\n" for n in demo.STAFF), encoding="utf-8")
     config = demo_store / f"redacting-{tag}.toml"
-    config.write_text(demo.demo_config_path(demo_store).read_text(encoding="utf-8")
-                      + f'\n[redaction]\nstaff_names_file = "{staff.name}"\n', encoding="utf-8")
+    text = demo.demo_config_path(demo_store).read_text(encoding="utf-8")
+    assert 'staff_names_file = "staff.txt"' in text  # the demo's own directory: full names only
+    config.write_text(text.replace('staff_names_file = "staff.txt"', f'staff_names_file = "{staff.name}"'),
+                      encoding="utf-8")
     yield config
     config.unlink()
     staff.unlink()
@@ -288,4 +290,7 @@ def test_categories_only_answers_carry_no_redaction_counts(demo_store: Path, tmp
 
 def test_shipped_demo_config_parses_redaction_defaults(demo_store: Path) -> None:
     settings = RedactionSettings.from_config(load_config(demo.demo_config_path(demo_store)))
-    assert settings.emails and settings.phones and settings.staff == ()
+    assert settings.emails and settings.phones and settings.people == ()
+    # the demo's staff directory (staff.txt, written with the store): every staff member, full names
+    assert len(settings.staff) == len(demo.STAFF)
+    assert {variant for entry in settings.staff for variant in entry} >= set(demo.STAFF)

@@ -933,6 +933,30 @@ def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
     assert out.read_bytes() == rendered["out"].read_bytes()
 
 
+def test_report_files_get_the_mode_of_any_other_file(tmp_path: Path) -> None:
+    """report.pdf and index.html are written through a temporary file and renamed, but not with
+    mkstemp's 0600: a reader of the package (another account, a web server) sees them like
+    bundle.json."""
+    import stat
+
+    from exporter.render import render_html
+
+    bundle, samples, schemas = make_context()
+    plain = tmp_path / "plain.txt"
+    old_umask = os.umask(0o022)
+    try:
+        plain.write_text("x")
+        render_pdf(bundle, samples, schemas, tmp_path / "report.pdf", columns=COLUMNS)
+        render_html(bundle, samples, schemas, tmp_path / "index.html", columns=COLUMNS)
+    finally:
+        os.umask(old_umask)
+    want = stat.S_IMODE(plain.stat().st_mode)
+    assert want == 0o644
+    for name in ("report.pdf", "index.html"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == want, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "plain.txt", "report.pdf"]  # no temp left
+
+
 def test_page_count_bounded_for_huge_category(tmp_path: Path, rendered: dict) -> None:
     bundle, samples, schemas = make_context(order_count=100_000)
     out = tmp_path / "huge.pdf"
