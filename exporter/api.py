@@ -14,8 +14,8 @@ read-only and loaded once per process. Reference: docs/library.md.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -385,6 +385,17 @@ class ExportResult:
         return sum(1 for n in self.counts.values() if n)
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
 def _release_memory() -> None:
     """Hand the memory the collection freed (Arrow batches, DuckDB's buffers) back to the operating
     system before the PDF stage, so that the renderer's peak does not stack on top of it."""
@@ -394,11 +405,9 @@ def _release_memory() -> None:
         pa.default_memory_pool().release_unused()
     except Exception:  # noqa: BLE001, S110 - only an optimisation
         pass
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
