@@ -11,12 +11,14 @@
   ``event_registrations.csv`` (UTF-8, header row, an empty cell means *null*);
 * hive-partitioned Parquet logs ``logs/access_logs/month=YYYY-MM/*.parquet`` and
   ``logs/screen_interactions/month=YYYY-MM/*.parquet``;
+* ``staff.txt`` — the staff directory the configuration's ``[redaction]`` uses (docs/redaction.md);
 * ``exporter.toml`` — the exporter configuration for all of the above (docs/architecture.md).
 
 Everything is derived from ``seed`` (``random.Random(seed)`` and Faker instances seeded with it)
 and the fixed :data:`BASE_DATE`; nothing depends on the wall clock, so two builds with the same
 seed are identical. The heavy-log persona's events are generated and written in chunks, so
-``heavy_events=1_000_000`` runs in bounded memory.
+``heavy_events=1_000_000, heavy_screens=100_000`` (the benchmark's heavy subject) runs in bounded
+memory.
 
 Personas (:data:`DEMO_SUBJECTS`, fixed identifiers in :data:`DEMO_IDENTIFIERS`; which categories
 each one has data in: :data:`PERSONA_CATEGORIES`) plus confusable other people
