@@ -843,10 +843,14 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
 
     cite = element_cite("/categories/*/retention")
     if cite and held:
-        ret_items = []
+        # Kinds of data kept for the same time share one item (named together), so the reader does
+        # not compare a dozen identical sentences; each kind's section says it again on its own.
+        by_text: dict[str, list[str]] = {}
         for c in held:
             ret = c.get("retention") or {}
-            ret_items.append(f"{c.get('title') or c.get('id')}: {ret.get('explanation') or ret.get('text') or ''}")
+            text = str(ret.get("explanation") or ret.get("text") or "")
+            by_text.setdefault(text, []).append(str(c.get("title") or c.get("id")))
+        ret_items = [f"{', '.join(titles)}: {text}" for text, titles in by_text.items()]
         notices.append(_notice("retention", "How long we keep your data", cite, [], ret_items))
 
     tr = out["transfers"]

@@ -445,6 +445,21 @@ def test_ca_reasonable_verification_gives_categories_only(output_validator):
     assert block["ccpa"]["rows"]  # categories are still disclosed
 
 
+def test_retention_notice_names_kinds_with_the_same_retention_together():
+    catalog = small_catalog()
+    cats = entries(catalog)
+    same = "Deleted 18 months after your last log-in."
+    for c in cats:
+        c["retention"]["explanation"] = same
+    cats[-1]["retention"]["explanation"] = "Kept for ten years (tax law)."
+    block = jurisdictions.evaluate("eu", catalog=catalog, request=request(), facts={}, categories=cats, now=NOW)
+    items = {n["id"]: n for n in block["notices"]}["retention"]["items"]
+    titles = [c["title"] for c in cats]
+    assert items == [f"{', '.join(titles[:-1])}: {same}", f"{titles[-1]}: Kept for ten years (tax law)."]
+    # every held kind is named exactly once
+    assert sum(i.count(t) for i in items for t in titles) == len(titles)
+
+
 def test_notices_are_individualised():
     catalog = small_catalog()
     catalog["recipients"]["it_infrastructure"]["names"] = ["Example Cloud Ltd."]
