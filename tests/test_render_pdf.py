@@ -693,9 +693,62 @@ def test_large_compact_category_is_a_listing_in_the_pdf(rendered: dict) -> None:
     bundle, samples, schemas = make_context()
     view = {c["id"]: c for c in build_view(bundle, samples, schemas, columns=COLUMNS)["categories"]}
     assert len(view["orders"]["rows"]) > LISTING_MIN_ROWS and view["orders"]["listing"] is not None
+    assert view["orders"]["listing"]["wrapped"] is False  # one line per record
     few = {"orders": samples["orders"][:LISTING_MIN_ROWS]}
     view = {c["id"]: c for c in build_view(bundle, few, schemas, columns=COLUMNS)["categories"]}
-    assert view["orders"]["layout"] == "compact" and view["orders"]["listing"] is None  # a real table
+    # Few rows: long values wrap inside their column instead of being cut.
+    assert view["orders"]["layout"] == "compact" and view["orders"]["listing"]["wrapped"] is True
+    assert len(view["orders"]["listing"]["blocks"]) == LISTING_MIN_ROWS
+
+
+def test_wrapped_listing_keeps_every_character_and_aligns_columns() -> None:
+    from wcwidth import wcswidth
+
+    long = "PicoNext Enterprise plan, September 2026 " + "renewal " * 30
+    rows = [
+        ["1 May 2026, 06:00 UTC", "PN-2026-000013", long.strip(), "1105.77"],
+        ["1 Jun 2026, 06:00 UTC", "PN-2026-000014", "王芳的订单 " * 12, "9.5"],
+    ]
+    listing = _listing(["Issued", "Invoice number", "Description", "Total"], rows, wrap=True)
+    assert listing["wrapped"] is True and len(listing["blocks"]) == 2
+    for block, row in zip(listing["blocks"], rows, strict=True):
+        assert len(block) > 1  # the description wrapped
+        assert all(wcswidth(line) <= LISTING_WIDTH for line in block)
+        # nothing is cut: the words of every cell read back in order
+        assert " ".join(" ".join(block).split()).count("renewal") == row[2].count("renewal")
+        assert "…" not in " ".join(block)
+        assert block[0].startswith(row[0]) and row[1] in block[0]  # ids and dates are not broken
+    first = listing["blocks"][0]
+    col = first[0].index("PicoNext")
+    assert all(line[col:].startswith("renewal") or not line[col:].strip() for line in first[1:])
+    assert listing["head"].startswith("Issued") and "Invoice number" in listing["head"]
+
+
+def test_card_rows_pair_short_fields_and_wrap_long_ones() -> None:
+    from wcwidth import wcswidth
+
+    from exporter.render.context import CARD_TITLE_WIDTH, Line, _card_rows
+
+    card = [
+        [("Account number", [Line("", "ACC-000105", "")]), ("Customer number", [Line("", "CUS-000105", "")])],
+        [("Plan", [Line("", "enterprise", "Enterprise plan")])],
+        [("A very long field title that must wrap", [Line("", "word " * 60, "")])],
+        [("Address", [Line("Street", "1 Main St", ""), Line("City", "東京", "")])],
+        [("Display name", [Line("", "Zoë Łukasiewicz", "")])],
+    ]
+    rows = _card_rows(card)
+    lines = [line for row in rows for line in row.split("\n")]
+    assert all(wcswidth(line) <= LISTING_WIDTH for line in lines)
+    assert rows[0].startswith("Account number") and "ACC-000105" in rows[0] and "CUS-000105" in rows[0]
+    assert "\n" not in rows[0]  # two short fields on one line
+    # "Plan" and "Display name" are short but not adjacent to another short one here: own rows
+    assert "enterprise (Enterprise plan)" in " ".join(rows)
+    long_row = next(r for r in rows if r.startswith("A very long"))
+    value_col = long_row.split("\n")[0].index("word")
+    assert value_col <= CARD_TITLE_WIDTH + 2
+    assert sum(r.count("word") for r in long_row.split("\n")) == 60  # wrapped, not cut
+    assert "must wrap" in long_row  # the title wraps in its column
+    assert "Street: 1 Main St" in " ".join(rows) and "City: 東京 " in " ".join(rows) + " "
 
 
 def test_view_layouts_follow_pdf_columns() -> None:
@@ -931,6 +984,67 @@ def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
     out = tmp_path / "again.pdf"
     render_pdf(bundle, samples, schemas, out, bundle_json=rendered["bundle_json"], columns=COLUMNS)
     assert out.read_bytes() == rendered["out"].read_bytes()
+
+
+def test_render_holds_off_full_garbage_collection_and_restores_it(tmp_path: Path) -> None:
+    """No oldest-generation pass while a report renders (each walks every object of the process);
+    young generations still run, and the thresholds are restored afterwards, also when renders
+    overlap in threads."""
+    import gc
+    import threading
+
+    from exporter.render import pdf as pdfmod
+
+    bundle, samples, schemas = make_context()
+    started: list[int] = []
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    before = gc.get_threshold()
+    gc.callbacks.append(watch)
+    try:
+        render_pdf(bundle, samples, schemas, tmp_path / "a.pdf", columns=COLUMNS)
+    finally:
+        gc.callbacks.remove(watch)
+    assert 0 in started and 2 not in started, sorted(set(started))
+    assert gc.get_threshold() == before
+
+    barrier = threading.Barrier(2)
+    inside: list[tuple[int, ...]] = []
+
+    def hold() -> None:
+        with pdfmod._no_full_gc():
+            barrier.wait()
+            inside.append(gc.get_threshold())
+            barrier.wait()
+
+    threads = [threading.Thread(target=hold) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [t[2] for t in inside] == [pdfmod._FULL_PASS_THRESHOLD] * 2
+    assert gc.get_threshold() == before
+
+
+def test_record_cards_read_back_as_aligned_rows(rendered: dict) -> None:
+    """Cards are fixed-width rows in the PDF: each field title and its value on one line, in the
+    packaged mono font, two short fields side by side."""
+    lines = [ln.strip() for page in rendered["pages"] for ln in page.splitlines()]
+    assert any(re.match(r"^Account number\s+A-1001$", ln) for ln in lines)  # the name is too long to pair
+    assert any(
+        re.match(r"^Email address\s+zoe@example\.org\s+Account status\s+active \(Open and usable\)$", ln)
+        for ln in lines
+    ), [ln for ln in lines if "zoe@" in ln]
+    assert any(re.match(r"^Postal address\s+Street: ", ln) for ln in lines)
+    assert "City: 東京都千代田区" in lines  # the value's next line, under its column (the title column is blank)
+    # A long value wraps under its own column: its continuation lines carry no title.
+    notes = next(i for i, ln in enumerate(lines) if ln.startswith("Notes "))
+    assert re.match(r"^Notes\s+<script>", lines[notes]) and lines[notes + 1].startswith('href="http')
+    text = _norm(" ".join(rendered["pages"]))
+    assert "Record 1 of 3" in text and "Your rating" in text
 
 
 def test_report_files_get_the_mode_of_any_other_file(tmp_path: Path) -> None:

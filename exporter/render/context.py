@@ -44,16 +44,23 @@ MAX_CELL_LINES = 40
 MAX_TOP_VALUES = 10
 #: At most this many rows rendered per category, whatever the caller passes.
 MAX_ROWS = 500
-#: A compact table with more rows than this is shown in report.pdf as a *listing*: one line of
-#: fixed-width text per record, columns aligned with spaces. WeasyPrint lays out every table cell
-#: as its own boxes (about 2,500 Python calls each, a third of a typical report's render time went
-#: to two 100-row log tables); a listing line costs about a tenth of a table row. index.html keeps
-#: the real table (browsers are fast at them).
+#: Compact tables are shown in report.pdf as *listings*: fixed-width text, columns aligned with
+#: spaces. WeasyPrint lays out every table cell as its own boxes (about 2,500 Python calls each; a
+#: third of a typical report's render time once went to two 100-row log tables); a line of text costs
+#: about a tenth of a table row. With more rows than this, a listing gives one line per record and
+#: cuts long values with "…"; with this many or fewer, long values wrap inside their column, so the
+#: reader loses nothing the table showed. index.html keeps the real tables (browsers are fast at them).
 LISTING_MIN_ROWS = 20
 #: Characters per listing line: the PDF's text width (171 mm) in 7.5 pt Noto Sans Mono (0.6 em).
 LISTING_WIDTH = 104
 #: Listing lines per block (blocks alternate in shade, so the eye can follow a line across).
 LISTING_BLOCK = 5
+#: Record cards (categories showing at most FULL_DETAIL_ROWS records) are set in report.pdf the way
+#: listings are: fixed-width lines, a field title and its value per row, two short fields side by
+#: side, long values wrapped under their own column. As 4-column tables they cost about 8 ms of
+#: WeasyPrint time per row, a sixth of a typical report; a line of text costs about 1.4 ms.
+#: index.html keeps the table cards. Field titles wider than this many columns wrap.
+CARD_TITLE_WIDTH = 22
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -470,33 +477,128 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + "…" + " " * (width - 1 - used)
 
 
-def _listing(titles: Sequence[str], rows: Sequence[Sequence[str]]) -> dict[str, Any]:
+def _columns_of(text: str) -> int:
+    """Terminal columns ``text`` takes in a fixed-width font (wide characters count two)."""
+    w = wcswidth(text)
+    return w if w >= 0 else sum(max(wcwidth(ch), 0) for ch in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` as lines of at most ``width`` columns: broken at spaces, inside a word only when
+    the word alone is wider; the text's own line breaks are kept, tabs become spaces."""
+    out: list[str] = []
+    for para in text.expandtabs(1).splitlines() or [""]:
+        line, used = "", 0
+        for word in para.split():
+            w = _columns_of(word)
+            if line and used + 1 + w <= width:
+                line, used = f"{line} {word}", used + 1 + w
+                continue
+            if line:
+                out.append(line)
+            line, used = "", 0
+            while w > width:  # a word wider than the column: split it
+                head, hw = "", 0
+                for ch in word:
+                    cw = max(wcwidth(ch), 0)
+                    if hw + cw > width and head:
+                        break
+                    head, hw = head + ch, hw + cw
+                out.append(head)
+                word = word[len(head) :]
+                w = _columns_of(word)
+            line, used = word, w
+        out.append(line)
+    return out
+
+
+def _card_rows(card: Sequence[Sequence[tuple[str, list[Line]]]]) -> list[str]:
+    """One record card as fixed-width text (see :data:`CARD_TITLE_WIDTH`): a string per row, rows
+    of several lines joined with newlines. Short single-line values sit two to a row."""
+    gap = "  "
+    pairs = [pair for row in card for pair in row]
+    tw = min(max((_columns_of(title) for title, _ in pairs), default=1), CARD_TITLE_WIDTH)
+    half = (LISTING_WIDTH - len(gap)) // 2
+    vw_half, vw_full = half - tw - len(gap), LISTING_WIDTH - tw - len(gap)
+
+    def texts(lines: Sequence[Line]) -> list[str]:
+        return [
+            (f"{ln.label}: " if ln.label else "") + ln.text + (f" ({ln.note})" if ln.note else "")
+            for ln in lines
+        ] or [""]
+
+    def short(pair: tuple[str, list[Line]]) -> bool:
+        title, lines = pair
+        text = texts(lines)
+        return len(text) == 1 and "\n" not in text[0] and _columns_of(text[0]) <= vw_half and (
+            _columns_of(title) <= tw
+        )
+
+    rows: list[str] = []
+    i = 0
+    while i < len(pairs):
+        first = pairs[i]
+        if i + 1 < len(pairs) and short(first) and short(pairs[i + 1]):
+            second = pairs[i + 1]
+            left = _fit(first[0], tw) + gap + _fit(texts(first[1])[0], vw_half)
+            rows.append((left + gap + _fit(second[0], tw) + gap + texts(second[1])[0]).rstrip())
+            i += 2
+            continue
+        title, lines = first
+        keys = _wrap(title, tw)
+        values = [piece for text in texts(lines) for piece in _wrap(text, vw_full)]
+        n = max(len(keys), len(values))
+        keys += [""] * (n - len(keys))
+        values += [""] * (n - len(values))
+        rows.append("\n".join((_fit(k, tw) + gap + v).rstrip() for k, v in zip(keys, values, strict=True)))
+        i += 1
+    return rows
+
+
+def _listing(titles: Sequence[str], rows: Sequence[Sequence[str]], *, wrap: bool = False) -> dict[str, Any]:
     """Rows as aligned fixed-width lines (see :data:`LISTING_MIN_ROWS`).
 
     Each column is as wide as its widest value (or title); when the line would be longer than
-    :data:`LISTING_WIDTH`, the widest columns are narrowed first and their long values cut with
-    "…" (the full values are in the data files, as the report says under the listing).
+    :data:`LISTING_WIDTH`, the widest columns are narrowed first. Without ``wrap``, each record is
+    one line and long values are cut with "…" (the full values are in the data files, as the report
+    says under the listing); with ``wrap``, long values and titles continue on the next lines of
+    their column, columns are not narrowed below their longest word (up to 24 columns) while others
+    can give way, and each block is one record.
     """
     gap = 2
-    widths = []
+    widths, floors = [], []
     for i, title in enumerate(titles):
-        cells = [max(wcswidth(" ".join(r[i].split())), len(r[i])) for r in rows]
-        widths.append(max([wcswidth(title), *cells, 1]))
+        cells = [" ".join(str(r[i]).split()) for r in rows]
+        widths.append(max([_columns_of(title), *(_columns_of(c) for c in cells), 1]))
+        longest_word = max((_columns_of(w) for c in cells for w in c.split()), default=1)
+        floors.append(min(max(longest_word, 6), 24) if wrap else 6)
     budget = LISTING_WIDTH - gap * (len(titles) - 1)
     while sum(widths) > budget:
-        widest = max(range(len(widths)), key=lambda i: (widths[i], -i))
-        if widths[widest] <= 6:
-            break
+        wider = [i for i in range(len(widths)) if widths[i] > floors[i]]
+        if not wider:
+            if floors == [6] * len(floors):
+                break
+            floors = [6] * len(floors)  # the words alone do not fit: narrow all columns alike
+            continue
+        widest = max(wider, key=lambda i: (widths[i], -i))
         widths[widest] -= 1
     sep = " " * gap
 
     def line(cells: Sequence[str]) -> str:
         return sep.join(_fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
+    def wrapped(cells: Sequence[str]) -> list[str]:
+        columns = [_wrap(" ".join(str(c).split()), w) for c, w in zip(cells, widths, strict=True)]
+        height = max(len(col) for col in columns)
+        return [line([col[k] if k < len(col) else "" for col in columns]) for k in range(height)]
+
+    if wrap:
+        return {"head": "\n".join(wrapped(titles)), "blocks": [wrapped(r) for r in rows], "wrapped": True}
     lines = [line(r) for r in rows]
     return {
         "head": line(list(titles)),
         "blocks": [lines[i : i + LISTING_BLOCK] for i in range(0, len(lines), LISTING_BLOCK)],
+        "wrapped": False,
     }
 
 
@@ -577,6 +679,7 @@ def _category_view(
     legend: list[dict[str, Any]] = []
     other_fields: list[str] = []
     cards: list[list[list[tuple[str, list[Line]]]]] = []
+    card_listings: list[list[str]] = []
     listing: dict[str, Any] | None = None
     layout = "none"
     if compact_keys:
@@ -587,8 +690,9 @@ def _category_view(
             for r in rows
         ]
         legend = _legend(columns, col_nodes, rows)
-        if len(compact_rows) > LISTING_MIN_ROWS:
-            listing = _listing([c["title"] for c in columns], compact_rows)
+        listing = _listing(
+            [c["title"] for c in columns], compact_rows, wrap=len(compact_rows) <= LISTING_MIN_ROWS
+        )
         measured = [[[Line("", text, "")] for text in row] for row in compact_rows]
         for col, width in zip(columns, _column_widths(columns, measured), strict=True):
             col["width"] = width
@@ -609,6 +713,7 @@ def _category_view(
                 col["width"] = width
         else:
             cards = _cards(columns, rows, keys, table_rows)
+            card_listings = [_card_rows(card) for card in cards]
 
     top_values = []
     for field, pairs in (cat.get("top_values") or {}).items():
@@ -736,6 +841,7 @@ def _category_view(
         "columns": columns,
         "rows": table_rows if layout == "table" else compact_rows,
         "cards": cards,
+        "card_listings": card_listings,
         "listing": listing,
         "layout": layout,
         "legend": legend,
