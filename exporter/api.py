@@ -248,6 +248,10 @@ class ExportOptions:
     env: Mapping[str, str] | None = None  #: environment for ``*_env`` source secrets (default os.environ)
     progress: Callable[[str, int], None] | None = None  #: called (category, records) per batch, in the caller's thread
     retry: RetryPolicy = field(default_factory=RetryPolicy)  #: retries of unavailable sources (exporter.reliability)
+    #: writes report.pdf; called like :func:`exporter.render.render_pdf`. Default: in this process.
+    #: :class:`exporter.render.worker.WarmRenderer` renders in a helper process that loads WeasyPrint
+    #: while the sources are read (the CLI uses it: about 0.9 s less for a one-off export).
+    pdf_renderer: Callable[..., None] | None = None
 
     def replace(self, **changes: Any) -> ExportOptions:
         """A copy with ``changes`` applied."""
@@ -545,7 +549,7 @@ def export(
         if specific:
             redactor.annotate(bundle["categories"])  # what was redacted, per category (Art. 15(4))
         clock.lap("bundle")
-        files = _write_outputs(root, cfg, bundle, results, pdf=pdf, html=html)
+        files = _write_outputs(root, cfg, bundle, results, pdf=pdf, html=html, pdf_renderer=opts.pdf_renderer)
         clock.lap("outputs")
         manifest = write_manifest(root, files, generated_at=bundle["generated_at"], request_id=request_id,
                                   incomplete=incomplete, sign_key=Path(sign_key) if sign_key else None)
@@ -641,7 +645,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
 
 
 def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Sequence[CategoryResult], *,
-                   pdf: bool, html: bool) -> list[FileInfo]:
+                   pdf: bool, html: bool, pdf_renderer: Callable[..., None] | None = None) -> list[FileInfo]:
     stage = StageClock()
     files: list[FileInfo] = [f for r in results for f in r.files.values()]
     for name in ("bundle.json", "manifest.json"):
@@ -659,14 +663,18 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
         samples = {r.id: r.sample for r in results}
         schemas = {c.id: category_schema(c.id) for c in cfg.catalog}
         columns = {c.id: tuple(c.raw.get("pdf_columns", ())) for c in cfg.catalog}
-        from .render import render_html, render_pdf  # WeasyPrint is slow to import; only when needed
-
         if pdf:
-            render_pdf(summary, samples, schemas, root / "report.pdf", bundle_json=root / "bundle.json",
-                       columns=columns)
+            if pdf_renderer is None:
+                from .render import render_pdf  # WeasyPrint is slow to import; only when needed
+
+                pdf_renderer = render_pdf
+            pdf_renderer(summary, samples, schemas, root / "report.pdf", bundle_json=root / "bundle.json",
+                         columns=columns)
             files.append(_info(root, "report.pdf"))
             stage.lap("pdf")
         if html:
+            from .render.html import render_html
+
             render_html(summary, samples, schemas, root / "index.html", columns=columns)
             files.append(_info(root, "index.html"))
             stage.lap("html")

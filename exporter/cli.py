@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -92,31 +92,34 @@ def export(
 ) -> None:
     """Export the access package for one subject."""
     _setup_logging(verbose, quiet)
-    from .api import AccessRequest, ExportOptions
-    from .api import export as run
-    from .config import load_config
+    # First, before any thread starts: the helper that renders report.pdf loads WeasyPrint while
+    # the sources are read (exporter/render/worker.py).
+    with _pdf_renderer(not no_pdf) as renderer:
+        from .api import AccessRequest, ExportOptions
+        from .api import export as run
+        from .config import load_config
 
-    try:
-        request = AccessRequest.parse(
-            subject, jurisdiction=jurisdiction, received=_date(received, "--received"),
-            request_id=request_id, verification=verification, country=country)
-        password = _password(password_env, password_stdin) if encrypt else None
-        options = ExportOptions(now=_instant(now), force=force, strict=strict, allow_partial=allow_partial,
-                                sign_key=sign_key, pdf=not no_pdf, html=not no_html)
-        from .progress import reporter
+        try:
+            request = AccessRequest.parse(
+                subject, jurisdiction=jurisdiction, received=_date(received, "--received"),
+                request_id=request_id, verification=verification, country=country)
+            password = _password(password_env, password_stdin) if encrypt else None
+            options = ExportOptions(now=_instant(now), force=force, strict=strict, allow_partial=allow_partial,
+                                    sign_key=sign_key, pdf=not no_pdf, html=not no_html, pdf_renderer=renderer)
+            from .progress import reporter
 
-        with reporter(quiet=quiet) as progress:  # a bar on a terminal, plain lines otherwise (counts only)
-            result = run(request, load_config(config), out, options.replace(progress=progress))
-        if password is not None:
-            from .package import encrypt_package
+            with reporter(quiet=quiet) as progress:  # a bar on a terminal, plain lines otherwise (counts only)
+                result = run(request, load_config(config), out, options.replace(progress=progress))
+            if password is not None:
+                from .package import encrypt_package
 
-            typer.echo(f"encrypted copy: {encrypt_package(result.path, password, force=force)}", err=True)
-    except ExporterError as exc:
-        _fail(exc)
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as exc:  # noqa: BLE001 - a bug: report it without a traceback full of subject data
-        _crash(exc, verbose)
+                typer.echo(f"encrypted copy: {encrypt_package(result.path, password, force=force)}", err=True)
+        except ExporterError as exc:
+            _fail(exc)
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: report it without a traceback full of subject data
+            _crash(exc, verbose)
     for w in result.warnings:
         typer.echo(f"warning: {w}", err=True)
     if not quiet:
@@ -136,25 +139,39 @@ def demo(
     """Build the demo store (if missing) and export a package for a demo subject."""
     _setup_logging(False, quiet)
     from . import demo as demo_store
-    from .api import AccessRequest
+    from .api import AccessRequest, ExportOptions
     from .api import export as run
 
     store = dir / "store"
-    try:
-        config = demo_store.demo_config_path(store)
-        if rebuild or not config.is_file():
-            if not quiet:
-                typer.echo(f"building the demo store in {store} …", err=True)
-            config = demo_store.demo_config_path(demo_store.build_demo_store(store))
-        request = AccessRequest.parse([subject or demo_store.DEFAULT_DEMO_SUBJECT], jurisdiction=jurisdiction)
-        result = run(request, config, dir / "packages", now=_instant(now), force=True)
-    except ExporterError as exc:
-        _fail(exc)
+    with _pdf_renderer(True) as renderer:
+        try:
+            config = demo_store.demo_config_path(store)
+            if rebuild or not config.is_file():
+                if not quiet:
+                    typer.echo(f"building the demo store in {store} …", err=True)
+                config = demo_store.demo_config_path(demo_store.build_demo_store(store))
+            request = AccessRequest.parse([subject or demo_store.DEFAULT_DEMO_SUBJECT], jurisdiction=jurisdiction)
+            result = run(request, config, dir / "packages", ExportOptions(pdf_renderer=renderer),
+                         now=_instant(now), force=True)
+        except ExporterError as exc:
+            _fail(exc)
     for w in result.warnings:
         typer.echo(f"warning: {w}", err=True)
     if not quiet:
         typer.echo(f"{result.records} records in {result.categories_held} categories; package:", err=True)
     typer.echo(str(result.path))
+
+
+def _pdf_renderer(pdf: bool) -> Any:
+    """A :class:`~exporter.render.worker.WarmRenderer` (a context manager) when report.pdf is
+    wanted, else a context that gives ``None`` (the export then renders nothing)."""
+    if not pdf:
+        from contextlib import nullcontext
+
+        return nullcontext()
+    from .render.worker import WarmRenderer
+
+    return WarmRenderer()
 
 
 def _password(env_name: str | None, stdin: bool) -> str:

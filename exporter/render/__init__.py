@@ -8,7 +8,22 @@ Jinja2 environment is created once per process and shared by all threads.
 
 from __future__ import annotations
 
-from .html import render_html, render_html_text
-from .pdf import render_pdf, render_pdf_bytes
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .html import render_html, render_html_text
+    from .pdf import render_pdf, render_pdf_bytes
 
 __all__ = ["render_html", "render_html_text", "render_pdf", "render_pdf_bytes"]
+
+_HOME = {"render_html": "html", "render_html_text": "html", "render_pdf": "pdf", "render_pdf_bytes": "pdf"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import on first use: ``.pdf`` loads WeasyPrint (about 0.9 s), which writing index.html, or a
+    process whose PDF a :class:`~exporter.render.worker.WarmRenderer` helper renders, never needs."""
+    if name in _HOME:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_HOME[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
