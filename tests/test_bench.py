@@ -45,6 +45,17 @@ def test_children_measure_export_floor_and_naive(bench: ModuleType, demo_store: 
     assert set(naive["naive_stages"]) == {"read", "validate", "write", "manifest"}
 
 
+def test_cli_measurement_runs_the_real_command(bench: ModuleType, demo_store: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from exporter import demo
+
+    monkeypatch.setattr(bench, "SUBJECT", demo.DEFAULT_DEMO_SUBJECT)
+    (tmp_path / "cli").mkdir()
+    cli = bench.measure_cli(demo_store, tmp_path / "cli", runs=1)
+    assert len(cli["walls"]) == 1 and cli["wall"] > 0 and cli["peak_rss_mb"] > 30
+    assert {"bundle.json", "manifest.json", "report.pdf", "index.html"} <= set(cli["files"])
+
+
 def test_naive_pdf_child_is_stopped_at_its_time_limit(bench: ModuleType, demo_store: Path, tmp_path: Path) -> None:
     assert bench.run_child("naive-pdf", demo_store, tmp_path / "naive-pdf", timeout=0.5) == {"timed_out": 0.5}
 
@@ -52,7 +63,7 @@ def test_naive_pdf_child_is_stopped_at_its_time_limit(bench: ModuleType, demo_st
 def test_targets_table(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     run = {"wall": 4.0, "peak_rss_mb": 200.0, "stages": [{"stage": "pdf", "seconds": 3.0}]}
     sc = {
-        "typical-25k": {"package": {**run, "warm": {**run, "wall": 3.0}},
+        "typical-25k": {"package": {**run, "warm": {**run, "wall": 3.0}}, "cli": {"wall": 3.5},
                         "naive": {"with_pdf": {"seconds": 900.0, "lower_bound": True}},
                         "validation": {"records": 10, "a": 400_000.0, "b": None}},
         "heavy-100k": {"export": {**run}},
@@ -61,5 +72,5 @@ def test_targets_table(bench: ModuleType, capsys: pytest.CaptureFixture[str]) ->
     }
     bench.print_targets(sc)
     out = capsys.readouterr().out
-    assert "> 225x (> 900 s / 4.00 s)" in out
+    assert "> 225x (> 900 s / 4.00 s)" in out and "CLI (fresh interpreter)" in out and "3.50 s" in out
     assert "3.00x" in out and "400,000/s" in out and "1.10" in out
