@@ -52,6 +52,8 @@ def _render(
     out: Path,
     kwargs: dict[str, Any],
 ) -> None:
+    """In the helper: :func:`~exporter.render.pdf.render_pdf` (imported here, so that pickling the
+    job does not make the calling process import WeasyPrint)."""
     from .pdf import render_pdf
 
     render_pdf(bundle, samples, schemas, out, **kwargs)
