@@ -751,6 +751,27 @@ def test_card_rows_pair_short_fields_and_wrap_long_ones() -> None:
     assert "Street: 1 Main St" in " ".join(rows) and "City: 東京 " in " ".join(rows) + " "
 
 
+def test_ccpa_terms_shown_only_under_the_ccpa(tmp_path: Path) -> None:
+    """A category's CCPA category and its "sensitive personal information" flag are California
+    terms: shown when the bundle's rules are the CCPA's (a ``ccpa`` block), left out for EU/UK."""
+    from exporter.render.html import render_html
+
+    bundle, samples, schemas = make_context()
+    bundle["categories"][0]["sensitive"] = True
+    eu = {**bundle, "jurisdiction": {k: v for k, v in bundle["jurisdiction"].items() if k != "ccpa"}}
+    views = {name: {c["id"]: c for c in build_view(b, samples, schemas)["categories"]}
+             for name, b in (("ca", bundle), ("eu", eu))}
+    first = bundle["categories"][0]["id"]
+    assert views["ca"][first]["ccpa_category"] == {"title": "Identifiers", "cite": "Cal. Civ. Code §1798.140(v)(1)(A)"}
+    assert views["ca"][first]["sensitive"] is True
+    assert all(c["ccpa_category"] is None and c["sensitive"] is False for c in views["eu"].values())
+    for name, b in (("ca", bundle), ("eu", eu)):
+        render_html(b, samples, schemas, tmp_path / f"{name}.html")
+    ca_html, eu_html = ((tmp_path / f"{n}.html").read_text() for n in ("ca", "eu"))
+    assert "CCPA category:" in ca_html and "Sensitive personal information." in ca_html
+    assert "CCPA category" not in eu_html and "1798.140" not in eu_html
+
+
 def test_view_layouts_follow_pdf_columns() -> None:
     bundle, samples, schemas = make_context()
     plain = {c["id"]: c for c in build_view(bundle, samples, schemas)["categories"]}

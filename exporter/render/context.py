@@ -661,7 +661,14 @@ def _category_view(
     schema: Mapping[str, Any] | None,
     anchor: str,
     pdf_columns: Sequence[str] = (),
+    *,
+    ccpa: bool = True,
 ) -> dict[str, Any]:
+    """One category of the report. ``ccpa``: whether the rules applied are the CCPA's (the
+    bundle's jurisdiction has a ``ccpa`` block); only then are the category's CCPA category and
+    its "sensitive personal information" flag (Cal. Civ. Code §1798.140(v), (ae)) shown. An EU or
+    UK reader gets the GDPR facts of Art. 15(1) alone, not another law's terms (GDPR Art. 12(1):
+    concise and intelligible)."""
     schema = schema or {}
     status = str(cat.get("status") or "held")
     count = cat.get("count") or 0
@@ -789,7 +796,7 @@ def _category_view(
         if isinstance(info, Mapping) and info.get("path"):
             files.append({"kind": kind.upper(), "path": str(info["path"])})
 
-    ccpa = cat.get("ccpa_category") if isinstance(cat.get("ccpa_category"), Mapping) else None
+    ccpa_category = cat.get("ccpa_category") if ccpa and isinstance(cat.get("ccpa_category"), Mapping) else None
     shown = len(rows)
     if not withheld_reason and shown <= FULL_DETAIL_ROWS and shown >= count:
         top_values = []  # every record is shown in full just below
@@ -827,10 +834,11 @@ def _category_view(
             "until": format_date(retention.get("until")) if retention.get("until") else "",
             "explanation": str(retention.get("explanation") or ""),
         },
-        "ccpa_category": {"title": str(ccpa.get("title") or ""), "cite": str(ccpa.get("cite") or "")}
-        if ccpa
+        "ccpa_category": {"title": str(ccpa_category.get("title") or ""),
+                          "cite": str(ccpa_category.get("cite") or "")}
+        if ccpa_category
         else None,
-        "sensitive": bool(cat.get("sensitive")),
+        "sensitive": ccpa and bool(cat.get("sensitive")),
         "withheld": withheld,
         "pans_masked": cat.get("pans_masked") or 0,
         "redaction_notice": str(cat.get("redaction_notice") or ""),
@@ -936,6 +944,7 @@ def build_view(
             schemas.get(str(cat.get("id"))),
             anchor("cat", str(cat.get("id"))),
             tuple(columns.get(str(cat.get("id"))) or ()),
+            ccpa=bool(jurisdiction.get("ccpa")),
         )
         for cat in bundle.get("categories") or ()
         if isinstance(cat, Mapping)
