@@ -173,6 +173,21 @@ def render_pdf_bytes(
     columns: Mapping[str, Sequence[str]] | None = None,
 ) -> bytes:
     """The PDF as bytes (see :func:`render_pdf`)."""
+    with _no_full_gc():
+        return _render_pdf_bytes(bundle, samples, schemas, attachments=attachments, bundle_json=bundle_json,
+                                 lang=lang, columns=columns)
+
+
+def _render_pdf_bytes(
+    bundle: Mapping[str, Any],
+    samples: Mapping[str, Sequence[Mapping[str, Any]]],
+    schemas: Mapping[str, Mapping[str, Any]],
+    *,
+    attachments: Sequence[Path],
+    bundle_json: Path | bytes | None,
+    lang: str,
+    columns: Mapping[str, Sequence[str]] | None,
+) -> bytes:
     from weasyprint import CSS, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
@@ -211,7 +226,7 @@ def render_pdf_bytes(
             )
         )
 
-    with capture_weasyprint_warnings() as records, _no_full_gc():
+    with capture_weasyprint_warnings() as records:
         font_config = FontConfiguration()
         css = CSS(
             string=_stylesheet(font_families(html_text)),
