@@ -4,6 +4,7 @@ WeasyPrint while the sources are read (what the CLI uses). Real processes, real 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import signal
 import subprocess
@@ -15,8 +16,8 @@ import pytest
 
 from exporter import AccessRequest, ExportOptions, demo, export
 from exporter.errors import OutputError
-from exporter.render import render_pdf
-from exporter.render.worker import WarmRenderer
+from exporter.render import render_pdf, worker
+from exporter.render.worker import PendingReport, WarmRenderer
 
 from test_render_pdf import COLUMNS, make_context
 
@@ -81,3 +82,59 @@ def test_the_calling_process_never_loads_weasyprint(demo_store: Path, tmp_path: 
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_warm_up_renders_a_report_and_leaves_the_fonts_decompressed(caplog: pytest.LogCaptureFixture) -> None:
+    """The helper's throw-away report must render cleanly: a failure is only logged (the real
+    report is then rendered cold), so this test is what notices a warm-up that broke."""
+    from exporter.render import fetcher
+
+    fetcher._cache.clear()
+    with caplog.at_level("DEBUG", logger="exporter"):
+        worker._warm_up()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or "warm-up" in r.getMessage()]
+    faces = {Path(k).name for k in fetcher._cache}
+    assert {"NotoSans-Regular.woff2", "NotoSans-Bold.woff2", "NotoSansMono-Regular.woff2"} <= faces
+
+
+def test_a_failing_warm_up_only_costs_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise RuntimeError("warm-up broke")
+
+    monkeypatch.setattr(worker, "_warm_up_render", broken)  # inherited by the forked helper
+    bundle, samples, schemas = make_context()
+    with WarmRenderer() as renderer:
+        renderer(bundle, samples, schemas, tmp_path / "report.pdf", columns=COLUMNS)
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_submit_returns_before_the_report_is_written(tmp_path: Path) -> None:
+    bundle, samples, schemas = make_context()
+    out = tmp_path / "report.pdf"
+    with WarmRenderer() as renderer:
+        renderer._started.result()  # the helper is up and warm
+        pending = renderer.submit(bundle, samples, schemas, out, columns=COLUMNS)
+        assert isinstance(pending, PendingReport)
+        pending.result()
+        assert out.read_bytes().startswith(b"%PDF-")
+        with pytest.raises(FileNotFoundError):
+            renderer.submit(bundle, samples, schemas, tmp_path / "missing" / "r.pdf", columns=COLUMNS).result()
+
+
+def test_index_html_failing_while_the_helper_renders_leaves_no_package(
+    demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """index.html is written while the helper renders report.pdf; if it fails, the export reports
+    the html error, the helper lives on, and no package (nor half-written folder) is left."""
+    from exporter.render import html as html_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OutputError("index.html could not be written")
+
+    request = AccessRequest.parse([demo.DEFAULT_DEMO_SUBJECT], jurisdiction="eu", request_id="W2")
+    with WarmRenderer() as renderer:
+        monkeypatch.setattr(html_module, "render_html", broken)  # after the fork: the parent only
+        with pytest.raises(OutputError, match="index.html"):
+            export(request, demo.demo_config_path(demo_store), tmp_path, ExportOptions(pdf_renderer=renderer), now=NOW)
+        assert renderer._pool.submit(os.getpid).result() != os.getpid()  # the helper lives on
+    assert list(tmp_path.iterdir()) == []
