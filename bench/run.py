@@ -15,7 +15,10 @@ JSONL/CSV + hive-partitioned Parquet):
   its memory is compared with.
 
 Every measurement runs in a fresh child process (``--child``); peak RSS is the child's own
-``ru_maxrss``. Stage times come from the ``exporter.timing`` logger (exporter/progress.py).
+``ru_maxrss``. Stage times come from the ``exporter.timing`` logger (exporter/progress.py). An
+export child exports once cold, then again in the same process ("warm", as in a DSAR service):
+five more times for ``typical-25k``, where the median is reported (these shared machines vary by
+±15-30 % from one run to the next), once for the heavy subjects.
 
 * ``export`` — the export as the library runs it (``pdf=False, html=False``), per stage;
 * ``package`` — the full package (JSON, CSV, PDF, HTML, manifest);
@@ -83,7 +86,10 @@ def _stages() -> list[dict[str, Any]]:
     return stages
 
 
-def child_export(store: Path, out: Path, *, pdf: bool, json_only: bool) -> dict[str, Any]:
+def child_export(store: Path, out: Path, *, pdf: bool, json_only: bool, warm_runs: int = 1) -> dict[str, Any]:
+    """One cold export (a fresh process), then ``warm_runs`` more in the same process (as in a DSAR
+    service); the warm figure is the median run by wall time (these shared machines vary by
+    ±15-30 % from one run to the next), with every warm wall time in ``warm_walls``."""
     from exporter import AccessRequest, export
 
     if json_only:  # the JSON part alone: no CSV encoding or writing
@@ -95,7 +101,7 @@ def child_export(store: Path, out: Path, *, pdf: bool, json_only: bool) -> dict[
         pipeline.columnar.csv_lines = lambda cols, columns, extra, n: pa.array([""], pa.string())  # type: ignore[attr-defined]
         assert columnar
     runs = []
-    for i in range(2):  # cold: a fresh process; warm: the same export again, as in a DSAR service process
+    for i in range(1 + warm_runs):  # cold: a fresh process; warm: the same export again, as in a DSAR service
         stages = _stages()
         request = AccessRequest.parse([SUBJECT], jurisdiction="eu", request_id=f"BENCH{i}")
         started = time.perf_counter()
@@ -107,7 +113,9 @@ def child_export(store: Path, out: Path, *, pdf: bool, json_only: bool) -> dict[
                      "peak_rss_mb": peak_mb(), "stages": list(stages), "path": str(result.path),
                      "bytes": {f: (result.path / f).stat().st_size for f in result.files}})
         logging.getLogger("exporter.timing").handlers.clear()
-    return {**runs[0], "warm": runs[1]}
+    warm = sorted(runs[1:], key=lambda r: r["wall"])
+    median = {**warm[len(warm) // 2], "peak_rss_mb": runs[-1]["peak_rss_mb"]}  # the process's peak so far
+    return {**runs[0], "warm": median, "warm_walls": [r["wall"] for r in runs[1:]]}
 
 
 def child_floor(package: Path, out: Path) -> dict[str, Any]:
@@ -285,11 +293,11 @@ def child_validation(package: Path) -> dict[str, Any]:
 def child_main(args: argparse.Namespace) -> None:
     store, out = Path(args.store), Path(args.out)
     if args.child == "export":
-        res = child_export(store, out, pdf=False, json_only=False)
+        res = child_export(store, out, pdf=False, json_only=False, warm_runs=args.warm_runs)
     elif args.child == "package":
-        res = child_export(store, out, pdf=True, json_only=False)
+        res = child_export(store, out, pdf=True, json_only=False, warm_runs=args.warm_runs)
     elif args.child == "json-only":
-        res = child_export(store, out, pdf=False, json_only=True)
+        res = child_export(store, out, pdf=False, json_only=True, warm_runs=args.warm_runs)
     elif args.child == "floor":
         res = child_floor(store, out)
     elif args.child == "naive":
@@ -365,10 +373,17 @@ def fmt_rate(n: int | None, s: float) -> str:
     return f"{n / s:,.0f}/s" if n and s > 0 else ""
 
 
+def _warm_runs(res: dict[str, Any]) -> str:
+    walls = res.get("warm_walls") or [res["warm"]["wall"]]
+    if len(walls) == 1:
+        return "second export in the process"
+    return f"median of {len(walls)} more exports in the process: {min(walls):.2f}-{max(walls):.2f} s"
+
+
 def print_export(name: str, res: dict[str, Any]) -> None:
     print(f"\n{name}: {res['records']:,} records, {res['wall']:.2f} s wall ({res['cpu']:.2f} s CPU) in a fresh "
-          f"process, {res['warm']['wall']:.2f} s warm (second export in the process); peak RSS {res['peak_rss_mb']:.0f} MB"
-          f" (after the warm run {res['warm']['peak_rss_mb']:.0f} MB); stages of the warm run:")
+          f"process, {res['warm']['wall']:.2f} s warm ({_warm_runs(res)}); peak RSS {res['peak_rss_mb']:.0f} MB"
+          f" (after the warm runs {res['warm']['peak_rss_mb']:.0f} MB); stages of the (median) warm run:")
     res = res["warm"]
     print(f"  {'stage':34s} {'wall s':>8s} {'records/s':>12s} {'peak RSS MB':>12s}")
     for st in res["stages"]:
@@ -391,7 +406,9 @@ def print_targets(sc: dict[str, Any]) -> None:
         if "cli" in typ:
             rows.append(("typical full package, CLI (fresh interpreter)", "<= 3 s", f"{typ['cli']['wall']:.2f} s"))
         rows.append(("typical full package, fresh process (library)", "<= 3 s", f"{pkg['wall']:.2f} s"))
-        rows.append(("typical full package, warm process (DSAR service)", "<= 3 s", f"{pkg['warm']['wall']:.2f} s"))
+        walls = pkg.get("warm_walls") or [pkg["warm"]["wall"]]
+        spread = f" (median of {len(walls)}: {min(walls):.2f}-{max(walls):.2f})" if len(walls) > 1 else ""
+        rows.append(("typical full package, warm process (DSAR service)", "<= 3 s", f"{pkg['warm']['wall']:.2f} s{spread}"))
         naive = typ.get("naive") or {}
         if "with_pdf" in naive:
             total, bound = naive["with_pdf"]["seconds"], naive["with_pdf"]["lower_bound"]
@@ -431,6 +448,7 @@ def main() -> None:
     ap.add_argument("--store", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--pdf", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--warm-runs", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child_main(args)
@@ -454,11 +472,12 @@ def main() -> None:
             build_demo_store(store, heavy_events=events, heavy_screens=screens)
             print(f"built {name} store in {time.perf_counter() - t:.1f} s")
         res: dict[str, Any] = {}
-        res["export"] = run_child("export", store, work / "out" / name / "export")
+        warm = ("--warm-runs", "5" if name == "typical-25k" else "1")  # heavy runs take 10-30 s each
+        res["export"] = run_child("export", store, work / "out" / name / "export", *warm)
         print_export(f"{name} export (no PDF/HTML)", res["export"])
-        res["json_only"] = run_child("json-only", store, work / "out" / name / "json")
+        res["json_only"] = run_child("json-only", store, work / "out" / name / "json", *warm)
         res["floor"] = run_child("floor", Path(res["export"]["path"]), work / "out" / name / "floor")
-        res["package"] = run_child("package", store, work / "out" / name / "package")
+        res["package"] = run_child("package", store, work / "out" / name / "package", *warm)
         print_export(f"{name} full package", res["package"])
         json_part = res["json_only"]["warm"]["wall"]
         floor = res["floor"]["wall"]
