@@ -772,6 +772,30 @@ def test_ccpa_terms_shown_only_under_the_ccpa(tmp_path: Path) -> None:
     assert "CCPA category" not in eu_html and "1798.140" not in eu_html
 
 
+def test_render_leaves_no_font_files_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint writes the @font-face fonts of each render to a temporary folder; the renderer
+    removes it when the PDF is written, not whenever the garbage collector gets to it."""
+    import tempfile
+
+    from exporter.render import pdf as pdf_module
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    folders: list[Path] = []
+    remove = pdf_module._remove_font_files
+
+    def watch(font_config: Any) -> None:
+        folders.append(Path(font_config._folder))
+        remove(font_config)
+
+    monkeypatch.setattr(pdf_module, "_remove_font_files", watch)
+    bundle, samples, schemas = make_context()
+    pdf_module.render_pdf_bytes(bundle, samples, schemas, columns=COLUMNS)
+    assert len(folders) == 1 and folders[0].parent == temp  # WeasyPrint did write its fonts there
+    assert list(temp.iterdir()) == []
+
+
 def test_view_layouts_follow_pdf_columns() -> None:
     bundle, samples, schemas = make_context()
     plain = {c["id"]: c for c in build_view(bundle, samples, schemas)["categories"]}

@@ -138,3 +138,22 @@ def test_index_html_failing_while_the_helper_renders_leaves_no_package(
             export(request, demo.demo_config_path(demo_store), tmp_path, ExportOptions(pdf_renderer=renderer), now=NOW)
         assert renderer._pool.submit(os.getpid).result() != os.getpid()  # the helper lives on
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_helper_leaves_no_font_files_in_the_temp_directory(demo_store: Path, tmp_path: Path) -> None:
+    """The helper ends with os._exit (a multiprocessing worker), so WeasyPrint's own clean-up in
+    FontConfiguration.__del__ never runs there; each CLI run used to leave a 1.5-2.5 MB
+    weasyprint-* folder behind."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    script = textwrap.dedent(f"""
+        from exporter import AccessRequest, ExportOptions, demo, export
+        from exporter.render.worker import WarmRenderer
+        with WarmRenderer() as renderer:
+            request = AccessRequest.parse([demo.DEFAULT_DEMO_SUBJECT], jurisdiction="eu")
+            export(request, {str(demo.demo_config_path(demo_store))!r}, {str(tmp_path / "out")!r},
+                   ExportOptions(pdf_renderer=renderer))
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300, env={**os.environ, "TMPDIR": str(temp)})
+    assert (tmp_path / "out").is_dir()
+    assert [p.name for p in temp.iterdir()] == []

@@ -20,6 +20,7 @@ import gc
 import logging
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -188,7 +189,7 @@ def _render_pdf_bytes(
     lang: str,
     columns: Mapping[str, Sequence[str]] | None,
 ) -> bytes:
-    from weasyprint import CSS, Attachment
+    from weasyprint import Attachment
     from weasyprint.text.fonts import FontConfiguration
 
     started = time.perf_counter()
@@ -228,22 +229,10 @@ def _render_pdf_bytes(
 
     with capture_weasyprint_warnings() as records:
         font_config = FontConfiguration()
-        css = CSS(
-            string=_stylesheet(font_families(html_text)),
-            base_url=ASSET_BASE,
-            url_fetcher=fetcher,
-            font_config=font_config,
-        )
-        document = _report_html_class()(string=html_text, base_url=ASSET_BASE, url_fetcher=fetcher)
-        pdf = document.write_pdf(
-            stylesheets=[css],
-            font_config=font_config,
-            pdf_variant="pdf/a-3b",
-            pdf_tags=True,
-            attachments=files,
-            # Fonts are subset (never embedded whole): the CJK font alone is ~12 MB.
-            full_fonts=False,
-        )
+        try:
+            pdf = _write(html_text, font_config, fetcher, files)
+        finally:
+            _remove_font_files(font_config)
     for record in records:
         log.warning("WeasyPrint: %s", record.getMessage())
     if fetcher.refused:
@@ -255,6 +244,43 @@ def _render_pdf_bytes(
     log.debug("report.pdf rendered in %.2f s", time.perf_counter() - started)
     assert isinstance(pdf, bytes)
     return pdf
+
+
+def _write(html_text: str, font_config: Any, fetcher: AssetFetcher, files: list[Any]) -> bytes:
+    from weasyprint import CSS
+
+    css = CSS(
+        string=_stylesheet(font_families(html_text)),
+        base_url=ASSET_BASE,
+        url_fetcher=fetcher,
+        font_config=font_config,
+    )
+    document = _report_html_class()(string=html_text, base_url=ASSET_BASE, url_fetcher=fetcher)
+    pdf = document.write_pdf(
+        stylesheets=[css],
+        font_config=font_config,
+        pdf_variant="pdf/a-3b",
+        pdf_tags=True,
+        attachments=files,
+        # Fonts are subset (never embedded whole): the CJK font alone is ~12 MB.
+        full_fonts=False,
+    )
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def _remove_font_files(font_config: Any) -> None:
+    """Remove the temporary folder WeasyPrint wrote the render's ``@font-face`` fonts to (1.5-2.5 MB).
+
+    WeasyPrint removes it in ``FontConfiguration.__del__``, which runs only once the garbage
+    collector frees the configuration (a cycle) — never in a process that ends with ``os._exit``,
+    as multiprocessing workers do (the PDF helper, export-batch workers): each such run left a
+    ``weasyprint-*`` folder behind in the temp directory. The PDF is written, so nothing reads the
+    files any more. (``_folder`` is WeasyPrint's own attribute; a test fails if it changes.)"""
+    folder = getattr(font_config, "_folder", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        font_config._folder = None
 
 
 def render_pdf(
