@@ -36,10 +36,10 @@ __all__ = ["PendingReport", "WarmRenderer"]
 log = logging.getLogger(__name__)
 
 
-#: A two-record report the helper renders (and throws away) while it waits for the real one. The
-#: first report a process renders costs 0.3-0.5 s more than the next: cffi parses Pango's types on
-#: first use, the fonts are decompressed, HarfBuzz's subsetter and WeasyPrint's stylesheet code run
-#: for the first time. This report uses what every report does (the Latin faces regular, bold and
+#: A small report (one record card, a five-record listing) the helper renders and throws away
+#: while it waits for the real one. The first report a process renders costs 0.2-0.4 s more than
+#: the next: cffi parses Pango's types on first use, the fonts are decompressed, HarfBuzz's
+#: subsetter and WeasyPrint's stylesheet code run for the first time. This report uses what every report does (the Latin faces regular, bold and
 #: italic, the mono listing and card, tables, links, tags, PDF/A with an attachment).
 _WARM_UP_CATEGORY: dict[str, Any] = {
     "status": "held", "description": "Warm-up.", "policy_section": "§1",
