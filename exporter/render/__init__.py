@@ -20,7 +20,7 @@ _HOME = {"render_html": "html", "render_html_text": "html", "render_pdf": "pdf",
 
 
 def __getattr__(name: str) -> Any:
-    """Import on first use: ``.pdf`` loads WeasyPrint (about 0.9 s), which writing index.html, or a
+    """Import on first use: ``.pdf`` loads WeasyPrint (about 0.6 s), which writing index.html, or a
     process whose PDF a :class:`~exporter.render.worker.WarmRenderer` helper renders, never needs."""
     if name in _HOME:
         from importlib import import_module

@@ -18,9 +18,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
-from weasyprint.urls import URLFetcher, URLFetcherResponse
-
 from ..resources import templates_dir
+from ._libs import import_weasyprint
+
+import_weasyprint()  # before the first ``weasyprint`` import: skips its slow library search
+
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 __all__ = ["ASSET_BASE", "AssetFetcher", "AssetRefused", "asset_url"]
 

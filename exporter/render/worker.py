@@ -1,7 +1,8 @@
 """``report.pdf`` rendered in a helper process that starts loading WeasyPrint at once.
 
-A process that renders one report (the CLI: one request per run) pays about 0.9 s to import
-WeasyPrint (most of it cffi parsing Pango's C declarations) and to load the templates, and its
+A process that renders one report (the CLI: one request per run) pays about 0.6 s to import
+WeasyPrint (cffi parsing Pango's C declarations, fontTools; :mod:`exporter.render._libs` already
+spares it a 0.45 s library search) and to load the templates, and its
 first report costs 0.2-0.4 s more than the next (fonts decompressed, HarfBuzz's subsetter and
 cffi types used for the first time). :class:`WarmRenderer` starts a helper process when it is
 created, and the helper does all that while the exporter reads the sources, ending with a small
