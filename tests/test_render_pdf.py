@@ -1033,8 +1033,8 @@ def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
 
 def test_render_holds_off_full_garbage_collection_and_restores_it(tmp_path: Path) -> None:
     """No oldest-generation pass while a report renders (each walks every object of the process);
-    young generations still run, and the thresholds are restored afterwards, also when renders
-    overlap in threads."""
+    young generations still run; one full pass when the render ends, and the thresholds are
+    restored afterwards, also when renders overlap in threads."""
     import gc
     import threading
 
@@ -1053,7 +1053,7 @@ def test_render_holds_off_full_garbage_collection_and_restores_it(tmp_path: Path
         render_pdf(bundle, samples, schemas, tmp_path / "a.pdf", columns=COLUMNS)
     finally:
         gc.callbacks.remove(watch)
-    assert 0 in started and 2 not in started, sorted(set(started))
+    assert 0 in started and started.count(2) == 1 and started[-1] == 2, sorted(set(started))
     assert gc.get_threshold() == before
 
     barrier = threading.Barrier(2)
@@ -1072,6 +1072,24 @@ def test_render_holds_off_full_garbage_collection_and_restores_it(tmp_path: Path
         t.join()
     assert [t[2] for t in inside] == [pdfmod._FULL_PASS_THRESHOLD] * 2
     assert gc.get_threshold() == before
+
+
+def _tracked_objects() -> int:
+    import gc
+
+    return len(gc.get_objects())
+
+
+def test_back_to_back_renders_do_not_grow_the_process(tmp_path: Path) -> None:
+    """Each render leaves about 40,000 objects of cyclic garbage; with full passes held off during
+    renders, a process rendering report after report (a DSAR service) never reached Python's own
+    trigger for a full pass and grew by about 18 MB per report. The pass at the end frees them."""
+    bundle, samples, schemas = make_context()
+    counts = []
+    for i in range(4):
+        render_pdf(bundle, samples, schemas, tmp_path / f"{i}.pdf", columns=COLUMNS)
+        counts.append(_tracked_objects())
+    assert counts[-1] - counts[1] < 2_000, counts
 
 
 def test_record_cards_read_back_as_aligned_rows(rendered: dict) -> None:

@@ -157,3 +157,28 @@ def test_the_helper_leaves_no_font_files_in_the_temp_directory(demo_store: Path,
     subprocess.run([sys.executable, "-c", script], check=True, timeout=300, env={**os.environ, "TMPDIR": str(temp)})
     assert (tmp_path / "out").is_dir()
     assert [p.name for p in temp.iterdir()] == []
+
+
+def _tracked_objects() -> int:
+    import gc
+
+    return len(gc.get_objects())
+
+
+def _collects_after_render() -> bool:
+    from exporter.render import pdf
+
+    return pdf._collect_after_render
+
+
+def test_a_helper_rendering_report_after_report_does_not_grow(tmp_path: Path) -> None:
+    """The helper collects a report's cyclic garbage before the next report (not after it, which
+    would delay the report), so it holds at most one report's garbage at a time."""
+    bundle, samples, schemas = make_context()
+    counts = []
+    with WarmRenderer() as renderer:
+        for i in range(4):
+            renderer(bundle, samples, schemas, tmp_path / f"{i}.pdf", columns=COLUMNS)
+            counts.append(renderer._pool.submit(_tracked_objects).result())
+        assert renderer._pool.submit(_collects_after_render).result() is False
+    assert counts[-1] - counts[1] < 2_000, counts

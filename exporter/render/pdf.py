@@ -122,17 +122,24 @@ _gc_lock = threading.Lock()
 _gc_depth = 0
 _gc_saved: tuple[int, ...] = ()
 #: While a report renders, the cyclic garbage collector skips full (oldest-generation) passes.
-#: WeasyPrint allocates millions of objects, which triggers two or three full passes per report;
-#: each walks every object of the process (about 180,000 in an exporter, more in a DSAR service)
-#: and together they took 0.15-0.3 s of a 3.5 s render. Young generations are still collected,
-#: so short-lived cycles are freed as usual; the first full pass after the render frees the rest.
+#: WeasyPrint allocates millions of objects, which triggers one to three full passes per report;
+#: each walks every object of the process (about 180,000 in an exporter, more in a DSAR service,
+#: 0.1-0.15 s each here). Young generations are still collected, so short-lived cycles are freed as
+#: usual. When the last overlapping render ends, one full pass frees the report's cyclic garbage
+#: (about 40,000 objects, 18 MB): without it, back-to-back renders never reach Python's own trigger
+#: for a full pass and a long-running process grows by that much per report.
 _FULL_PASS_THRESHOLD = 1_000_000
+#: Whether that full pass runs as the render ends. A :class:`~exporter.render.worker.WarmRenderer`
+#: helper turns it off and collects before its next report instead: a CLI run's helper renders one
+#: report and exits, so the pass would only delay report.pdf.
+_collect_after_render = True
 
 
 @contextmanager
 def _no_full_gc() -> Iterator[None]:
     """Hold off full garbage-collection passes (see :data:`_FULL_PASS_THRESHOLD`); nests and is
-    thread-safe: the first render to start saves the thresholds, the last to end restores them."""
+    thread-safe: the first render to start saves the thresholds, the last to end restores them and
+    runs one full pass."""
     global _gc_depth, _gc_saved
     with _gc_lock:
         if _gc_depth == 0:
@@ -145,8 +152,11 @@ def _no_full_gc() -> Iterator[None]:
     finally:
         with _gc_lock:
             _gc_depth -= 1
-            if _gc_depth == 0:
+            last = _gc_depth == 0
+            if last:
                 gc.set_threshold(*_gc_saved)
+        if last and _collect_after_render:
+            gc.collect()
 
 
 def _generated_at(bundle: Mapping[str, Any]) -> datetime:

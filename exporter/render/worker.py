@@ -21,6 +21,7 @@ platform allows, so create the renderer before starting threads.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 from collections.abc import Mapping, Sequence
@@ -73,11 +74,18 @@ def _warm_up_render() -> None:
                      bundle_json=b"{}", columns={"many": ("at", "text")})
 
 
+#: In the helper: whether a report's cyclic garbage still waits for a full collection. The helper
+#: collects before a report rather than after it (``pdf._collect_after_render`` is off here), so that
+#: the pass does not delay the report it follows; a CLI run's helper exits after one report.
+_garbage_pending = False
+
+
 def _warm_up() -> None:
     """In the helper: import WeasyPrint, load what every report needs, render a throw-away one."""
     from . import pdf
     from ._env import environment
 
+    pdf._collect_after_render = False
     environment().get_template("report.html.j2")
     pdf._ua_stylesheet()
     pdf._report_html_class()
@@ -85,6 +93,7 @@ def _warm_up() -> None:
         _warm_up_render()
     except Exception as exc:  # noqa: BLE001 - a failed warm-up only costs time; the real render reports
         log.debug("warm-up render failed (%s); report.pdf is rendered cold", type(exc).__name__)
+    gc.collect()  # the throw-away report's garbage, while the exporter still reads the sources
 
 
 def _ready() -> bool:
@@ -100,8 +109,12 @@ def _render(
 ) -> None:
     """In the helper: :func:`~exporter.render.pdf.render_pdf` (imported here, so that pickling the
     job does not make the calling process import WeasyPrint)."""
+    global _garbage_pending
     from .pdf import render_pdf
 
+    if _garbage_pending:
+        gc.collect()  # the previous report's (see _garbage_pending)
+    _garbage_pending = True
     render_pdf(bundle, samples, schemas, out, **kwargs)
 
 
