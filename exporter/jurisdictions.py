@@ -661,6 +661,7 @@ def evaluate(
         "complaint": complaint,
         "transfers": transfers,
         "automated_decisions": automated,
+        "withheld": {"cite": rules["withheld"]["cite"], "text": fill(rules["withheld"]["text"])},
     }
     if "ccpa" in rules:
         out["ccpa"] = _ccpa(rules, catalog, held, catalog_cats, fill)

@@ -99,7 +99,10 @@ SAMPLES: tuple[Sample, ...] = (
             ("That nothing of her colleagues John Doe, Janet Doe or Max Mustermann appears, although Max "
              "used her laptop and the office IP address."),
             ("Payment cards show only the last four digits, also the card number she wrote in a support "
-             "e-mail; her password hash and security question and answer are left out of the package."),
+             "e-mail; her password hash and security question and answer, the card tokens and her ID "
+             "document number are left out of the package. The report names them under \"Held but not "
+             "shown\" with the GDPR ground (Art. 5(1)(f), 32) and offers them on request: a draft for the DPO, "
+             "since the GDPR, unlike 11 CCR §7024(d), has no rule that forbids giving them."),
             ("Other people in free text (Art. 15(4)): PicoNext staff named in support e-mails and chats "
              "(the agent, and a colleague mentioned in a reply) read \"[staff member N]\"; the report says so "
              "under each of those kinds of data."),

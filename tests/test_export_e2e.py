@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import sqlite3
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +181,7 @@ def test_never_disclosed_items_stay_out_of_every_byte(store_root: Path, tmp_path
     secrets += [r[0] for r in con.execute("SELECT card_token FROM payment_cards WHERE card_token IS NOT NULL")]
     con.close()
     assert len(secrets) >= 5
-    for jurisdiction in ("eu", "ca"):
+    for jurisdiction in ("eu", "uk", "ca"):
         result = run(store_root, tmp_path / jurisdiction, demo.DEFAULT_DEMO_SUBJECT, jurisdiction, pdf=True, html=True)
         blobs = [p.read_bytes() for p in result.path.rglob("*") if p.is_file()]
         pdf = PdfReader(result.path / "report.pdf")
@@ -190,6 +192,16 @@ def test_never_disclosed_items_stay_out_of_every_byte(store_root: Path, tmp_path
         bundle = load(result.path / "bundle.json")
         account_entry = next(e for e in bundle["categories"] if e["id"] == "account")
         assert account_entry["withheld_counts"] == {"password_hash": 1, "security_answer_hash": 1, "security_question": 1}
+        # each law's own reason for leaving them out, never California's rule under EU or UK rules
+        note = bundle["jurisdiction"]["withheld"]
+        text = " ".join("".join(page.extract_text() or "" for page in pdf.pages).split())
+        page = (result.path / "index.html").read_text(encoding="utf-8")
+        html = " ".join(unescape(re.sub(r"<[^>]+>", "", page)).split())
+        for shown in (text, html):
+            assert "Held but not shown: Password hash (1)" in shown
+            assert note["cite"] in shown and note["text"].split(":")[0] in shown
+            assert ("7024" in shown) is (jurisdiction == "ca"), jurisdiction
+        assert ("Art. 32" in note["cite"]) is (jurisdiction in ("eu", "uk"))
         assert "card ending 4242" in (result.path / "data" / "support_emails.jsonl").read_text(encoding="utf-8")
 
 

@@ -663,12 +663,14 @@ def _category_view(
     pdf_columns: Sequence[str] = (),
     *,
     ccpa: bool = True,
+    withheld_note: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One category of the report. ``ccpa``: whether the rules applied are the CCPA's (the
     bundle's jurisdiction has a ``ccpa`` block); only then are the category's CCPA category and
     its "sensitive personal information" flag (Cal. Civ. Code §1798.140(v), (ae)) shown. An EU or
     UK reader gets the GDPR facts of Art. 15(1) alone, not another law's terms (GDPR Art. 12(1):
-    concise and intelligible)."""
+    concise and intelligible). ``withheld_note``: the jurisdiction's ``withheld`` block, why fields
+    that are held are not in the copy (each law's own reason and rule)."""
     schema = schema or {}
     status = str(cat.get("status") or "held")
     count = cat.get("count") or 0
@@ -790,6 +792,7 @@ def _category_view(
         node = field_schema(schema, [field])
         n = withheld_counts.get(field) if isinstance(withheld_counts, Mapping) else None
         withheld.append({"title": title_of(node, field), "count": format_count(n) if n is not None else ""})
+    withheld_why = withheld_note if isinstance(withheld_note, Mapping) else {}
 
     files = []
     for kind, info in (cat.get("files") or {}).items():
@@ -840,6 +843,8 @@ def _category_view(
         else None,
         "sensitive": ccpa and bool(cat.get("sensitive")),
         "withheld": withheld,
+        "withheld_text": str(withheld_why.get("text") or ""),
+        "withheld_cite": str(withheld_why.get("cite") or ""),
         "pans_masked": cat.get("pans_masked") or 0,
         "redaction_notice": str(cat.get("redaction_notice") or ""),
         "files": files,
@@ -945,6 +950,7 @@ def build_view(
             anchor("cat", str(cat.get("id"))),
             tuple(columns.get(str(cat.get("id"))) or ()),
             ccpa=bool(jurisdiction.get("ccpa")),
+            withheld_note=jurisdiction.get("withheld"),
         )
         for cat in bundle.get("categories") or ()
         if isinstance(cat, Mapping)
