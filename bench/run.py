@@ -22,6 +22,9 @@ five more times for ``typical-25k``, where the median is reported (these shared 
 
 * ``export`` — the export as the library runs it (``pdf=False, html=False``), per stage;
 * ``package`` — the full package (JSON, CSV, PDF, HTML, manifest);
+* ``package-helper`` — the same with report.pdf rendered by a ``WarmRenderer`` helper process kept by
+  the exporting process, as a DSAR service would (typical subject only; index.html is written while
+  the helper renders);
 * ``json-only`` — the export with CSV encoding/writing switched off in the child (monkeypatched):
   the "JSON part" (read → validate → data/*.jsonl + bundle.json) compared with the floor;
 * ``floor`` — the same records (read back from the export's JSONL, untimed) serialised with
@@ -86,11 +89,14 @@ def _stages() -> list[dict[str, Any]]:
     return stages
 
 
-def child_export(store: Path, out: Path, *, pdf: bool, json_only: bool, warm_runs: int = 1) -> dict[str, Any]:
+def child_export(store: Path, out: Path, *, pdf: bool, json_only: bool, warm_runs: int = 1,
+                 helper: bool = False) -> dict[str, Any]:
     """One cold export (a fresh process), then ``warm_runs`` more in the same process (as in a DSAR
     service); the warm figure is the median run by wall time (these shared machines vary by
-    ±15-30 % from one run to the next), with every warm wall time in ``warm_walls``."""
-    from exporter import AccessRequest, export
+    ±15-30 % from one run to the next), with every warm wall time in ``warm_walls``. ``helper``:
+    report.pdf is rendered by a :class:`~exporter.render.worker.WarmRenderer` created with the
+    process (a DSAR service keeps one), while this process writes index.html."""
+    from exporter import AccessRequest, ExportOptions, export
 
     if json_only:  # the JSON part alone: no CSV encoding or writing
         import pyarrow as pa
@@ -100,19 +106,28 @@ def child_export(store: Path, out: Path, *, pdf: bool, json_only: bool, warm_run
         writers.CsvWriter.write_encoded = lambda self, data: None  # type: ignore[method-assign]
         pipeline.columnar.csv_lines = lambda cols, columns, extra, n: pa.array([""], pa.string())  # type: ignore[attr-defined]
         assert columnar
+    options = ExportOptions()
+    renderer = None
+    if helper:
+        from exporter.render.worker import WarmRenderer
+
+        renderer = WarmRenderer()
+        options = ExportOptions(pdf_renderer=renderer)
     runs = []
     for i in range(1 + warm_runs):  # cold: a fresh process; warm: the same export again, as in a DSAR service
         stages = _stages()
         request = AccessRequest.parse([SUBJECT], jurisdiction="eu", request_id=f"BENCH{i}")
         started = time.perf_counter()
         cpu = time.process_time()
-        result = export(request, store / "exporter.toml", out, force=True, pdf=pdf, html=pdf,
+        result = export(request, store / "exporter.toml", out, options, force=True, pdf=pdf, html=pdf,
                         now=dt.datetime.fromisoformat(NOW))
         wall = time.perf_counter() - started
         runs.append({"wall": wall, "cpu": time.process_time() - cpu, "records": result.records,
                      "peak_rss_mb": peak_mb(), "stages": list(stages), "path": str(result.path),
                      "bytes": {f: (result.path / f).stat().st_size for f in result.files}})
         logging.getLogger("exporter.timing").handlers.clear()
+    if renderer is not None:
+        renderer.close()
     warm = sorted(runs[1:], key=lambda r: r["wall"])
     median = {**warm[len(warm) // 2], "peak_rss_mb": runs[-1]["peak_rss_mb"]}  # the process's peak so far
     return {**runs[0], "warm": median, "warm_walls": [r["wall"] for r in runs[1:]]}
@@ -296,6 +311,8 @@ def child_main(args: argparse.Namespace) -> None:
         res = child_export(store, out, pdf=False, json_only=False, warm_runs=args.warm_runs)
     elif args.child == "package":
         res = child_export(store, out, pdf=True, json_only=False, warm_runs=args.warm_runs)
+    elif args.child == "package-helper":
+        res = child_export(store, out, pdf=True, json_only=False, warm_runs=args.warm_runs, helper=True)
     elif args.child == "json-only":
         res = child_export(store, out, pdf=False, json_only=True, warm_runs=args.warm_runs)
     elif args.child == "floor":
@@ -409,6 +426,12 @@ def print_targets(sc: dict[str, Any]) -> None:
         walls = pkg.get("warm_walls") or [pkg["warm"]["wall"]]
         spread = f" (median of {len(walls)}: {min(walls):.2f}-{max(walls):.2f})" if len(walls) > 1 else ""
         rows.append(("typical full package, warm process (DSAR service)", "<= 3 s", f"{pkg['warm']['wall']:.2f} s{spread}"))
+        if "package_helper" in typ:
+            helper = typ["package_helper"]
+            walls = helper.get("warm_walls") or [helper["warm"]["wall"]]
+            spread = f" (median of {len(walls)}: {min(walls):.2f}-{max(walls):.2f})" if len(walls) > 1 else ""
+            rows.append(("typical full package, warm process + WarmRenderer helper", "<= 3 s",
+                         f"{helper['warm']['wall']:.2f} s{spread}"))
         naive = typ.get("naive") or {}
         if "with_pdf" in naive:
             total, bound = naive["with_pdf"]["seconds"], naive["with_pdf"]["lower_bound"]
@@ -487,6 +510,9 @@ def main() -> None:
         print(f"  PDF stage: {stage(res['package']['warm'], 'pdf'):.2f} s warm ({stage(res['package'], 'pdf'):.2f} s cold),"
               f" HTML stage: {stage(res['package']['warm'], 'html'):.2f} s")
         if name == "typical-25k":
+            res["package_helper"] = run_child("package-helper", store, work / "out" / name / "helper", *warm)
+            print_export(f"{name} full package, report.pdf by a WarmRenderer helper (peak RSS: this process only)",
+                         res["package_helper"])
             (work / "out" / name / "cli").mkdir(parents=True, exist_ok=True)
             res["cli"] = cli = measure_cli(store, work / "out" / name / "cli")
             print(f"  CLI (exporter export, fresh interpreter, PDF helper): median {cli['wall']:.2f} s of "

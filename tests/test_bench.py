@@ -66,6 +66,7 @@ def test_targets_table(bench: ModuleType, capsys: pytest.CaptureFixture[str]) ->
     run = {"wall": 4.0, "peak_rss_mb": 200.0, "stages": [{"stage": "pdf", "seconds": 3.0}]}
     sc = {
         "typical-25k": {"package": {**run, "warm": {**run, "wall": 3.0}, "warm_walls": [3.2, 3.0, 2.9]},
+                        "package_helper": {**run, "warm": {**run, "wall": 2.8}, "warm_walls": [2.8, 2.7, 3.1]},
                         "cli": {"wall": 3.5},
                         "naive": {"with_pdf": {"seconds": 900.0, "lower_bound": True}},
                         "validation": {"records": 10, "a": 400_000.0, "b": None}},
@@ -78,3 +79,13 @@ def test_targets_table(bench: ModuleType, capsys: pytest.CaptureFixture[str]) ->
     assert "> 225x (> 900 s / 4.00 s)" in out and "CLI (fresh interpreter)" in out and "3.50 s" in out
     assert "3.00x" in out and "400,000/s" in out and "1.10" in out
     assert "3.00 s (median of 3: 2.90-3.20)" in out
+    assert "WarmRenderer helper" in out and "2.80 s (median of 3: 2.70-3.10)" in out
+
+
+def test_helper_child_renders_the_same_package(bench: ModuleType, demo_store: Path, tmp_path: Path) -> None:
+    helper = bench.run_child("package-helper", demo_store, tmp_path / "helper", "--warm-runs", "1")
+    in_process = bench.run_child("package", demo_store, tmp_path / "package", "--warm-runs", "1")
+    assert helper["records"] == in_process["records"] > 2000
+    assert len(helper["warm_walls"]) == 1 and "pdf" in {s["stage"] for s in helper["warm"]["stages"]}
+    for name in ("report.pdf", "index.html", "bundle.json"):
+        assert (Path(helper["path"]) / name).read_bytes() == (Path(in_process["path"]) / name).read_bytes()
