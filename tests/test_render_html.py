@@ -209,3 +209,28 @@ def test_threads_share_one_environment() -> None:
         t.join(60)
     assert not errors
     assert len(results) == 4 and len(set(results)) == 1
+
+
+def test_report_prose_shows_every_date_one_way() -> None:
+    """bundle.json's texts keep ISO days; the report (PDF and HTML share the view) shows "30 Apr
+    2028" everywhere, and says a retention date once, not twice in two forms."""
+    from exporter.render.context import _category_view, _notice_view, readable_dates
+
+    assert readable_dates("on 2028-04-30, after 2026-10-31; DSAR-2026-11-02x, 2026-11-25T12:00:00Z, 2026-02-30") == (
+        "on 30 Apr 2028, after 31 Oct 2026; DSAR-2026-11-02x, 2026-11-25T12:00:00Z, 2026-02-30")
+
+    def retention(until: str, explanation: str) -> dict:
+        cat = {"id": "account", "title": "Account", "count": 1, "status": "held",
+               "retention": {"until": until, "explanation": explanation, "text": "The rule."}}
+        return _category_view(cat, [], {}, "cat-account")["retention"]
+
+    ahead = retention("2028-04-30", "Is deleted on 2028-04-30, 18 months after your last log-in on 2026-10-31.")
+    assert ahead["until"] == "30 Apr 2028" and ahead["joined"]
+    assert ahead["explanation"] == "18 months after your last log-in on 31 Oct 2026."
+    past = retention("2026-01-02", "Was due for deletion on 2026-01-02, 3 months after the end of your service on 2025-10-02.")
+    assert not past["joined"]
+    assert past["explanation"] == "Was due for deletion on 2 Jan 2026, 3 months after the end of your service on 2 Oct 2025."
+
+    notice = _notice_view({"title": "Deadline", "paragraphs": ["We received it on 2026-11-02."],
+                           "items": ["Due 2026-12-02"]}, "n")
+    assert notice["paragraphs"] == ["We received it on 2 Nov 2026."] and notice["bullets"] == ["Due 2 Dec 2026"]

@@ -116,6 +116,24 @@ def format_date(value: Any) -> str:
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
+_ISO_DAY = re.compile(r"(?<![\w-])(\d{4}-\d{2}-\d{2})(?![\w-])")
+
+
+def readable_dates(text: str) -> str:
+    """Bundle prose with its ISO days (``2028-04-30``) in the report's form (``30 Apr 2028``).
+
+    bundle.json keeps ISO dates in its texts (machine-readable, language-neutral); the report shows
+    every date one way. Only whole ``YYYY-MM-DD`` tokens that are real dates change."""
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            return format_date(date.fromisoformat(match.group(1)))
+        except ValueError:
+            return match.group(0)
+
+    return _ISO_DAY.sub(one, text)
+
+
 def _zone(dt: datetime) -> str:
     offset = dt.utcoffset()
     if offset is None:
@@ -786,6 +804,12 @@ def _category_view(
             )
 
     retention = cat.get("retention") or {}
+    until_shown = format_date(retention.get("until")) if retention.get("until") else ""
+    explanation = readable_dates(str(retention.get("explanation") or ""))
+    lead = f"Is deleted on {until_shown}, "
+    joined = bool(until_shown) and explanation.startswith(lead) and len(explanation) > len(lead)
+    if joined:
+        explanation = explanation[len(lead):]
     withheld_counts = cat.get("withheld_counts") or {}
     withheld = []
     for field in cat.get("withheld_fields") or ():
@@ -834,8 +858,10 @@ def _category_view(
             if str(retention.get("text") or "") in str(retention.get("explanation") or "")
             else str(retention.get("text") or ""),
             "policy": str(retention.get("policy") or ""),
-            "until": format_date(retention.get("until")) if retention.get("until") else "",
-            "explanation": str(retention.get("explanation") or ""),
+            "until": until_shown,
+            "explanation": explanation,
+            # "Until 30 Apr 2028: 18 months after …" rather than "Until 30 Apr 2028. Is deleted on 30 Apr 2028, 18 months after …"
+            "joined": joined,
         },
         "ccpa_category": {"title": str(ccpa_category.get("title") or ""),
                           "cite": str(ccpa_category.get("cite") or "")}
@@ -903,8 +929,8 @@ def _notice_view(notice: Mapping[str, Any], anchor: str) -> dict[str, Any]:
         "anchor": anchor,
         "title": str(notice.get("title") or notice.get("id") or ""),
         "cite": str(notice.get("cite") or ""),
-        "paragraphs": [str(p) for p in notice.get("paragraphs") or () if p],
-        "bullets": [str(i) for i in notice.get("items") or () if i],
+        "paragraphs": [readable_dates(str(p)) for p in notice.get("paragraphs") or () if p],
+        "bullets": [readable_dates(str(i)) for i in notice.get("items") or () if i],
     }
 
 
@@ -1025,7 +1051,7 @@ def build_view(
         "due": format_date(deadlines.get("extended_due") or deadlines.get("due"))
         if (deadlines.get("extended_due") or deadlines.get("due"))
         else "",
-        "deadlines": {"rows": deadline_rows, "explanation": str(deadlines.get("explanation") or "")},
+        "deadlines": {"rows": deadline_rows, "explanation": readable_dates(str(deadlines.get("explanation") or ""))},
         "jurisdiction": {
             "title": jurisdiction_title,
             "law": str(jurisdiction.get("law") or ""),
