@@ -349,6 +349,11 @@ class ExportResult:
     jurisdiction: str = ""
     generated_at: str = ""  #: RFC 3339, UTC
     specific_pieces: bool = True  #: False when only categories are disclosed (e.g. CCPA, verified to a reasonable degree)
+    #: for the operator, never in the package: records that look like the subject's identifiers but
+    #: are not the same under the catalog's rule ("possible same person, not included, review"),
+    #: counts per read and type (exporter.matching); never values
+    review: tuple[str, ...] = ()
+    screening: dict[str, Any] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -380,6 +385,8 @@ class ExportResult:
             "files": list(self.files),
             "incomplete": dict(self.incomplete),
             "coverage": self.coverage.to_dict(),
+            "review": list(self.review),
+            "screening": dict(self.screening),
         }
 
     @property
@@ -505,7 +512,8 @@ def export(
             opts.retry, allow_partial=allow_partial)
         warnings.extend(ids.notes())
         clock.lap("resolve")
-        redactor = Redactor(redaction, own_emails=ids.values(["email"])["email"])
+        redactor = Redactor(redaction, own_emails=ids.own_values("email"),
+                            own_phones=ids.own_values("phone") if "phone" in ids.rules else ())
         for label, _types, why in ids.failures:
             warnings.append(f"identity lookup {label} failed ({why}); some identifiers may be missing")
         lost_types = {t for _label, types, _why in ids.failures for t in types}
@@ -559,6 +567,9 @@ def export(
 
     for w in warnings:
         log.warning(w)
+    review = tuple(ids.screening.notes())
+    for note in review:
+        log.warning("review: %s", note)
     coverage = _coverage(cfg, results, ids.failures)
     for cat_id in coverage.not_configured:
         log.warning("category %s is fed by no configured source and was not searched", cat_id)
@@ -576,6 +587,8 @@ def export(
         jurisdiction=request.jurisdiction,
         generated_at=bundle["generated_at"],
         specific_pieces=specific,
+        review=review,
+        screening=ids.screening.to_dict(),
     )
 
 

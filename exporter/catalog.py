@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .identifiers import REFUSED, RULES, Rule, rule_named
 from .resources import catalog_dir
 
 __all__ = ["Catalog", "Category", "load_catalog"]
@@ -98,12 +99,17 @@ class Catalog:
     def identifier_types(self) -> Mapping[str, Mapping[str, Any]]:
         return self.table("identifier_types")
 
+    def rule(self, id_type: str) -> Rule:
+        """The matching rule of ``id_type`` (catalog ``match``; ``trim`` when not given)."""
+        spec = self.identifier_types.get(id_type, {})
+        return rule_named(str(spec.get("match", "trim")))
+
+    def rules(self) -> dict[str, Rule]:
+        return {t: self.rule(t) for t in self.identifier_types}
+
     def normalize_identifier(self, id_type: str, value: str) -> str:
-        rule = self.identifier_types.get(id_type, {}).get("normalize", "strip")
-        value = value.strip()
-        if rule == "casefold":
-            return value.casefold()
-        return value
+        """The comparison key of ``value`` under its type's rule (exporter.identifiers)."""
+        return self.rule(id_type).key(value)
 
     # -- integrity -----------------------------------------------------------------------
     def _fail(self, message: str, key: str) -> None:
@@ -112,6 +118,18 @@ class Catalog:
     def _check(self) -> None:
         if not self.categories:
             self._fail("the catalog declares no categories", "categories")
+        for id_type, spec in self.identifier_types.items():
+            where = f"identifier_types.{id_type}"
+            if "normalize" in spec:
+                self._fail("`normalize` is replaced by `match` (one exact rule per identifier type: "
+                           f"{', '.join(RULES)})", f"{where}.normalize")
+            name = str(spec.get("match", "trim"))
+            if name in REFUSED:
+                self._fail(f"match rule {name!r} is refused: {REFUSED[name]}", f"{where}.match")
+            try:
+                rule_named(name)
+            except KeyError:
+                self._fail(f"unknown match rule {name!r} (known: {', '.join(RULES)})", f"{where}.match")
         seen: set[str] = set()
         for i, cat in enumerate(self.categories):
             where = f"categories[{i}] ({cat.id})"

@@ -44,8 +44,11 @@ class SourceConfig:
     identities: tuple[Read, ...]
     streams: tuple[Read, ...]
 
-    def create(self, base_dir: Path, env: Mapping[str, str]) -> Source:
-        return self.cls(self.name, self.options, base_dir=base_dir, env=env)
+    def create(self, base_dir: Path, env: Mapping[str, str], rules: Mapping[str, Any] | None = None) -> Source:
+        source = self.cls(self.name, self.options, base_dir=base_dir, env=env)
+        if rules is not None:
+            source.match_rules = dict(rules)  # the catalog's one rule per identifier type
+        return source
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class Config:
 
     def open_sources(self, env: Mapping[str, str] | None = None) -> dict[str, Source]:
         env = os.environ if env is None else env
-        return {s.name: s.create(self.base_dir, env) for s in self.sources}
+        rules = self.catalog.rules()
+        return {s.name: s.create(self.base_dir, env, rules) for s in self.sources}
 
 
 def load_config(path: str | Path) -> Config:

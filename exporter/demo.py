@@ -1187,42 +1187,42 @@ url = "sqlite:///piconext.sqlite"
 
 [[sources.app.identities]]
 needs = ["email"]
-query = "SELECT account_id, customer_id FROM accounts WHERE lower(email) IN :email ORDER BY account_id"
+query = "SELECT account_id, customer_id, email FROM accounts WHERE lower(email) IN :email ORDER BY account_id"
 yields = { account_id = "account_id", customer_id = "customer_id" }
 
 [[sources.app.identities]]
 needs = ["email"]
-query = "SELECT contact_id FROM company_contacts WHERE lower(email) IN :email ORDER BY contact_id"
+query = "SELECT contact_id, email FROM company_contacts WHERE lower(email) IN :email ORDER BY contact_id"
 yields = { contact_id = "contact_id" }
 
 [[sources.app.identities]]
 needs = ["account_id"]
-query = "SELECT contact_id FROM company_contacts WHERE account_id IN :account_id ORDER BY contact_id"
+query = "SELECT contact_id, account_id FROM company_contacts WHERE account_id IN :account_id ORDER BY contact_id"
 yields = { contact_id = "contact_id" }
 
 [[sources.app.identities]]
 needs = ["account_id"]
-query = "SELECT DISTINCT device_id FROM devices WHERE account_id IN :account_id ORDER BY device_id"
+query = "SELECT DISTINCT device_id, account_id FROM devices WHERE account_id IN :account_id ORDER BY device_id"
 yields = { device_id = "device_id" }
 
 [[sources.app.identities]]
 needs = ["account_id"]
-query = "SELECT cookie_id FROM cookies WHERE account_id IN :account_id ORDER BY cookie_id"
+query = "SELECT cookie_id, account_id FROM cookies WHERE account_id IN :account_id ORDER BY cookie_id"
 yields = { cookie_id = "cookie_id" }
 
 [[sources.app.identities]]
 needs = ["account_id"]
-query = "SELECT order_id FROM orders WHERE account_id IN :account_id ORDER BY order_id"
+query = "SELECT order_id, account_id FROM orders WHERE account_id IN :account_id ORDER BY order_id"
 yields = { order_id = "order_id" }
 
 [[sources.app.identities]]
 needs = ["account_id"]
-query = "SELECT ledger_address FROM ledger_wallets WHERE account_id IN :account_id ORDER BY ledger_address"
+query = "SELECT ledger_address, account_id FROM ledger_wallets WHERE account_id IN :account_id ORDER BY ledger_address"
 yields = { ledger_address = "ledger_address" }
 
 [[sources.app.identities]]
 needs = ["contact_id"]
-query = "SELECT cookie_id FROM cookies WHERE contact_id IN :contact_id ORDER BY cookie_id"
+query = "SELECT cookie_id, contact_id FROM cookies WHERE contact_id IN :contact_id ORDER BY cookie_id"
 yields = { cookie_id = "cookie_id" }
 
 [[sources.app.streams]]
@@ -1281,7 +1281,7 @@ category = "ledger_postings"
 needs = ["ledger_address"]
 query = """SELECT posting_id, ledger_address, post_id, network, tx_hash, block_number, posted_at, content_hash,
   payload_summary
-  FROM ledger_postings WHERE ledger_address IN :ledger_address ORDER BY posted_at, posting_id"""
+  FROM ledger_postings WHERE lower(ledger_address) IN :ledger_address ORDER BY posted_at, posting_id"""
 
 [[sources.app.streams]]
 category = "devices"

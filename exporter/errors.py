@@ -12,6 +12,7 @@ same request again later can help. Messages never contain subject data values.
     │   ├── SourceUnavailable       unreachable / timed out / 5xx / 429 (retriable)
     │   └── SourceDataError         the source answered with something unreadable (bad line, encoding)
     ├── RecordValidationError       a record broke its category's JSON Schema
+    │   └── ForeignRecordError      a record's identifiers are none of the subject's (never exported)
     ├── SubjectNotFound             raised only when the caller asks for strict mode
     └── OutputError                 the package could not be written / already exists / fails verify
 
@@ -30,6 +31,7 @@ from typing import Any
 __all__ = [
     "ConfigError",
     "ExporterError",
+    "ForeignRecordError",
     "OutputError",
     "RecordValidationError",
     "RequestError",
@@ -145,6 +147,14 @@ class RecordValidationError(ExporterError):
 
     code = "record_invalid"
     exit_code = 4
+
+
+class ForeignRecordError(RecordValidationError):
+    """A record that a source returned carries identifiers, none of which is the subject's: it
+    belongs to somebody else and the export stops (nothing is written). Context as for
+    :class:`RecordValidationError`; never the identifier values."""
+
+    code = "record_foreign"
 
 
 class SubjectNotFound(ExporterError):

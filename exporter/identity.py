@@ -1,10 +1,22 @@
 """Identity graph: from the identifiers in a request to every identifier of the subject.
 
 Each ``identities`` read declares the identifier types it needs and the types it yields. Reads run
-in dependency order (a topological order of identifier types), so one pass reaches the fixpoint.
-A cycle between identifier types, or a type needed by a read that no read yields and a request
-cannot give, is a configuration error found before anything is read.
-Every identifier found is recorded with the read that produced it (provenance).
+in dependency order (a topological order of identifier types where there is one) and are repeated
+until no read finds a new identifier (the fixpoint; at most :data:`MAX_ROUNDS` rounds and
+:data:`MAX_IDENTIFIERS` identifiers, beyond which the export stops). A read may yield the type it
+needs (an e-mail address → an alternative e-mail address given in a support ticket), and types may
+form cycles (e-mail → account → e-mail). A type needed by a read that no read yields and a request
+cannot give is a configuration error found before anything is read.
+Every identifier found is recorded with the read that produced it (provenance) and shown as the
+source (or the request) wrote it; it is compared by its key under the catalog's one rule for its
+type (:mod:`exporter.identifiers`). Every row a read returns is re-checked with that rule
+(:mod:`exporter.matching`).
+
+A *further* value of a person type (a second e-mail address found in a ticket) is held to the
+shared-identifier rule below before it is followed: if the rows it matches name another person
+than the subject's known ones (a shared team inbox on a colleague's account), it is not used to
+find anything or to select records (``IdentitySet.shared_skipped``); it stays the subject's own
+value for redaction.
 
 Shared identifiers (docs/isolation.md). The catalog marks identifier types whose values may belong
 to several people ``shared = true`` (a device id: a shared laptop) and the types that name exactly
@@ -25,16 +37,25 @@ never hops through a shared value that belongs to somebody else as well:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
+from typing import Any
 
 from .catalog import Catalog
 from .config import Config, Read
-from .errors import ConfigError, SourceError
+from .errors import ConfigError, SourceDataError, SourceError
+from .identifiers import RULES, Rule
+from .matching import RowCheck, Screening
 from .sources import Source
 
-__all__ = ["Identifier", "IdentitySet", "person_types", "plan", "resolve", "shared_types"]
+__all__ = ["MAX_IDENTIFIERS", "MAX_ROUNDS", "Identifier", "IdentitySet", "person_types", "plan", "resolve",
+           "shared_types"]
+
+#: rounds of the identity reads before the graph must have reached its fixpoint
+MAX_ROUNDS = 8
+#: identifiers one subject may have; more means the graph is running into other people's data
+MAX_IDENTIFIERS = 5000
 
 
 @dataclass(frozen=True, order=True)
@@ -45,41 +66,80 @@ class Identifier:
 
 @dataclass
 class IdentitySet:
-    """The subject's identifiers: type → value → provenance (read label or "request")."""
+    """The subject's identifiers: type → key → provenance (read label or "request").
+
+    ``shown`` keeps each value as it was written (the request's identifier as given); ``found``
+    holds the comparison keys of :mod:`exporter.identifiers`."""
 
     found: dict[str, dict[str, str]] = field(default_factory=dict)
     failures: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
     #: shared identifier type → how many of the subject's values of it were NOT expanded through
     #: because they also belong to somebody else (counts only; never the values)
     shared_skipped: Counter[str] = field(default_factory=Counter)
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    shared: frozenset[str] = frozenset()
+    shown: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (type, key) of values that are the subject's but were not followed (see the module docstring)
+    unfollowed: set[tuple[str, str]] = field(default_factory=set)
+    screening: Screening = field(default_factory=Screening)
+    #: (type, key) of values found when their type already had one (an alternative e-mail address)
+    further: set[tuple[str, str]] = field(default_factory=set)
+
+    def rule(self, id_type: str) -> Rule:
+        return self.rules.get(id_type) or RULES["trim"]
 
     def notes(self) -> list[str]:
         """Warnings for the package about shared identifiers that were not followed (no values)."""
         return [
             f"{n} {id_type} value(s) of the subject are shared with other people (e.g. a shared "
-            f"device); they were not used to find further identifiers, so no other person's data is "
+            f"device or inbox); they were not used to find further identifiers, so no other person's data is "
             f"included through them"
             for id_type, n in sorted(self.shared_skipped.items())
         ]
 
     def add(self, id_type: str, value: str, by: str) -> bool:
-        bucket = self.found.setdefault(id_type, {})
-        if value in bucket:
+        key = self.rule(id_type).key(value)
+        if not key:
             return False
-        bucket[value] = by
+        bucket = self.found.setdefault(id_type, {})
+        if key in bucket:
+            return False
+        if by != "request" and bucket:
+            self.further.add((id_type, key))  # a second value of its type: checked before it is followed
+        bucket[key] = by
+        self.shown[(id_type, key)] = value.strip()
         return True
 
+    def keys(self, id_type: str, *, followed_only: bool = True) -> frozenset[str]:
+        return frozenset(k for k in self.found.get(id_type, {})
+                         if not (followed_only and (id_type, k) in self.unfollowed))
+
     def values(self, types: Iterable[str]) -> dict[str, tuple[str, ...]]:
-        return {t: tuple(sorted(self.found.get(t, {}))) for t in types}
+        """Keys per type, sorted (values that were not followed are left out)."""
+        return {t: tuple(sorted(self.keys(t))) for t in types}
+
+    def own_values(self, id_type: str) -> tuple[str, ...]:
+        """Every value of the subject of ``id_type`` as written (for redaction: never redact these)."""
+        return tuple(sorted(self.shown[(id_type, k)] for k in self.found.get(id_type, {})))
+
+    def probes(self, types: Iterable[str], *, forms: bool = True) -> dict[str, tuple[str, ...]]:
+        """What a source binds in its filter: the keys and, with ``forms``, every spelling a
+        database may need to find them (a superset; see :meth:`exporter.identifiers.Rule.probes`)."""
+        out = {}
+        for t in types:
+            keys = sorted(self.keys(t))
+            rule = self.rule(t)
+            out[t] = tuple(dict.fromkeys(p for k in keys for p in (rule.probes(k) if forms else rule.spellings(k))))
+        return out
 
     def has_any(self, types: Iterable[str]) -> bool:
-        return any(self.found.get(t) for t in types)
+        return any(self.keys(t) for t in types)
 
     def as_list(self) -> list[dict[str, str]]:
         return [
-            {"type": t, "value": v, "found_by": by}
+            {"type": t, "value": self.shown.get((t, k), k), "found_by": by}
             for t in sorted(self.found)
-            for v, by in sorted(self.found[t].items())
+            for k, by in sorted(self.found[t].items(), key=lambda kv: (self.shown.get((t, kv[0]), kv[0]), kv[0]))
         ]
 
     def __len__(self) -> int:
@@ -131,8 +191,8 @@ def _check_shared(config: Config, reads: list[Read]) -> None:
 
 
 def plan(config: Config) -> list[Read]:
-    """Identity reads in dependency order; raises ConfigError on cycles, unresolvable needs or
-    reads that would hop through shared identifiers (docs/isolation.md)."""
+    """Identity reads in dependency order (label order inside a cycle); raises ConfigError on
+    unresolvable needs or reads that would hop through shared identifiers (docs/isolation.md)."""
     reads = config.identity_reads()
     _check_shared(config, reads)
     yielded: dict[str, list[str]] = {}
@@ -140,16 +200,11 @@ def plan(config: Config) -> list[Read]:
     for r in reads:
         for t in r.yields:
             yielded.setdefault(t, []).append(r.spec.label)
-            graph.setdefault(t, set()).update(r.spec.needs)
-            if t in r.spec.needs:
-                raise ConfigError(f"identities read {r.spec.label} yields {t!r}, which it also needs",
-                                  file=str(config.path), key=r.spec.label)
+            graph.setdefault(t, set()).update(n for n in r.spec.needs if n != t)
     try:
         order = list(TopologicalSorter(graph).static_order())
-    except CycleError as exc:
-        cycle = " → ".join(exc.args[1]) if len(exc.args) > 1 else "?"
-        raise ConfigError(f"identifier types form a cycle: {cycle}", file=str(config.path),
-                          key="sources.*.identities", hint="each identifier type must be derived in one direction") from exc
+    except CycleError:
+        order = sorted({t for t in graph} | {n for ns in graph.values() for n in ns})  # fixpoint rounds settle it
     reachable = set(config.given) | set(yielded)
     for r in reads + [s for src in config.sources for s in src.streams]:
         if not reachable.intersection(r.spec.needs):
@@ -166,55 +221,133 @@ def resolve(config: Config, given: Iterable[Identifier], sources: Mapping[str, S
             failed: Mapping[str, str] | None = None) -> IdentitySet:
     """Resolve to the fixpoint. With ``allow_partial`` a failing read is recorded in
     ``IdentitySet.failures`` (label, types it would have yielded, reason) instead of raising."""
-    ids = IdentitySet()
-    failed = failed or {}
     catalog = config.catalog
     shared, persons = shared_types(catalog), person_types(catalog)
+    ids = IdentitySet(rules=catalog.rules(), shared=shared)
+    failed = failed or {}
     for ident in given:
-        ids.add(ident.type, catalog.normalize_identifier(ident.type, ident.value), "request")
-    for r in plan(config) if reads is None else reads:
-        if not ids.has_any(r.spec.needs):
-            continue
-        if r.source in failed:
-            ids.failures.append((r.spec.label, tuple(r.yields), failed[r.source]))
-            continue
-        try:
-            pivot = [t for t in r.spec.needs if t in shared]
-            if pivot:
-                _pivot(catalog, ids, sources[r.source], r, pivot[0], persons)
+        ids.add(ident.type, ident.value, "request")
+    reads = plan(config) if reads is None else reads
+    #: read label → the keys per needed type it was last run with
+    done: dict[str, dict[str, frozenset[str]]] = {}
+    dead: set[str] = set()
+    for _round in range(MAX_ROUNDS):
+        before = _state(ids)
+        for r in reads:
+            label = r.spec.label
+            if label in dead or not ids.has_any(r.spec.needs):
                 continue
-            for batch in sources[r.source].read(r.spec, ids.values(r.spec.needs)):
-                for row in batch:
-                    for id_type, value in _yielded(catalog, r, row):
-                        ids.add(id_type, value, r.spec.label)
-        except SourceError as exc:
-            if not allow_partial:
-                raise
-            ids.failures.append((r.spec.label, tuple(r.yields), exc.message))
-    return ids
+            current = {t: ids.keys(t) for t in r.spec.needs}
+            if done.get(label) == current:
+                continue
+            previous = done.get(label, {})
+            done[label] = current
+            if r.source in failed:
+                ids.failures.append((label, tuple(r.yields), failed[r.source]))
+                dead.add(label)
+                continue
+            try:
+                _run(catalog, ids, sources[r.source], r, current, previous, shared, persons)
+            except SourceError as exc:
+                if not allow_partial:
+                    raise
+                ids.failures.append((label, tuple(r.yields), exc.message))
+                dead.add(label)
+            if len(ids) > MAX_IDENTIFIERS:
+                raise SourceDataError(
+                    f"the identity lookups found more than {MAX_IDENTIFIERS} identifiers for one subject",
+                    source=r.source, stream=label,
+                    hint="a lookup is probably matching other people's records (e.g. a shared value); "
+                         "check the identities reads; no package was written")
+        if _state(ids) == before:
+            return ids
+    raise SourceDataError(
+        f"the identity lookups did not settle after {MAX_ROUNDS} rounds",
+        hint="the identities reads keep finding new identifiers; check them for a lookup that runs into "
+             "other people's records; no package was written")
 
 
-def _yielded(catalog: Catalog, r: Read, row: Mapping[str, object]) -> Iterable[tuple[str, str]]:
+def _state(ids: IdentitySet) -> tuple[int, int]:
+    return len(ids), len(ids.unfollowed)
+
+
+def _run(catalog: Catalog, ids: IdentitySet, source: Source, r: Read, current: Mapping[str, frozenset[str]],
+         previous: Mapping[str, frozenset[str]], shared: frozenset[str], persons: frozenset[str]) -> None:
+    pivot = [t for t in r.spec.needs if t in shared]
+    if pivot:
+        _pivot(ids, source, r, pivot[0], persons, current[pivot[0]] - previous.get(pivot[0], frozenset()))
+        return
+    if len(r.spec.needs) == 1:
+        (t,) = r.spec.needs
+        new = current[t] - previous.get(t, frozenset())
+        # a further value of a person type (not the first of its type): checked before it is followed
+        further = sorted(k for k in new if t in persons and (t, k) in ids.further)
+        plain = sorted(new - set(further))
+        if plain:
+            _lookup(ids, source, r, {t: tuple(plain)})
+        for k in further:
+            _checked(ids, source, r, t, k, persons)
+        return
+    _lookup(ids, source, r, {t: tuple(sorted(v)) for t, v in current.items()})
+
+
+def _rows(ids: IdentitySet, source: Source, r: Read, keys: Mapping[str, tuple[str, ...]]) -> Iterator[dict[str, Any]]:
+    forms = getattr(source, "probe_forms", True)
+    probes = {t: tuple(dict.fromkeys(p for k in ks for p in (ids.rule(t).probes(k) if forms
+                                                            else ids.rule(t).spellings(k)))) for t, ks in keys.items()}
+    check = RowCheck(r.spec, ids, source=r.source, values=keys)
+    for batch in source.read(r.spec, probes):
+        for row in batch:
+            if check.owns(row):
+                yield row
+
+
+def _lookup(ids: IdentitySet, source: Source, r: Read, keys: Mapping[str, tuple[str, ...]]) -> None:
+    for row in _rows(ids, source, r, keys):
+        for id_type, value in _yielded(r, row):
+            ids.add(id_type, value, r.spec.label)
+
+
+def _checked(ids: IdentitySet, source: Source, r: Read, id_type: str, key: str, persons: frozenset[str]) -> None:
+    """Follow a further person-type value only when its rows name no other person than known."""
+    found = [pair for row in _rows(ids, source, r, {id_type: (key,)}) for pair in _yielded(r, row)]
+    if _foreign(ids, found, persons):
+        ids.shared_skipped[id_type] += 1
+        ids.unfollowed.add((id_type, key))
+        return
+    for t, v in found:
+        ids.add(t, v, r.spec.label)
+
+
+def _foreign(ids: IdentitySet, found: list[tuple[str, str]], persons: frozenset[str]) -> bool:
+    owners: dict[str, set[str]] = {}
+    for t, v in found:
+        if t in persons:
+            owners.setdefault(t, set()).add(ids.rule(t).key(v))
+    known = {t: ids.keys(t, followed_only=False) for t in owners}
+    return any(known[t] and not vs <= known[t] for t, vs in owners.items())
+
+
+def _yielded(r: Read, row: Mapping[str, object]) -> Iterable[tuple[str, str]]:
     for id_type, fieldname in r.yields.items():
         raw = row.get(fieldname)
         for v in raw if isinstance(raw, list) else [raw]:
             if v is None or v == "":
                 continue
-            yield id_type, catalog.normalize_identifier(id_type, str(v))
+            yield id_type, str(v)
 
 
-def _pivot(catalog: Catalog, ids: IdentitySet, source: Source, r: Read, id_type: str,
-           persons: frozenset[str]) -> None:
+def _pivot(ids: IdentitySet, source: Source, r: Read, id_type: str, persons: frozenset[str],
+           values: Iterable[str]) -> None:
     """Run a read that needs a shared type once per value; follow a value only when it belongs
     to one person, who is not somebody other than the subject as known so far."""
-    known = {t: set(ids.found.get(t, {})) for t in persons}
-    for value in ids.values([id_type])[id_type]:
-        found = [pair for batch in source.read(r.spec, {id_type: (value,)}) for row in batch
-                 for pair in _yielded(catalog, r, row)]
+    known = {t: set(ids.keys(t, followed_only=False)) for t in persons}
+    for value in sorted(values):
+        found = list(pair for row in _rows(ids, source, r, {id_type: (value,)}) for pair in _yielded(r, row))
         owners: dict[str, set[str]] = {}
         for t, v in found:
             if t in persons:
-                owners.setdefault(t, set()).add(v)
+                owners.setdefault(t, set()).add(ids.rule(t).key(v))
         if not found:
             continue
         if not owners or any(len(vs) > 1 or (known[t] and not vs <= known[t]) for t, vs in owners.items()):

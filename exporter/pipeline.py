@@ -34,8 +34,9 @@ import pyarrow as pa
 from . import columnar
 from .catalog import Category
 from .config import Read
-from .errors import RecordValidationError, SourceError
+from .errors import ForeignRecordError, RecordValidationError, SourceError
 from .identity import IdentitySet
+from .matching import RowCheck, match_fields
 from .normalize import normalize_record
 from .schemas import RecordValidator
 from .sources import Source
@@ -143,8 +144,10 @@ class _Run:
     """State of one category's collection: bounded counters, writers, sample, inline copy."""
 
     def __init__(self, category: Category, root: Path, *, inline_limit: int, sample_size: int,
-                 write_records: bool) -> None:
+                 write_records: bool, ids: IdentitySet | None = None) -> None:
         self.category = category
+        self.ids = ids
+        self._fields: dict[str, list[tuple[str, Any, frozenset[str]]]] = {}
         self.root = root
         self.result = CategoryResult(id=category.id)
         self.validator = RecordValidator.for_category(category.id)
@@ -165,6 +168,81 @@ class _Run:
         self.rmax: str | None = None
 
     # -- shared -------------------------------------------------------------------------------------
+
+    def _id_fields(self, read: Read) -> list[tuple[str, Any, frozenset[str]]]:
+        """(record field, rule, subject keys) of the fields that name a person in this category's
+        records: schema properties named like a (non-shared) identifier type, and the read's
+        match fields as they are called after ``map``."""
+        ids = self.ids
+        if ids is None:
+            return []
+        cached = self._fields.get(read.spec.label)
+        if cached is not None:
+            return cached
+        props = self.validator.schema.get("properties", {})
+        back = {src: out for out, src in read.map.items()}
+        names: dict[str, str] = {}
+        for t in ids.rules:
+            if t not in ids.shared and t in props:
+                names[t] = t
+        for t, f in match_fields(read.spec).items():
+            if t not in ids.shared and "." not in f:
+                names.setdefault(back.get(f, f), t)
+        out = [(f, ids.rule(t), ids.keys(t, followed_only=False)) for f, t in names.items()]
+        self._fields[read.spec.label] = out
+        return out
+
+    def _foreign(self, read: Read, index: int) -> ForeignRecordError:
+        return ForeignRecordError(
+            f"a record of category {self.category.id!r} carries identifiers, none of which is the subject's",
+            source=read.source, read=read.spec.label, category=self.category.id,
+            record=f"#{self.result.count + index + 1}",
+            hint="the source returned another person's record: check the stream's query, `match` and `map`; "
+                 "no package was written")
+
+    def check_owner(self, read: Read, recs: list[dict[str, Any]]) -> None:
+        """The pipeline's own check, independent of the source: every record whose identifier
+        fields are set names the subject in at least one of them (exporter.matching)."""
+        fields = self._id_fields(read)
+        if not fields:
+            return
+        for i, rec in enumerate(recs):
+            seen = False
+            for name, rule, keys in fields:
+                v = rec.get(name)
+                if v is None or v == "" or isinstance(v, (dict, list)):
+                    continue
+                seen = True
+                if rule.key(v if isinstance(v, str) else str(v)) in keys:
+                    break
+            else:
+                if seen:
+                    raise self._foreign(read, i)
+
+    def check_owner_arrow(self, read: Read, batch: pa.RecordBatch) -> None:
+        fields = [(f, rule, keys) for f, rule, keys in self._id_fields(read) if f in batch.schema.names
+                  and f not in read.map]
+        if not fields:
+            return
+        import pyarrow.compute as pc
+
+        hit = seen = None
+        for name, rule, keys in fields:
+            col = batch.column(name)
+            if not pa.types.is_string(col.type):
+                col = pc.cast(col, pa.string())
+            if rule.name == "trim":
+                col = pc.utf8_trim_whitespace(col)
+            if rule.name in ("exact", "trim"):
+                h = pc.fill_null(pc.is_in(col, value_set=pa.array(sorted(keys), pa.string())), False)
+            else:
+                h = pa.array([v is not None and rule.key(v) in keys for v in col.to_pylist()], pa.bool_())
+            s_ = pc.fill_null(pc.not_equal(col, ""), False)
+            hit = h if hit is None else pc.or_(hit, h)
+            seen = s_ if seen is None else pc.or_(seen, s_)
+        bad = pc.and_(seen, pc.invert(hit))
+        if pc.any(bad).as_py():
+            raise self._foreign(read, int(pc.index(bad, True).as_py()))
 
     def _invalid(self, read: Read, rec: dict[str, Any], n: int) -> RecordValidationError:
         pointer, why = self.validator.first_error(rec) or ("", "invalid")
@@ -250,6 +328,7 @@ class _Run:
         recs = [({o: raw.pop(f, None) for o, f in read.map.items()} | raw) for raw in batch] if read.map else batch
         for rec in recs:
             normalize_record(rec)
+        self.check_owner(read, recs)
         transformed = self._needs_transform(recs)
         if transformed:
             recs = [self.transform(rec) for rec in recs]
@@ -297,6 +376,7 @@ class _Run:
         n = int(batch.num_rows)
         if not n:
             return 0
+        self.check_owner_arrow(read, batch)
         check = self.plan.columnar
         try:
             if check is None or self._redacts:
@@ -360,14 +440,15 @@ class _Run:
 
 def _batches(run: _Run, read: Read, source: Source, ids: IdentitySet) -> Iterable[int]:
     """Read ``read`` from ``source`` and push every batch through ``run``; yields batch sizes."""
-    values = ids.values(read.spec.needs)
+    values = ids.probes(read.spec.needs, forms=getattr(source, "probe_forms", True))
+    check = RowCheck(read.spec, ids, source=read.source)  # every row re-checked with the catalog's rule
     read_arrow = getattr(source, "read_arrow", None)
     if read_arrow is not None and run.plan.columnar is not None:
         for rb in read_arrow(read.spec, values, rows=ARROW_BATCH_ROWS):
-            yield run.arrow_batch(read, rb)
+            yield run.arrow_batch(read, check.arrow(rb))
     else:
         for batch in source.read(read.spec, values):
-            yield run.batch(read, batch)
+            yield run.batch(read, check.rows(batch))
 
 
 def collect_category(
@@ -391,7 +472,8 @@ def collect_category(
     failing the export. ``progress(category_id, records)`` is called after every batch.
     """
     started = time.perf_counter()
-    run = _Run(category, root, inline_limit=inline_limit, sample_size=sample_size, write_records=write_records)
+    run = _Run(category, root, inline_limit=inline_limit, sample_size=sample_size, write_records=write_records,
+               ids=ids)
     failed = failed or {}
     problems: list[str] = []
     try:

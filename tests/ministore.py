@@ -125,7 +125,7 @@ connect_timeout = 2
 
 [[sources.app.identities]]
 needs = ["email"]
-query = "SELECT account_id, contact_id FROM accounts WHERE lower(email) IN :email ORDER BY account_id"
+query = "SELECT account_id, contact_id, email FROM accounts WHERE lower(email) IN :email ORDER BY account_id"
 yields = {{ account_id = "account_id", contact_id = "contact_id" }}
 
 [[sources.app.streams]]

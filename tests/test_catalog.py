@@ -79,8 +79,9 @@ def test_identifier_types(catalog: dict[str, Any]) -> None:
     assert set(catalog["identifier_types"]) == IDENTIFIER_TYPES
     for name, t in catalog["identifier_types"].items():
         assert t["title"], name
-        assert t["normalize"] in {"casefold", "strip", "none"}, name
-    assert catalog["identifier_types"]["email"]["normalize"] == "casefold"
+        assert t["match"] in {"email", "trim", "exact", "ascii_ci"}, name  # never "casefold"
+    assert catalog["identifier_types"]["email"]["match"] == "email"
+    assert catalog["identifier_types"]["cookie_id"]["match"] == "exact"
 
 
 def test_legal_bases(catalog: dict[str, Any]) -> None:

@@ -75,17 +75,17 @@ url = "sqlite:///app.sqlite"
 
 [[sources.app.identities]]
 needs = ["email"]
-query = "SELECT account_id FROM accounts WHERE lower(email) IN :email"
+query = "SELECT account_id, email FROM accounts WHERE lower(email) IN :email"
 yields = { account_id = "account_id" }
 
 [[sources.app.identities]]
 needs = ["account_id"]
-query = "SELECT contact_id FROM company_contacts WHERE account_id IN :account_id"
+query = "SELECT contact_id, account_id FROM company_contacts WHERE account_id IN :account_id"
 yields = { contact_id = "contact_id" }
 
 [[sources.app.identities]]         # the dangerous pivot: device -> account (devices are shared)
 needs = ["device_id"]
-query = "SELECT account_id FROM devices WHERE device_id IN :device_id"
+query = "SELECT account_id, device_id FROM devices WHERE device_id IN :device_id"
 yields = { account_id = "account_id" }
 
 [[sources.app.streams]]
@@ -209,7 +209,7 @@ def test_no_record_of_another_subject_reaches_the_package(persons: list[dict[str
             found = {(i["type"], i["value"]) for i in bundle["subject"]["identifiers"]}
             assert {v for t, v in found if t == "account_id"} == {p["account_id"]}
             assert {v for t, v in found if t == "contact_id"} == {p["contact_id"]}
-            assert {v for t, v in found if t == "email"} == {p["email"].casefold()}
+            assert {v for t, v in found if t == "email"} == {email}  # the request's identifier as given
             assert {v for t, v in found if t == "device_id"} <= set(p["devices"])
             shared = p["ask_device"] and any(p["devices"][0] in q["devices"] for q in persons if q is not p)
             assert any("shared with other people" in w for w in bundle["warnings"]) == shared
@@ -304,7 +304,7 @@ def _pivot_text(store: Path, *, catalog: Path | None = None) -> str:
     for b in blocks:
         if b.startswith("[[sources.app.identities]]") and "FROM devices" in b:
             b = ('[[sources.app.identities]]\nneeds = ["device_id"]\n'
-                 'query = "SELECT account_id FROM devices WHERE device_id IN :device_id ORDER BY account_id"\n'
+                 'query = "SELECT account_id, device_id FROM devices WHERE device_id IN :device_id ORDER BY account_id"\n'
                  'yields = { account_id = "account_id" }\n\n')
         elif b.startswith("[[sources.app.streams]]") and 'category = "devices"' in b:
             b = ('[[sources.app.streams]]\ncategory = "devices"\nneeds = ["account_id"]\n'
@@ -406,7 +406,7 @@ def test_reads_that_would_select_by_a_shared_identifier_are_config_errors(tmp_pa
         url = "sqlite:///app.sqlite"
         [[sources.app.identities]]
         needs = ["email"]
-        query = "SELECT account_id FROM accounts WHERE email IN :email"
+        query = "SELECT account_id, email FROM accounts WHERE lower(email) IN :email"
         yields = { account_id = "account_id" }
         [sources.files]
         kind = "files"

@@ -56,7 +56,7 @@ def _read(src: SqlSource, query: str, needs: tuple[str, ...], ids: dict[str, tup
 def test_expanding_binds_with_several_values(db: tuple[str, Path]) -> None:
     with _source(db) as src:
         assert isinstance(src, SqlSource)
-        batches = _read(src, "SELECT account_id, email FROM accounts WHERE email IN :email ORDER BY account_id",
+        batches = _read(src, "SELECT account_id, email FROM accounts WHERE lower(email) IN :email ORDER BY account_id",
                         ("email",), {"email": (EMAILS[3], EMAILS[7], "nobody@example.com")})
     rows = [r for b in batches for r in b]
     assert rows == [{"account_id": "A-3", "email": EMAILS[3]}, {"account_id": "A-7", "email": EMAILS[7]}]
@@ -65,7 +65,7 @@ def test_expanding_binds_with_several_values(db: tuple[str, Path]) -> None:
 def test_two_identifier_types(db: tuple[str, Path]) -> None:
     with _source(db) as src:
         assert isinstance(src, SqlSource)
-        batches = _read(src, "SELECT account_id FROM accounts WHERE email IN :email OR account_id IN :account_id "
+        batches = _read(src, "SELECT account_id FROM accounts WHERE lower(email) IN :email OR account_id IN :account_id "
                         "ORDER BY account_id", ("email", "account_id"),
                         {"email": (EMAILS[1],), "account_id": ("A-2", "A-12")})
     assert [r["account_id"] for b in batches for r in b] == ["A-1", "A-12", "A-2"]
@@ -84,14 +84,14 @@ def test_injection_attempt_matches_nothing(db: tuple[str, Path]) -> None:
     with _source(db) as src:
         assert isinstance(src, SqlSource)
         evil = ("x' OR '1'='1", "'); DROP TABLE accounts; --")
-        assert _read(src, "SELECT * FROM accounts WHERE email IN :email", ("email",), {"email": evil}) == []
+        assert _read(src, "SELECT * FROM accounts WHERE lower(email) IN :email", ("email",), {"email": evil}) == []
         assert len(_read(src, "SELECT * FROM accounts", (), {})[0]) == 20  # table intact
 
 
 def test_bad_query_names_the_stream_not_the_values(db: tuple[str, Path]) -> None:
     with _source(db) as src, pytest.raises(ConfigError) as info:
         assert isinstance(src, SqlSource)
-        _read(src, "SELECT no_such_column FROM accounts WHERE email IN :email", ("email",),
+        _read(src, "SELECT no_such_column FROM accounts WHERE lower(email) IN :email", ("email",),
               {"email": ("secret.subject@example.com",)})
     text = str(info.value)
     assert "app/test" in text and "no_such_column" in text
@@ -100,8 +100,8 @@ def test_bad_query_names_the_stream_not_the_values(db: tuple[str, Path]) -> None
 
 @pytest.mark.parametrize(
     ("query", "needs"),
-    [("SELECT * FROM accounts WHERE email IN :email AND account_id IN :account_id", ("email",)),
-     ("SELECT * FROM accounts WHERE email IN :email", ("email", "account_id"))],
+    [("SELECT * FROM accounts WHERE lower(email) IN :email AND account_id IN :account_id", ("email",)),
+     ("SELECT * FROM accounts WHERE lower(email) IN :email", ("email", "account_id"))],
 )
 def test_placeholders_must_match_needs(db: tuple[str, Path], query: str, needs: tuple[str, ...]) -> None:
     with _source(db) as src, pytest.raises(ConfigError, match="account_id"):

@@ -58,6 +58,25 @@ class Source(ABC):
     #: JSON Schema of one read's params (a ``streams`` / ``identities`` entry minus the common keys
     #: ``category``, ``needs``, ``yields``, ``map``, ``key``).
     read_schema: ClassVar[dict[str, Any]] = {"type": "object"}
+    #: True: the pipeline binds every spelling a database may need (:meth:`Rule.probes`) — right for
+    #: sources that filter with ``IN`` lists; False: only the comparison keys (an HTTP API that is
+    #: asked once per value). Either way every returned row is re-checked (exporter.matching).
+    probe_forms: ClassVar[bool] = True
+    _rules: Mapping[str, Any] | None = None
+
+    @property
+    def match_rules(self) -> Mapping[str, Any]:
+        """Identifier type → its matching rule (:mod:`exporter.identifiers`): set from the
+        configuration's catalog when the config creates the source, else the shipped catalog's."""
+        if self._rules is None:
+            from ..catalog import load_catalog
+
+            self._rules = load_catalog().rules()
+        return self._rules
+
+    @match_rules.setter
+    def match_rules(self, rules: Mapping[str, Any]) -> None:
+        self._rules = dict(rules)
 
     def __init__(
         self,

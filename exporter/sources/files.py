@@ -7,8 +7,9 @@ is decompressed), ``encoding``, ``match = { identifier_type = "field" }`` (dotte
 nested objects), ``delimiter`` (CSV), ``null_values`` (CSV tokens read as null, default ``[""]``).
 
 A record is kept when, for any ``match`` entry whose type is in ``needs``, the field's value (or,
-for a list, any element) is one of the subject's values of that type (as text; ``email`` compared
-casefolded). Files are streamed line by line and never leave the configured folder.
+for a list, any element) is one of the subject's values of that type under the catalog's rule for
+the type (:mod:`exporter.identifiers`; the pipeline re-checks every row). Files are streamed line by
+line and never leave the configured folder.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from .base import Batch, Identities, ReadSpec, Record, Source
 __all__ = ["FilesSource", "confined_folder", "expand_glob"]
 
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv"}
-_CASEFOLDED_TYPES = frozenset({"email"})
 
 
 def confined_folder(base_dir: Path, root: str | None, *, source: str) -> Path:
@@ -136,7 +136,7 @@ class FilesSource(Source):
 
     # -- matching -----------------------------------------------------------------------------------
 
-    def _matcher(self, spec: ReadSpec, ids: Identities) -> list[tuple[str, frozenset[str], bool]]:
+    def _matcher(self, spec: ReadSpec, ids: Identities) -> list[tuple[str, frozenset[str], Any]]:
         match = spec.params.get("match")
         if not isinstance(match, Mapping) or not match:
             raise ConfigError("files read needs `match = { identifier_type = \"field\" }`", source=self.name,
@@ -149,16 +149,17 @@ class FilesSource(Source):
         for id_type, field in match.items():
             if id_type not in spec.needs:
                 continue
-            fold = id_type in _CASEFOLDED_TYPES
-            values = frozenset(v.casefold() if fold else v for v in ids.get(id_type, ()))
-            rules.append((str(field), values, fold))
+            rule = self.match_rules.get(id_type)
+            key = rule.key if rule is not None else None
+            values = frozenset(key(v) if key else v for v in ids.get(id_type, ()))
+            rules.append((str(field), values, key))
         return rules
 
     @staticmethod
-    def _matches(record: Record, rules: list[tuple[str, frozenset[str], bool]]) -> bool:
-        for field, values, fold in rules:
+    def _matches(record: Record, rules: list[tuple[str, frozenset[str], Any]]) -> bool:
+        for field, values, key in rules:
             for v in _field_values(record, field):
-                if (v.casefold() if fold else v) in values:
+                if (key(v) if key else v) in values:
                     return True
         return False
 

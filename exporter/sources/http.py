@@ -8,7 +8,9 @@ retry), ``backoff_max`` (s, default 30, also caps ``Retry-After``), ``headers`` 
 Read params: ``endpoint`` (path template, ``{type}`` placeholders are replaced by the URL-encoded
 value), ``query`` (``{param = "template"}``), ``records`` (dotted path of the record list in the
 JSON body, ``""`` = the body is the list), ``pagination`` (``page`` / ``cursor`` / ``link``),
-``not_found`` (``"empty"`` — a 404 means nothing is held — or ``"error"``), ``max_pages``.
+``not_found`` (``"empty"`` — a 404 means nothing is held — or ``"error"``), ``max_pages``,
+``match = { type = "field" }`` (the record field holding the identifier, when it is not named like
+its type: every record the API returns is re-checked against the subject's values).
 
 Transient failures (timeouts, connection errors, 429, 5xx) are retried with exponential backoff,
 honouring ``Retry-After``; then :class:`SourceUnavailable`. URLs carry subject values, so messages
@@ -70,6 +72,8 @@ def _segment(value: str) -> str:
 
 
 class HttpSource(Source):
+    #: one request series per value: ask for the comparison keys, not every spelling
+    probe_forms: ClassVar[bool] = False
     kind: ClassVar[str] = "http"
     options_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
@@ -101,6 +105,7 @@ class HttpSource(Source):
         "properties": {
             "endpoint": {"type": "string", "minLength": 1},
             "query": {"type": "object", "additionalProperties": {"type": "string"}},
+            "match": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
             "records": {"type": "string"},
             "pagination": {
                 "oneOf": [

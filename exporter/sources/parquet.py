@@ -174,6 +174,11 @@ class ParquetSource(Source):
                                   hint=f"columns: {', '.join(sorted(types))}")
         if not columns:
             columns = [c for c in types if c not in partition_keys]
+        left_out = [str(match[t]) for t in spec.needs if str(match[t]) not in columns]
+        if left_out:
+            raise ConfigError(f"`columns` must include the matched column {left_out[0]!r}: every row is re-checked "
+                              "against the subject's identifiers", source=self.name, stream=spec.label,
+                              hint=f"add {left_out[0]!r} to `columns`")
 
         # one branch per matched column, each excluding rows an earlier branch already returned
         inner_cols = ", ".join(_q(c) for c in dict.fromkeys([*columns, *order_by]))
@@ -196,7 +201,10 @@ class ParquetSource(Source):
                 else:  # nested types cannot hold a scalar identifier
                     raise ConfigError(f"column {col!r} has type {ctype}; it cannot be matched", source=self.name,
                                       stream=spec.label)
-            cond = f"{_q(col)} IN ({', '.join(names)})"
+            rule = self.match_rules.get(id_type)
+            target = f"lower({_q(col)})" if rule is not None and rule.case_insensitive and ctype == "VARCHAR" \
+                else _q(col)
+            cond = f"{target} IN ({', '.join(names)})"
             excl = "".join(f" AND NOT coalesce({c}, false)" for c in conds)
             branches.append(f"SELECT {inner_cols} FROM {scan} WHERE {cond}{excl}")
             conds.append(cond)

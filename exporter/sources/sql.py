@@ -3,8 +3,15 @@
 Options: ``url`` *or* ``url_env`` (name of an environment variable holding the URL — use it whenever
 the URL carries a password), ``batch_size`` (rows per batch, default 1000), ``connect_timeout``
 (seconds, default 10, for dialects that take one). Read params: ``query`` — SQL text in which every
-identifier type of ``needs`` appears as an expanding ``IN :type`` placeholder — and an optional
-``batch_size`` override.
+identifier type of ``needs`` appears as an expanding ``IN :type`` placeholder — an optional
+``batch_size`` override, and ``match = { type = "column" }`` when the result column holding a needed
+identifier is not named like its type.
+
+Identifier matching (:mod:`exporter.identifiers`): the source binds every spelling of the subject's
+values that the database's ``lower()`` may need (a superset), and every row is re-checked in Python
+with the catalog's rule, whatever the database's collation does. For a type whose rule ignores
+ASCII case (``email``, ``ascii_ci``) the query must compare ``lower(column) IN :type``; a query
+that does not is a configuration error (it would miss ``Jane.Doe@`` for ``jane.doe@``).
 
 Subject values are bound (``bindparam(type, expanding=True)``), never formatted into the query.
 Results are streamed (``stream_results`` + ``yield_per``: a server-side cursor on PostgreSQL).
@@ -58,6 +65,7 @@ class SqlSource(Source):
         "properties": {
             "query": {"type": "string", "minLength": 1},
             "batch_size": {"type": "integer", "minimum": 1},
+            "match": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
         },
         "required": ["query"],
         "additionalProperties": False,
@@ -151,6 +159,13 @@ class SqlSource(Source):
             raise ConfigError(f"`needs` lists {', '.join(unused)} but the query has no :{unused[0]} placeholder",
                               source=self.name, stream=spec.label,
                               hint=f"filter with `... IN :{unused[0]}`")
+        for t in spec.needs:
+            rule = self.match_rules.get(t)
+            if rule is not None and rule.case_insensitive and not re.search(
+                    rf"lower\s*\([^()]+\)\s+in\s+:{t}\b", query, re.IGNORECASE):
+                raise ConfigError(f"the query must compare lower(column) IN :{t}: identifiers of type {t} "
+                                  "are matched without regard to ASCII case", source=self.name, stream=spec.label,
+                                  hint=f"write e.g. `WHERE lower(email) IN :{t}`; every row is re-checked exactly")
         return sa.text(query).bindparams(*(sa.bindparam(t, expanding=True) for t in spec.needs))
 
     def _translate(self, exc: sa_exc.DBAPIError, spec: ReadSpec) -> Exception:
