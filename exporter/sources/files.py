@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar
 
 from ..errors import ConfigError, SourceDataError, SourceUnavailable
+from ..matching import field_values as _field_values
 from .base import Batch, Identities, ReadSpec, Record, Source
 
 __all__ = ["FilesSource", "confined_folder", "expand_glob"]
@@ -72,20 +73,6 @@ def expand_glob(folder: Path, pattern: Any, *, source: str, label: str) -> list[
         raise ConfigError(f"`path` {pattern!r} matched no file", source=source, stream=label,
                           file=str(folder), hint="check the glob and the source's `root`")
     return [p for _, p in sorted(found)]
-
-
-def _field_values(record: Mapping[str, Any], field: str) -> list[str]:
-    value: Any
-    if field in record:
-        value = record[field]
-    else:
-        value = record
-        for part in field.split("."):
-            if not isinstance(value, Mapping) or part not in value:
-                return []
-            value = value[part]
-    items = value if isinstance(value, list) else [value]
-    return [_as_text(v) for v in items if v is not None and not isinstance(v, (dict, list))]
 
 
 def _as_text(value: Any) -> str:
