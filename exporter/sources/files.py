@@ -75,12 +75,6 @@ def expand_glob(folder: Path, pattern: Any, *, source: str, label: str) -> list[
     return [p for _, p in sorted(found)]
 
 
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not valid JSON")
 
