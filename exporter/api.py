@@ -37,7 +37,7 @@ from .logsafety import install_log_filters
 from .package import staging, verify, write_manifest
 from .pipeline import CategoryResult, collect_category
 from .progress import StageClock
-from .redaction import RedactionSettings, Redactor
+from .redaction import RedactionSettings, Redactor, known_names
 from .reliability import RetryPolicy, collect_with_retries, open_source, resolve_with_retries
 from .resources import schemas_dir
 from .schemas import category_schema, check_against
@@ -512,8 +512,11 @@ def export(
             opts.retry, allow_partial=allow_partial)
         warnings.extend(ids.notes())
         clock.lap("resolve")
+        # other people's names known to the stores ([redaction] names_from) are read only when the
+        # package carries specific pieces (a categories-only answer has no free text to redact)
         redactor = Redactor(redaction, own_emails=ids.own_values("email"),
-                            own_phones=ids.own_values("phone") if "phone" in ids.rules else ())
+                            own_phones=ids.own_values("phone") if "phone" in ids.rules else (),
+                            other_people=known_names(redaction, sources) if specific else ())
         for label, _types, why in ids.failures:
             warnings.append(f"identity lookup {label} failed ({why}); some identifiers may be missing")
         lost_types = {t for _label, types, _why in ids.failures for t in types}

@@ -53,6 +53,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -224,6 +225,7 @@ def _iso(d: datetime) -> str:
     return d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+ALT_EMAIL = "jane.private@mailbox.example"  # the typical subject's second address (support e-mails)
 OFFICE_IP_NORDLICHT = "203.0.113.10"  # shared by Jane Doe and Max Mustermann (office NAT)
 
 STAFF = ["Priya Raman", "Tomasz Nowak", "Aisha Bello", "Lukas Schneider", "Søren Kjær"]
@@ -499,6 +501,19 @@ class _Gen:
         self.rows[table].append(row)
         return row
 
+    def dialable(self, locale: str) -> str:
+        """A made-up phone number that is valid in the country's numbering plan (as a real one in
+        a real text would be; redaction checks numbers with libphonenumber)."""
+        f = self.fakers[locale]
+        for _ in range(100):
+            number = f.phone_number()
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(number, locale[-2:])):
+                    return number
+            except phonenumbers.NumberParseException:
+                pass
+        return "+49 30 5550 1299"
+
     def other_person_mention(self, p: _Person) -> str:
         """A sentence naming somebody else (staff or another customer) with contact details."""
         f = self.fakers["en_US"]
@@ -506,7 +521,7 @@ class _Gen:
             "My colleague john.doe@nordlicht-gmbh.example (phone +49 30 5550 1299) can confirm this.",
             f"Please also copy {f.first_name().lower()}.{f.last_name().lower()}@{p.email.split('@')[1]}.",
             f"{self.rng.choice(STAFF)} from your team told me on the phone it was fixed.",
-            f"You can reach our IT admin {self.fakers['de_DE'].name()} on {self.fakers['de_DE'].phone_number()}.",
+            f"You can reach our IT admin {self.fakers['de_DE'].name()} on {self.dialable('de_DE')}.",
             "Our supplier contact Wang Wei (wang.wei@shenzhen-parts.example, +86 755 5555 0101) sends the files.",
         ]
         return self.rng.choice(choices)
@@ -849,7 +864,9 @@ class _Gen:
                     if p.key == "typical" and k == 0 and m == 0:
                         body = ("Hello support, my payment failed again. I tried the card 4242 4242 4242 4242, "
                                 "exp 12/29. Please call me on +49 30 5550 1234 or ask my colleague John Doe "
-                                "(john.doe@nordlicht-gmbh.example).\n\nThanks,\nJane Doe")
+                                "(john.doe@nordlicht-gmbh.example). We settle invoices of 1 000 000.00 EUR a "
+                                f"year through PicoNext. When I am out of the office, please answer to my private "
+                                f"address {ALT_EMAIL}.\n\nThanks,\nJane Doe")
                 else:
                     body = (f"Hi {p.given},\n\nthanks for your message. {f.sentence()} I have also informed "
                             f"{STAFF[(p.number + k + 1) % len(STAFF)]} from billing.\n\nKind regards,\n{agent}\nPicoNext Support")
@@ -858,6 +875,9 @@ class _Gen:
                     "direction": "from_you" if inbound else "to_you", "sent_at": _iso(t),
                     "from_address": p.email if inbound else "support@piconext.com",
                     "to_address": "support@piconext.com" if inbound else p.email,
+                    # Jane asked support to answer to her private address too: an identifier of the
+                    # same type (e-mail) found in a record, which the identity graph follows
+                    "reply_to": ALT_EMAIL if inbound and p.key == "typical" and k == 0 else None,
                     "subject_line": subject if inbound and m == 0 else f"Re: {subject} [{ticket}]", "body": body,
                     "agent_name": agent, "ticket_status": "closed" if closed else "pending",
                     "ticket_closed_at": None,  # filled below
@@ -1157,6 +1177,17 @@ pdf_rows = 100
 # colleague named in a support reply is replaced by "[staff member N]" like the agent who signed it.
 [redaction]
 staff_names_file = "staff.txt"
+phone_regions = ["DE", "GB", "US", "FR"]
+
+# Other customers and business contacts the stores know: their full names in free text become
+# "[person N]" (and, once replaced, their first and last names too); the subject's own name never.
+[[redaction.names_from]]
+source = "app"
+query = "SELECT display_name FROM accounts"
+
+[[redaction.names_from]]
+source = "app"
+query = "SELECT full_name FROM company_contacts"
 
 # Named recipients (CJEU C-154/21). Demo names are fictitious.
 [recipients.payment_processor]
@@ -1343,6 +1374,15 @@ path = "support_chats.jsonl"
 format = "jsonl"
 match = { account_id = "account_id" }
 yields = { chat_id = "chat_id" }
+
+[[sources.files.identities]]
+# a support e-mail's reply-to address is the customer's own second address (same type as the
+# request's e-mail: followed to a fixpoint, and checked against other people's accounts)
+needs = ["account_id"]
+path = "support_emails.jsonl"
+format = "jsonl"
+match = { account_id = "account_id" }
+yields = { email = "reply_to" }
 
 [[sources.files.streams]]
 category = "support_emails"

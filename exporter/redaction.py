@@ -1,56 +1,49 @@
 """Other people's data in free text: redaction by rules (GDPR / UK GDPR Art. 15(4)).
 
-A copy of the subject's data must not adversely affect the rights and freedoms of others. Support
-e-mails, chat transcripts, posted content and badge-scan notes are free text that mentions other
-people: colleagues, other customers, PicoNext staff. This module replaces, in the fields the
-catalog lists as ``free_text`` (docs/redaction.md):
+A copy of the subject's data must not adversely affect the rights and freedoms of others (Art.
+15(4); EDPB Guidelines 01/2022 §§170-178). Support e-mails, chat transcripts, posted content and
+badge-scan notes are free text that mentions other people: colleagues, other customers, PicoNext
+staff. This module replaces, in the fields the catalog lists as ``free_text`` (docs/redaction.md):
 
-* e-mail addresses that are not the subject's own (nor a configured role address such as
-  ``support@piconext.com``) → ``[email N]``;
-* phone numbers that are not the subject's own → ``[phone N]``;
-* names of staff members from the configured staff list (and names met in ``staff_fields``, e.g.
-  a ticket's ``agent_name``) → ``[staff member N]``;
-* names from a configured list of other people → ``[person N]``.
+* e-mail addresses that are not the subject's own (compared by the catalog's e-mail rule, the same
+  as identity matching) nor a configured role address → ``[email N]``;
+* plausible phone numbers (libphonenumber; never a digit-run pattern) that are not the subject's
+  → ``[phone N]``;
+* staff members' names (staff list, ``staff_fields`` values) and their single name words →
+  ``[staff member N]``;
+* other people's names (configured list; names the stores know, ``names_from``) → ``[person N]``.
 
-Placeholders are consistent within one package: the same address / number / person always gets
-the same ``N`` (numbered in order of first appearance). Nothing else is changed. The bundle states
-per category how many items were replaced (``redactions``) and says so in a sentence
-(``redaction_notice``).
+The subject's own details — identifiers found by the identity graph, the catalog's ``own_contact``
+and ``own_name`` fields of their records — are never touched. Placeholders are consistent within one
+package: the same address / number / person always gets the same ``N`` (numbered in order of first
+appearance). Nothing else is changed. The bundle states per category how many items were replaced
+(``redactions``) and says so in a sentence (``redaction_notice``).
 
-What is *not* caught, by design (documented in docs/redaction.md): names that are in no configured
-list (there is no name-guessing heuristic), phone numbers written without ``+``/``00``, a trunk
-``0``, North-American grouping or a cue word such as "phone", e-mail addresses written with
-" at " / " dot ", postal addresses, and anything in fields not listed as free text.
+What is *not* caught, by design, is listed in docs/redaction.md.
 
-Configuration (``[redaction]`` in the exporter TOML, all optional)::
-
-    [redaction]
-    emails = true                      # replace other people's e-mail addresses
-    phones = true                      # replace phone numbers that are not the subject's
-    staff_names_file = "staff.txt"     # one staff member per line, variants separated by "|":
-                                       #   Priya Raman | Priya R.
-    staff_names = ["Tomasz Nowak"]     # more staff members, same syntax
-    names_file = "people.txt"          # other people's names (same syntax) → [person N]
-    names = []
-    keep_emails = ["sales@piconext.com"]   # role addresses shown as they are (the controller's
-                                           # e-mail and DPO e-mail from the catalog always are)
+Configuration: ``[redaction]`` in the exporter TOML (docs/redaction.md, schemas/config.json).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import tomllib
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
 from .catalog import Catalog, Category
 from .config import Config
 from .errors import ConfigError
+from .identifiers import rule_named
+from .sources.base import ReadSpec
 from .transforms import WithheldFields
 
 __all__ = [
@@ -82,40 +75,60 @@ _EMAIL = re.compile(
     r"(?![\w-]|\.[^\W_])"
 )
 
-_SEP = r"[ .\-/]"
-_EXT = r"(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?"
-_PHONE = re.compile(
-    r"(?<![\w+./-])(?:"
-    # international: +CC or 00CC, optional (0) trunk, optional (area)
-    rf"(?:\+|\(\+|00)[1-9]\d{{0,3}}\)?{_SEP}?(?:\(0\){_SEP}?)?(?:\(\d{{1,5}}\){_SEP}?)?\d(?:{_SEP}?\d){{4,13}}"
-    # national with a trunk prefix 0: 030 5550 1234, (0161) 4960066, 0711-123456
-    rf"|\(0\d{{1,5}}\)(?:{_SEP}|-)?\d(?:{_SEP}?\d){{3,11}}"
-    rf"|0\d{{1,5}}(?:{_SEP}\d(?:{_SEP}?\d){{3,11}}|\d{{5,11}})"
-    # North American grouping: (555) 123-4567, 555-123-4567, 555.123.4567
-    r"|\(\d{3}\) ?\d{3}[ .\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4}"
-    rf"){_EXT}(?![\w/-]|[.,]\d)",
-    re.IGNORECASE,
-)
-# A number right after a cue word ("phone", "tel.", "call me on" …) counts whatever its format.
-_CUED_PHONE = re.compile(
-    r"(?i:\b(?:phone|tel(?:ephone)?|mobile|cell(?:phone)?|fax|handy|call(?: me| us)?|"
-    r"ring(?: me)?|whatsapp|sms|τηλ|тел)\b\.?:?[ ]{0,3}(?:(?:on|at|is)[ ]{1,3})?)"
-    rf"(?P<number>\d(?:{_SEP}?\d){{6,14}})(?![\w/-]|[.,]\d)"
-)
+# Phone numbers are found by Google's libphonenumber (the ``phonenumbers`` package), never by a
+# digit-run pattern: a cheap pattern only marks stretches of text with 7+ digits, the library parses
+# each stretch for every configured region, and a number counts only when it is *plausible*:
+#
+# * written internationally (``+CC``, ``00CC``, ``(+CC)``) and of a possible length for CC, or
+# * right after a cue word ("phone", "tel.", "call me on" …) and of a possible length, or
+# * a *valid* national number (the region's numbering plan) written as people write one at home:
+#   with the trunk prefix ``0`` where the region has one (030 5550 1234, (0161) 4960066), in
+#   North-American grouping for NANP regions ((212) 555-0187, 212-555-0187), with separators
+#   elsewhere.
+#
+# Amounts (``1 000 000.00``), HTML character references (``&#0000106``), dates, versions, card and
+# IBAN digits are none of these, so they stay as written.
+
+_EMAIL_RULE = rule_named("email")  # own and role addresses are compared by the catalog's e-mail rule
+
+_CANDIDATE = re.compile(
+    r"(?=[+(\d])(?:\(?\+|\(|\b)\d(?:[ .\-/()]{0,3}\d){6,17}(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?", re.IGNORECASE)
+_CUE = re.compile(
+    r"(?i:\b(?:phone|tel(?:ephone)?|mobile|cell(?:phone)?|fax|handy|call(?: me| us| him| her)?|"
+    r"ring(?: me)?|whatsapp|sms|reach (?:me|him|her|us)|τηλ|тел)\b\.?:?[ ]{0,3}(?:(?:on|at|is|under)[ ]{1,3})?)$")
+_MORE_DIGITS_AFTER = re.compile(r"[.,]\d|[ .\-/()]{1,3}\d")
+_MORE_DIGITS_BEFORE = re.compile(r"\d[ .\-/()]{1,3}$")
 _DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+_NANP = re.compile(r"(?:\+?1[ .\-]?)?(?:\(\d{3}\)|\d{3})[ .\-]?\d{3}[ .\-]\d{4}(?:\D.*)?$")
 _TRUNK = re.compile(r"\(0\)")
+#: regions whose national numbering plans are tried for numbers written without a country code
+DEFAULT_PHONE_REGIONS: tuple[str, ...] = ("DE", "GB", "US", "FR")
 
 
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def _phone_ok(candidate: str) -> bool:
-    body = re.split(r"(?i)[ ]?(?:x|ext\.?|extension)", candidate, maxsplit=1)[0]
-    n = len(_digits(body))
-    if not 7 <= n <= 15:
+def _international(raw: str) -> bool:
+    head = raw.lstrip("( ")
+    return head.startswith("+") or head.startswith("00") or head.startswith("011")
+
+
+def _plausible(match: phonenumbers.PhoneNumberMatch, region: str, cued: bool) -> bool:
+    raw, number = match.raw_string, match.number
+    if not phonenumbers.is_possible_number(number):
         return False
-    return not _DATE_LIKE.fullmatch(body.strip("()+ "))
+    if _international(raw) or cued:
+        return True
+    if _DATE_LIKE.fullmatch(raw.strip("() ")) or not phonenumbers.is_valid_number(number):
+        return False
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = meta.national_prefix if meta is not None else None
+    if prefix == "0":
+        return raw.lstrip("( ").startswith("0")
+    if prefix == "1":
+        return bool(_NANP.match(raw))
+    return bool(re.search(r"\d[ .\-/]\d", raw))
 
 
 def find_emails(text: str) -> list[tuple[int, int]]:
@@ -123,14 +136,37 @@ def find_emails(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _EMAIL.finditer(text)]
 
 
-def find_phones(text: str) -> list[tuple[int, int]]:
-    """Spans of phone numbers in ``text`` (see the module docstring for what is recognised)."""
-    spans = [m.span() for m in _PHONE.finditer(text) if _phone_ok(m.group(0))]
-    for m in _CUED_PHONE.finditer(text):
-        start, end = m.span("number")
-        if not any(s < end and start < e for s, e in spans) and _phone_ok(m.group("number")):
-            spans.append((start, end))
-    return sorted(spans)
+def find_phones(text: str, regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> list[tuple[int, int]]:
+    """Spans of plausible phone numbers in ``text`` (see the comment above for the rule)."""
+    spans: list[tuple[int, int]] = []
+    regions = tuple(regions)
+    for cand in _CANDIDATE.finditer(text):
+        start, end = cand.span()
+        raw = cand.group(0)
+        before, after = text[max(0, start - 4):start], text[end:end + 4]
+        if (before[-1:].isalnum() or before.endswith(("#", "&", "/", "_", "-", ".")) or after[:1].isalnum()
+                or after[:1] in ("_", "/") or _MORE_DIGITS_AFTER.match(after)
+                or (_MORE_DIGITS_BEFORE.search(before) and not raw.startswith(("+", "(+")))):
+            continue  # part of a word, an amount, a character reference, a path or a longer number
+        cued = _CUE.search(text[max(0, start - 40):start]) is not None
+        if not cued and not _international(raw) and _DATE_LIKE.fullmatch(raw):
+            continue  # a date written nationally is never a phone number: no need to parse it
+        found = _phone_in(raw, cued, regions)
+        if found is not None:
+            spans.append((start + found[0], start + found[1]))
+    return spans
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone_in(candidate: str, cued: bool, regions: tuple[str, ...]) -> tuple[int, int] | None:
+    """The longest plausible number in ``candidate`` (offsets within it), or None. Cached: free text
+    repeats the same numbers (signatures, quoted replies), and parsing is the costly part."""
+    best: tuple[int, int] | None = None
+    for region in regions:
+        for m in phonenumbers.PhoneNumberMatcher(candidate, region, leniency=phonenumbers.Leniency.POSSIBLE):
+            if _plausible(m, region, cued and m.start == 0) and (best is None or m.end - m.start > best[1] - best[0]):
+                best = (m.start, m.end)
+    return best
 
 
 def phone_key(text: str) -> str:
@@ -146,17 +182,29 @@ def _same_phone(a: str, b: str) -> bool:
 
 
 # -- names --------------------------------------------------------------------------------------
+# Names are matched word by word (no giant alternation pattern, so a directory of many thousand
+# names costs a dictionary lookup per word): a name is a sequence of words, compared without regard
+# to case; a word is letters with inner apostrophes or hyphens. A person's single name words
+# (first name, last name; two letters or more) are matched too, but only when written with a
+# capital, so that "this is Priya." and "Kind regards, Raman" are caught while "may" or "will" in
+# running text are not names. The subject's own name words are never replaced.
+
+_WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W\d_])?")
+_GAP = re.compile(r"\.?\s{1,3}")  # between the words of one name: spaces, a line break, an initial's dot
+_POSSESSIVE = ("'s", "’s")
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w.casefold() for w in _WORD.findall(name))
+
 
 def _norm_name(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
-_NAME_WORD = re.compile(r"^[^\W\d_][\w'’.-]*$")
+    return " ".join(_words(name))
 
 
 def _learnable(name: str) -> bool:
     words = name.split()
-    return 2 <= len(words) <= 6 and len(name) <= 80 and all(_NAME_WORD.match(w) for w in words)
+    return 2 <= len(words) <= 6 and len(name) <= 80 and len(_words(name)) == len(words)
 
 
 def _parse_names(lines: Iterable[str]) -> tuple[tuple[str, ...], ...]:
@@ -169,41 +217,100 @@ def _parse_names(lines: Iterable[str]) -> tuple[tuple[str, ...], ...]:
     return tuple(people)
 
 
-class _NameMatcher:
-    """Whole-word, case-insensitive matching of a list of people's name variants."""
+@dataclass(frozen=True)
+class _Hit:
+    kind: str
+    person: int
+    part: bool  #: a single name word of a longer name (matched only when capitalised)
 
-    def __init__(self, people: Sequence[Sequence[str]]) -> None:
-        self.people: list[tuple[str, ...]] = []
-        self.index: dict[str, int] = {}
-        self.pattern: re.Pattern[str] | None = None
-        for variants in people:
-            self.add(variants, rebuild=False)
-        self._build()
 
-    def add(self, variants: Sequence[str], *, rebuild: bool = True) -> int:
-        """Add a person (or return the existing one sharing a variant); returns their index."""
-        keys = [_norm_name(v) for v in variants if v.strip()]
-        for k in keys:
-            if k in self.index:
-                return self.index[k]
-        n = len(self.people)
-        self.people.append(tuple(variants))
-        for k in keys:
-            self.index[k] = n
-        if rebuild:
-            self._build()
-        return n
+class _NameIndex:
+    """People's names (each a tuple of variants) → who they are, for word-by-word matching."""
 
-    def _build(self) -> None:
-        keys = sorted(self.index, key=len, reverse=True)  # longest first: "Priya Raman" before "Priya"
-        if not keys:
-            self.pattern = None
-            return
-        alts = "|".join(r"\s+".join(re.escape(w) for w in k.split(" ")) for k in keys)
-        self.pattern = re.compile(rf"(?<!\w)(?:{alts})(?!\w)", re.IGNORECASE)
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, ...], _Hit] = {}
+        self.latent: dict[tuple[str, int], list[tuple[str, ...]]] = {}  #: parts switched on once the full name is met
+        self.count: dict[str, int] = {}
+        self.firsts: set[str] = set()  #: first words of every key (most words of a text are none)
+        self.longest = 0
+        self._lock = threading.RLock()
 
-    def who(self, text: str) -> int | None:
-        return self.index.get(_norm_name(text))
+    def add(self, kind: str, variants: Sequence[str], *, parts: str = "active") -> int:
+        """Add a person (or return the one already holding a full variant); returns their number
+        within ``kind``. ``parts``: "active" (single words matched from the start), "latent"
+        (matched once the full name was replaced in this package) or "none"."""
+        full = [k for k in (_words(v) for v in variants) if k]
+        with self._lock:
+            for k in full:
+                hit = self.keys.get(k)
+                if hit is not None and hit.kind == kind and not hit.part:
+                    return hit.person
+            person = self.count.get(kind, 0)
+            self.count[kind] = person + 1
+            for k in full:
+                self.keys.setdefault(k, _Hit(kind, person, part=False))
+                self.firsts.add(k[0])
+                self.longest = max(self.longest, len(k))
+            words: list[tuple[str, ...]] = [(w,) for k in full if len(k) > 1 for w in k if len(w) > 1]
+            if parts == "active":
+                for w in words:
+                    self.keys.setdefault(w, _Hit(kind, person, part=True))
+                    self.firsts.add(w[0])
+            elif parts == "latent" and words:
+                self.latent[(kind, person)] = words
+            return person
+
+    def activate(self, hit: _Hit) -> None:
+        words = self.latent.pop((hit.kind, hit.person), None)
+        if words:
+            with self._lock:
+                for w in words:
+                    self.keys.setdefault(w, _Hit(hit.kind, hit.person, part=True))
+                    self.firsts.add(w[0])
+
+    def who(self, kind: str, name: str) -> int | None:
+        hit = self.keys.get(_words(name))
+        return hit.person if hit is not None and hit.kind == kind and not hit.part else None
+
+    def scan(self, text: str, own: Callable[[tuple[str, ...]], bool]) -> list[tuple[int, int, _Hit]]:
+        """Spans of names in ``text``: the longest name at each word wins; own names are left.
+        One set lookup per word of the text; only a word that starts some name looks further."""
+        out: list[tuple[int, int, _Hit]] = []
+        firsts, skip_until = self.firsts, 0
+        for m in _WORD.finditer(text):
+            if m.start() < skip_until:
+                continue
+            first = m.group().casefold()
+            if first not in firsts and not (first.endswith(_POSSESSIVE) and first[:-2] in firsts):
+                continue
+            spans, pos = [m.span()], m.end()
+            while len(spans) < self.longest:
+                gap = _GAP.match(text, pos)
+                nxt = _WORD.match(text, gap.end()) if gap else None
+                if nxt is None:
+                    break
+                spans.append(nxt.span())
+                pos = nxt.end()
+            for n in range(len(spans), 0, -1):
+                words = [text[a:b] for a, b in spans[:n]]
+                start, end = spans[0][0], spans[n - 1][1]
+                key = tuple(w.casefold() for w in words)
+                hit = self.keys.get(key)
+                if hit is None and words[-1].endswith(_POSSESSIVE):
+                    key = (*key[:-1], key[-1][:-2])
+                    hit = self.keys.get(key)
+                    end -= 2
+                if hit is None or (hit.part and not words[0][:1].isupper()):
+                    continue
+                if len(words[-1]) == 1 and text[end:end + 1] == ".":
+                    end += 1  # "Priya R." ends with the initial's dot
+                skip_until = end
+                if not own(key):
+                    out.append((start, end, hit))
+                    if not hit.part:
+                        self.activate(hit)
+                break
+        return out
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -217,7 +324,11 @@ class RedactionSettings:
     phones: bool = True
     staff: tuple[tuple[str, ...], ...] = ()  #: staff members, each a tuple of name variants
     people: tuple[tuple[str, ...], ...] = ()  #: other people's names, each a tuple of variants
-    keep_emails: frozenset[str] = frozenset()  #: casefolded addresses never redacted
+    keep_emails: frozenset[str] = frozenset()  #: addresses never redacted (keys of the e-mail rule)
+    #: regions whose national numbering plans are tried for numbers without a country code
+    phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS
+    #: reads of other people's names from the stores: ``{"source": name, <read params>}`` each
+    names_from: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, Any], *, base_dir: Path, catalog: Catalog,
@@ -235,14 +346,21 @@ class RedactionSettings:
                                       ) from None
             return _parse_names(lines)
 
-        keep = {str(v).casefold() for v in table.get("keep_emails", [])}
+        keep = {_EMAIL_RULE.key(str(v)) for v in table.get("keep_emails", [])}
         for key in ("email", "dpo_email"):
             value = catalog.controller.get(key)
             if isinstance(value, str) and value:
-                keep.add(value.casefold())
+                keep.add(_EMAIL_RULE.key(value))
+        regions = tuple(str(r).upper() for r in table.get("phone_regions", DEFAULT_PHONE_REGIONS))
+        unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ConfigError(f"unknown phone region {unknown[0]!r}", file=file, key="redaction.phone_regions",
+                              hint="ISO 3166-1 alpha-2 codes of countries whose national numbers appear "
+                                   "in free text, e.g. [\"DE\", \"GB\", \"US\"]")
+        reads = tuple(dict(r) for r in table.get("names_from", ()))
         return cls(emails=bool(table.get("emails", True)), phones=bool(table.get("phones", True)),
                    staff=names("staff_names", "staff_names_file"), people=names("names", "names_file"),
-                   keep_emails=frozenset(keep))
+                   keep_emails=frozenset(keep), phone_regions=regions, names_from=reads)
 
     @classmethod
     def from_config(cls, config: Config) -> RedactionSettings:
@@ -285,39 +403,82 @@ _CACHE_LOCK = threading.RLock()  # re-entrant: the weakref callback may run insi
 class Redactor:
     """One per export: consistent placeholders across the package, counts per category.
 
-    ``own_emails``/``own_phones`` are the subject's own contact details (never redacted); more are
-    learned from the catalog's ``own_contact`` fields of the subject's records as they stream by.
-    Safe to use from several threads.
+    ``own_emails``/``own_phones``/``own_names`` are the subject's own details (never redacted);
+    more are learned from the catalog's ``own_contact`` and ``own_name`` fields of the subject's
+    records as they stream by. ``other_people`` are names of other people read from the stores
+    (``[redaction] names_from``): their full names are replaced, and once a full name was replaced,
+    their single name words too. Safe to use from several threads.
     """
 
     def __init__(self, settings: RedactionSettings, *, own_emails: Iterable[str] = (),
-                 own_phones: Iterable[str] = ()) -> None:
+                 own_phones: Iterable[str] = (), own_names: Iterable[str] = (),
+                 other_people: Iterable[str] = ()) -> None:
         self.settings = settings
-        self._own_emails = {e.casefold() for e in own_emails}
-        self._own_phones = {k for k in (phone_key(p) for p in own_phones) if k}
-        self._staff = _NameMatcher(settings.staff)
-        self._people = _NameMatcher(settings.people)
+        self._own_emails = {_EMAIL_RULE.key(e) for e in own_emails}
+        self._own_phones: set[str] = set()
+        self._own_names: set[tuple[str, ...]] = set()
+        self._names = _NameIndex()
+        for variants in settings.staff:
+            self._names.add("staff_name", variants)
+        for variants in settings.people:
+            self._names.add("person_name", variants)
+        for name in other_people:
+            if len(_words(name)) > 1:
+                self._names.add("person_name", (name,), parts="latent")
         self._numbers: dict[str, dict[str, int]] = {k: {} for k in KINDS}
         self._lock = threading.RLock()
         self.counts: dict[str, Counter[str]] = {}
+        for p in own_phones:
+            self.learn_phone(p)
+        for n in own_names:
+            self.learn_name(n)
 
     # -- own details --------------------------------------------------------------------------
     def learn_email(self, value: str) -> None:
-        self._own_emails.add(value.strip().casefold())
+        with self._lock:
+            self._own_emails.add(_EMAIL_RULE.key(value))
 
     def learn_phone(self, value: str) -> None:
-        key = phone_key(value)
-        if key:
+        keys = {phone_key(value), *self._e164(value)}
+        with self._lock:
+            self._own_phones.update(k for k in keys if k)
+
+    def learn_name(self, value: str) -> None:
+        """The subject's own name (a full name or one name field): never replaced, nor its words."""
+        words = _words(value)
+        if words:
             with self._lock:
-                self._own_phones.add(key)
+                self._own_names.add(words)
+                self._own_names.update((w,) for w in words)
 
     def is_own_email(self, value: str) -> bool:
-        v = value.casefold()
-        return v in self._own_emails or v in self.settings.keep_emails
+        key = _EMAIL_RULE.key(value)
+        return key in self._own_emails or key in self.settings.keep_emails
 
     def is_own_phone(self, value: str) -> bool:
+        own = tuple(self._own_phones)
+        if any(k in own for k in self._e164(value)):
+            return True
         key = phone_key(value)
-        return any(_same_phone(key, own) for own in tuple(self._own_phones))
+        return any(_same_phone(key, o) for o in own if o.isdigit())
+
+    def is_own_name(self, value: str) -> bool:
+        return _words(value) in self._own_names
+
+    def _e164(self, value: str) -> list[str]:
+        out = []
+        for region in self.settings.phone_regions:
+            try:
+                number = phonenumbers.parse(value, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_possible_number(number):
+                out.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        return out
+
+    def _phone_id(self, value: str) -> str:
+        valid = [e for e in self._e164(value) if phonenumbers.is_valid_number(phonenumbers.parse(e))]
+        return valid[0] if valid else phone_key(value)
 
     # -- placeholders -------------------------------------------------------------------------
     def placeholder(self, kind: str, key: str) -> str:
@@ -330,12 +491,12 @@ class Redactor:
 
     def staff_placeholder(self, name: str) -> str:
         """Placeholder of a staff member named in a ``staff_fields`` value. An unlisted name that
-        looks like a full name (2–6 words of letters) is learned, so the free text of this and
-        later records uses the same placeholder for it."""
+        looks like a full name (2–6 words of letters) is learned with its single words, so the
+        free text of this and later records uses the same placeholder for "Tomasz" too."""
         with self._lock:
-            who = self._staff.who(name)
+            who = self._names.who("staff_name", name)
             if who is None and _learnable(name):
-                who = self._staff.add((" ".join(name.split()),))
+                who = self._names.add("staff_name", (" ".join(name.split()),))
             key = str(who) if who is not None else "unlisted:" + _norm_name(name)
         return self.placeholder("staff_name", key)
 
@@ -344,25 +505,24 @@ class Redactor:
         """``value`` with other people's details replaced; ``counts`` gets one per replacement.
 
         E-mail addresses first (a name inside an address must not break it up), then phone
-        numbers, then listed names."""
+        numbers, then names."""
         if self.settings.emails and "@" in value:
             value = _replace(value, find_emails(value), lambda s: None if self.is_own_email(s)
-                             else self.placeholder("email", s.casefold()), "email", counts)
+                             else self.placeholder("email", _EMAIL_RULE.key(s)), "email", counts)
         if self.settings.phones:
-            value = _replace(value, find_phones(value), lambda s: None if self.is_own_phone(s)
-                             else self.placeholder("phone", phone_key(s)), "phone", counts)
-        for kind, matcher in (("staff_name", self._staff), ("person_name", self._people)):
-            pattern = matcher.pattern
-            if pattern is not None:
-                value = pattern.sub(self._name_sub(kind, matcher, counts), value)
-        return value
-
-    def _name_sub(self, kind: str, matcher: _NameMatcher, counts: Counter[str]) -> Callable[[re.Match[str]], str]:
-        def sub(m: re.Match[str]) -> str:
-            who = matcher.who(m.group(0))
-            counts[kind] += 1
-            return self.placeholder(kind, str(who))
-        return sub
+            value = _replace(value, find_phones(value, self.settings.phone_regions),
+                             lambda s: None if self.is_own_phone(s)
+                             else self.placeholder("phone", self._phone_id(s)), "phone", counts)
+        hits = self._names.scan(value, self._own_names.__contains__)
+        if not hits:
+            return value
+        out, last = [], 0
+        for start, end, hit in hits:
+            out += [value[last:start], self.placeholder(hit.kind, str(hit.person))]
+            counts[hit.kind] += 1
+            last = end
+        out.append(value[last:])
+        return "".join(out)
 
     # -- per category -------------------------------------------------------------------------
     def rule(self, category: Category) -> CategoryRedaction | None:
@@ -373,12 +533,14 @@ class Redactor:
         free = tuple(str(f) for f in raw.get("free_text", ()))
         staff = tuple(str(f) for f in raw.get("staff_fields", ()))
         own = tuple(str(f) for f in raw.get("own_contact", ()))
-        if not (free or staff or own):
+        own_name = tuple(str(f) for f in raw.get("own_name", ()))
+        if not (free or staff or own or own_name):
             return None
         counts: Counter[str] = Counter()
         with self._lock:
             self.counts[category.id] = counts
-        return CategoryRedaction(self, free_text=free, staff_fields=staff, own_contact=own, counts=counts)
+        return CategoryRedaction(self, free_text=free, staff_fields=staff, own_contact=own, own_name=own_name,
+                                 counts=counts)
 
     def wrap(self, category: Category) -> Category:
         """``category`` as the pipeline should see it: its ``withheld`` carries a fresh redaction
@@ -397,6 +559,26 @@ class Redactor:
                 continue
             entry["redactions"] = {k: counts[k] for k in KINDS if counts[k]}
             entry["redaction_notice"] = notice(entry["redactions"])
+
+
+def known_names(settings: RedactionSettings, sources: Mapping[str, Any]) -> Iterator[str]:
+    """Other people's names read from the stores (``[redaction] names_from``): each read is an
+    ordinary read of a configured source without identifiers (for SQL, a ``query``); the string
+    values of each row, joined by a space, are one name. The subject's own name may be among them:
+    own names are never replaced (:meth:`Redactor.learn_name`)."""
+    for n, read in enumerate(settings.names_from):
+        params = {k: v for k, v in read.items() if k != "source"}
+        name = str(read.get("source", ""))
+        source = sources.get(name)
+        if source is None:
+            raise ConfigError(f"names_from reads from source {name!r}, which is not configured",
+                              key=f"redaction.names_from[{n}]", hint=f"one of: {', '.join(sorted(sources))}")
+        spec = ReadSpec(label=f"{name}/redaction.names_from[{n}]", needs=(), params=params)
+        for batch in source.read(spec, {}):
+            for row in batch:
+                text = " ".join(str(v).strip() for v in row.values() if isinstance(v, str) and v.strip())
+                if text:
+                    yield text
 
 
 def _replace(value: str, spans: Sequence[tuple[int, int]], make: Callable[[str], str | None], kind: str,
@@ -437,6 +619,7 @@ class CategoryRedaction:
     free_text: tuple[str, ...] = ()
     staff_fields: tuple[str, ...] = ()
     own_contact: tuple[str, ...] = ()
+    own_name: tuple[str, ...] = ()
     counts: Counter[str] = field(default_factory=Counter)
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -448,6 +631,10 @@ class CategoryRedaction:
                     red.learn_email(value)
                 else:
                     red.learn_phone(value)
+        for name in self.own_name:
+            value = record.get(name)
+            if isinstance(value, str) and value.strip():
+                red.learn_name(value)
         for path in self.staff_fields:
             _apply(record, path.split("."), self._staff)
         for path in self.free_text:

@@ -105,11 +105,12 @@ def people(extra: int = 0) -> list[Person]:
     out = [Person(i, label, e, e, e) for i, (label, e) in enumerate(DISTINCT, 1)]
     for label, sql_e, file_e, req in SAME:
         out.append(Person(len(out) + 1, label, sql_e, file_e, req))
-    variants = ("{b}", "{b}.", "{b}+x", "{B}ß", "{b}ﬁ", "{b}\u200d", "{b}\u0430", "{b}ſ", "{b}ı", "\uff4a{b}")
+    # the base, a dotted and a plus-tagged spelling, and compatibility / homoglyph / invisible variants
+    variants = ("{b}", "{h}.{t}", "{b}+x", "{B}ß", "{b}ﬁ", "{b}\u200d", "{b}\u0430", "{b}ſ", "{b}ı", "\uff4a{b}")
     k = 0
     while k < extra:
         base = f"p{k // len(variants):04d}"
-        v = variants[k % len(variants)].format(b=base, B=base)
+        v = variants[k % len(variants)].format(b=base, B=base, h=base[:1], t=base[1:])
         e = f"{v}@bulk.example"
         out.append(Person(len(out) + 1, f"bulk_{k}", e, e, e))
         k += 1

@@ -21,7 +21,6 @@ import json
 import math
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,9 +174,7 @@ def test_naughty_strings_in_every_text_field(templates: dict[str, dict[str, Any]
     (store / "exporter.toml").write_text("".join(config), encoding="utf-8")
     request = AccessRequest.parse([f"account_id:{JANE['account_id']}", f"contact_id:{JANE['contact_id']}"],
                                   jurisdiction="eu", request_id="NAUGHTY")
-    started = time.perf_counter()
     result = export(request, store / "exporter.toml", tmp_path / "out", OPTS.replace(html=True))
-    elapsed = time.perf_counter() - started
     pkg = result.path
     assert verify(pkg) == []
     bundle = load(pkg / "bundle.json")
@@ -218,7 +215,6 @@ def test_naughty_strings_in_every_text_field(templates: dict[str, dict[str, Any]
     shown = "".join(tags.text)
     assert "<script>alert(123)</script>" in shown
     assert "<script>alert(123)</script>" not in page
-    assert elapsed < 60
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,9 +239,7 @@ def test_ten_megabyte_text_field(tmp_path: Path) -> None:
     chunk = "Lorem ipsum dolor sit amet, 2026-10-15, order ORD-2026-000101. "
     body = chunk * (10_000_000 // len(chunk)) + " Reach Bob on bob.other@example.com or +44 20 7946 0002."
     store.write_emails(extra_lines=[email_line(body)])
-    started = time.perf_counter()
-    result = run(store, tmp_path / "out", html=True)
-    assert time.perf_counter() - started < 60
+    result = run(store, tmp_path / "out", html=True)  # (its time is bench/'s business, never a test's)
     records = [orjson.loads(line) for line in (result.path / "data" / "support_emails.jsonl").read_bytes().splitlines()]
     big = next(r for r in records if r["message_id"] == "EM-0000042")
     assert len(big["body"]) > 9_900_000

@@ -26,7 +26,15 @@ from exporter.catalog import load_catalog
 from exporter.config import load_config
 from exporter.errors import ConfigError
 from exporter.package import verify
-from exporter.redaction import RedactionSettings, Redactor, find_emails, find_phones, notice, phone_key
+from exporter.redaction import (
+    RedactionSettings,
+    Redactor,
+    find_emails,
+    find_phones,
+    known_names,
+    notice,
+    phone_key,
+)
 from exporter.resources import schemas_dir
 from exporter.schemas import check_against
 
@@ -39,11 +47,11 @@ OPTS = ExportOptions(now=NOW, pdf=False, html=True)
 
 @pytest.mark.parametrize("text", [
     "+49 30 5550 1299", "+86 755 5555 0101", "+44(0)115 4960914", "(0161) 4960066", "030 5550 1234",
-    "0711-123456", "+1-780-563-6083x7783", "(591)341-7776", "206.269.0743", "+33 (0)1 41 63 60 83",
-    "0049 30 5550 1299", "(+30) 2439 150008",
+    "0711-123456", "+1-780-563-6083x7783", "206.269.0743", "+33 (0)1 41 63 60 83", "(212) 555-0187",
+    "0049 30 5550 1299", "(+30) 2439 150008", "+49 (0) 9141 777631", "04 15 39 15 00",
 ])
-def test_phone_formats_that_are_caught(text: str) -> None:
-    sentence = f"Call him on {text}. Thanks"
+def test_plausible_phone_numbers_are_caught(text: str) -> None:
+    sentence = f"Our admin is on {text}. Thanks"
     assert [sentence[a:b] for a, b in find_phones(sentence)] == [text]
 
 
@@ -52,15 +60,30 @@ def test_phone_formats_that_are_caught(text: str) -> None:
     "IP 203.0.113.10 and 2001:db8:4a::17", "10117 Berlin and 01067 Dresden", "card ending 4242", "version 0.12.3",
     "ticket TCK-000123", "DEV-0A1B2C3D4E5F", "40k SKUs in Q1 2027", "tx 0x1234567890abcdef", "2024-03-12T09:15:00Z",
     "1 234 567 units", "exp 12/29", "Friedrichstraße 123",
+    # issue 16: the subject's own text was damaged by a digit-run pattern
+    "We settle invoices of 1 000 000.00 EUR a year", "&#0000106&#0000097&#0000118&#0000097&#0000115",
+    "card 4242 4242 4242 4242", "IBAN DE89 3704 0044 0532 0130 00", "we sold 609 141 777 tags",
+    "ref 1234567", "15191417776 pieces", "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0",
+    "(591)341-7776",  # no such area code: not a dialable number, and no cue word
 ])
 def test_things_that_are_not_phone_numbers(text: str) -> None:
     assert find_phones(text) == []
 
 
-def test_cue_words_catch_numbers_without_a_prefix() -> None:
-    text = "call me on 609 141 777 or mobile: 15191417776"
-    assert [text[a:b] for a, b in find_phones(text)] == ["609 141 777", "15191417776"]
-    assert find_phones("we sold 609 141 777 tags") == []  # no cue, no + / 0 prefix: not caught (documented)
+def test_cue_words_make_a_possible_number_count() -> None:
+    text = "call me on 609 141 777 or mobile: 15191417776, ask for (591)341-7776 via phone (591)341-7776"
+    assert [text[a:b] for a, b in find_phones(text)] == ["609 141 777", "15191417776", "(591)341-7776"]
+
+
+def test_phone_regions_decide_national_numbers() -> None:
+    # a Spanish number written nationally (no trunk prefix, no country code) is a number only for
+    # a deployment that names Spain among its phone regions
+    text = "Ring our Madrid office at 912 345 678."
+    assert find_phones(text, ("DE", "GB", "US")) == []
+    assert [text[a:b] for a, b in find_phones(text, ("ES",))] == ["912 345 678"]
+    r = Redactor(RedactionSettings(phone_regions=("ES",)), own_phones=["+34 912 345 679"])
+    assert r.text(text, Counter()) == "Ring our Madrid office at [phone 1]."
+    assert r.text("Mine: 912 345 679", Counter()) == "Mine: 912 345 679"  # own number, written nationally
 
 
 def test_email_pattern() -> None:
@@ -130,15 +153,58 @@ def test_notice_sentence() -> None:
     assert "2 phone numbers and 3 names of staff members" in notice({"phone": 2, "staff_name": 3})
 
 
-def test_long_text_is_linear() -> None:
-    import time
-
+def test_long_text_without_names_or_numbers_is_kept_whole() -> None:
+    # a 2.6 MB field of words, letters and digit runs: no false hits; the address at the end is
+    # found (bench/ measures the time; tests never do)
     r, counts = make(), Counter[str]()
     text = ("word " * 200_000) + ("a" * 1_000_000) + ("0 " * 300_000) + "john@example.com"
-    started = time.perf_counter()
     out = r.text(text, counts)
-    assert time.perf_counter() - started < 5
-    assert out.endswith("[email 1]")
+    assert out == text.replace("john@example.com", "[email 1]")
+    assert counts == {"email": 1}
+
+
+def test_staff_first_and_last_names_are_replaced_too() -> None:
+    r, counts = make(), Counter[str]()
+    out = r.text("Hi Jane, this is Priya. Priya's colleague Søren says hi.\nKind regards,\nRaman", counts)
+    assert out == ("Hi Jane, this is [staff member 1]. [staff member 1]'s colleague [staff member 2] says hi."
+                   "\nKind regards,\n[staff member 1]")
+    # single name words count only when capitalised: "may" and "will" in running text are words
+    r2 = Redactor(RedactionSettings(staff=(("May Will",),)))
+    assert r2.text("we may send it, will we? May said so", Counter()) == "we may send it, will we? [staff member 1] said so"
+
+
+def test_the_subjects_own_name_is_never_replaced() -> None:
+    settings = RedactionSettings(staff=(("Jane Smith",), ("Tomasz Nowak",)), people=(("John Doe",),))
+    r = Redactor(settings, own_names=["Jane Doe"])
+    counts = Counter[str]()
+    out = r.text("Jane Doe asked Jane Smith and John Doe; Jane, Doe, Smith and Tomasz replied.", counts)
+    assert out == ("Jane Doe asked [staff member 1] and [person 1]; Jane, Doe, [staff member 1] and "
+                   "[staff member 2] replied.")
+    # own names are learned from the catalog's own_name fields as the subject's records stream by
+    r3 = Redactor(RedactionSettings(staff=(("Jane Smith",),)))
+    rule = r3.rule(load_catalog()["account"])
+    assert rule is not None
+    rule({"display_name": "Jane Doe", "given_name": "Jane", "family_name": "Doe", "email": "j@example.com"})
+    assert r3.text("Jane and Smith", Counter()) == "Jane and [staff member 1]"
+
+
+def test_names_from_the_stores_and_their_words_once_met() -> None:
+    r = Redactor(RedactionSettings(), own_names=["Jane Doe"], other_people=["John Doe", "Wang Wei", "Cher"])
+    counts = Counter[str]()
+    # a first name of a store's person alone is an ordinary word until the full name was replaced
+    assert r.text("Wang called.", counts) == "Wang called."
+    assert r.text("Ask John Doe or Wang Wei.", counts) == "Ask [person 1] or [person 2]."
+    assert r.text("John said Wang agreed; Doe is me.", counts) == "[person 1] said [person 2] agreed; Doe is me."
+    assert counts == {"person_name": 4}
+
+
+def test_own_and_role_addresses_follow_the_email_rule() -> None:
+    r = Redactor(RedactionSettings(keep_emails=frozenset({"sales@piconext.com"})),
+                 own_emails=["Jane.Doe@Nordlicht-GmbH.example", "jane.doß@example.com"])
+    counts = Counter[str]()
+    out = r.text("jane.doe@NORDLICHT-gmbh.example, jane.doss@example.com, jane.doß@example.com, SALES@piconext.com",
+                 counts)
+    assert out == "jane.doe@NORDLICHT-gmbh.example, [email 1], jane.doß@example.com, SALES@piconext.com"
 
 
 # -- catalog and configuration -------------------------------------------------------------------
@@ -188,6 +254,17 @@ def test_config_redaction_table(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the names file") as info:
         RedactionSettings.from_config(load_config(cfg))
     assert info.value.context["key"] == "redaction.staff_names_file"
+    cfg.write_text('[redaction]\nphone_regions = ["DE", "XX"]\n' + base, encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown phone region 'XX'") as info:
+        RedactionSettings.from_config(load_config(cfg))
+    assert info.value.context["key"] == "redaction.phone_regions"
+    cfg.write_text('[[redaction.names_from]]\nsource = "crm"\nquery = "SELECT name FROM people"\n' + base,
+                   encoding="utf-8")
+    loaded = load_config(cfg)
+    settings = RedactionSettings.from_config(loaded)
+    with pytest.raises(ConfigError, match="source 'crm', which is not configured") as info:
+        list(known_names(settings, loaded.open_sources({})))
+    assert info.value.context["key"] == "redaction.names_from[0]"
     cfg.write_text('[redaction]\nnames_regex = ".*"\n' + base, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_config(cfg)
@@ -197,25 +274,9 @@ def test_config_redaction_table(tmp_path: Path) -> None:
 # -- the demo store, end to end ------------------------------------------------------------------
 
 
-@pytest.fixture()
-def redacting_config(demo_store: Path) -> Iterator[Path]:
-    """The demo configuration with a fuller staff directory (first names as variants too)."""
-    tag = uuid.uuid4().hex[:8]
-    staff = demo_store / f"staff-{tag}.txt"
-    staff.write_text("".join(f"{n} | {n.split()[0]}\n" for n in demo.STAFF), encoding="utf-8")
-    config = demo_store / f"redacting-{tag}.toml"
-    text = demo.demo_config_path(demo_store).read_text(encoding="utf-8")
-    assert 'staff_names_file = "staff.txt"' in text  # the demo's own directory: full names only
-    config.write_text(text.replace('staff_names_file = "staff.txt"', f'staff_names_file = "{staff.name}"'),
-                      encoding="utf-8")
-    yield config
-    config.unlink()
-    staff.unlink()
-
-
-def test_demo_subject_package_is_redacted(demo_store: Path, redacting_config: Path, tmp_path: Path) -> None:
+def test_demo_subject_package_is_redacted(demo_store: Path, tmp_path: Path) -> None:
     request = AccessRequest.parse([demo.DEFAULT_DEMO_SUBJECT], jurisdiction="eu", request_id="RED")
-    result = export(request, redacting_config, tmp_path, OPTS)
+    result = export(request, demo.demo_config_path(demo_store), tmp_path, OPTS)
     pkg = result.path
     assert verify(pkg) == []
     bundle = orjson.loads((pkg / "bundle.json").read_bytes())
@@ -232,9 +293,25 @@ def test_demo_subject_package_is_redacted(demo_store: Path, redacting_config: Pa
         assert not re.search(rf"\b{re.escape(name)}\b", everything), name
         assert not re.search(rf"\b{re.escape(name.split()[0])}\b", "\n".join(
             v for k, v in texts.items() if k.startswith("data/"))), name
-    # the subject's own address and number stay in the free text
+    # a customer the stores know (Jane's colleague John Doe, an account and a contact of the demo)
+    # is named nowhere; Jane's own name is
+    data = "\n".join(v for k, v in texts.items() if k.startswith("data/"))
+    assert "John Doe" not in everything and "John" not in data
+    assert "Jane Doe" in data
+    # no staff first name next to a staff placeholder (issue 16: "this is <first name>.")
+    chats = [orjson.loads(line) for line in texts["data/support_chats.jsonl"].splitlines()]
+    agent_lines = [m["text"] for c in chats for m in c["messages"] if m["from"] == "agent" and "this is" in m["text"]]
+    assert agent_lines and all(re.search(r"this is \[staff member \d+\]\.", t) for t in agent_lines)
+    # the subject's own address and number stay in the free text, and so does an amount
     emails = [orjson.loads(line) for line in texts["data/support_emails.jsonl"].splitlines()]
     assert any("+49 30 5550 1234" in e["body"] for e in emails)
+    assert any("1 000 000.00 EUR" in e["body"] for e in emails)
+    # the second address Jane gave (a support e-mail's reply-to) is hers: found, with provenance,
+    # and shown as written in her own package
+    found = {(i["type"], i["value"]): i["found_by"] for i in bundle["subject"]["identifiers"]}
+    assert found[("email", demo.ALT_EMAIL)] == "files/identities[1]"
+    assert any(demo.ALT_EMAIL in e["body"] and e["reply_to"] == demo.ALT_EMAIL for e in emails)
+    assert "redactions" in next(e for e in bundle["categories"] if e["id"] == "support_emails")
     notes = [orjson.loads(line)["badge_scan_note"] for line in texts["data/event_registrations.jsonl"].splitlines()]
     assert any(n and demo.DEFAULT_DEMO_SUBJECT in n and "[staff member" in n for n in notes)
     # the agent of an answer signs it: the same placeholder in the field and in the text
@@ -291,6 +368,8 @@ def test_categories_only_answers_carry_no_redaction_counts(demo_store: Path, tmp
 def test_shipped_demo_config_parses_redaction_defaults(demo_store: Path) -> None:
     settings = RedactionSettings.from_config(load_config(demo.demo_config_path(demo_store)))
     assert settings.emails and settings.phones and settings.people == ()
+    assert [r["source"] for r in settings.names_from] == ["app", "app"]
+    assert settings.phone_regions == ("DE", "GB", "US", "FR")
     # the demo's staff directory (staff.txt, written with the store): every staff member, full names
     assert len(settings.staff) == len(demo.STAFF)
     assert {variant for entry in settings.staff for variant in entry} >= set(demo.STAFF)
