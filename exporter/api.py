@@ -630,8 +630,10 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         "received": received.isoformat(),
         "jurisdiction": request.jurisdiction,
         "verification": request.verification,
-        "country": request.country or facts.get("country"),
-        "identifiers_given": [{"type": i.type, "value": i.value} for i in request.identifiers],
+        "country": request.country or (facts.get("country") if specific else None),
+        # a categories-only answer repeats no identifier, not even the one the request gave
+        "identifiers_given": [{"type": i.type, "value": i.value} for i in request.identifiers] if specific else [],
+        **({} if specific else {"identifier_types_given": sorted({i.type for i in request.identifiers})}),
         "extension": {"length": request.extension.length, "reason": request.extension.reason}
         if request.extension else None,
         "clock_stops": [{"from": c.start.isoformat(), "to": c.end.isoformat(), "reason": c.reason}
@@ -647,16 +649,18 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         "controller": dict(cfg.catalog.controller),
         "catalog": {k: v.isoformat() if isinstance(v, dt.date) else v
                     for k, v in cfg.catalog.table("meta").items()},
-        "subject": {"display_name": facts.get("display_name"), "identifiers": identifiers},
+        # categories only: no name, no identifier, no fact (log-in dates, country) of the person
+        "subject": {"display_name": facts.get("display_name") if specific else None,
+                    "identifiers": identifiers if specific else []},
         "period": jurisdictions.period(request.jurisdiction, now=today, first=min(
             (e["first"] for e in held if e.get("first")), default=None)),
-        "facts": dict(sorted(facts.items())),
+        "facts": dict(sorted(facts.items())) if specific else {},
         "summary": {"categories": len(entries), "categories_held": len(held),
                     "records": sum(e["count"] for e in entries), "specific_pieces": specific,
                     "complete": not any(r.incomplete for r in results)},
         "categories": entries,
         "jurisdiction": jurisdictions.evaluate(
-            request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts,
+            request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
             categories=entries, now=generated),
         "warnings": warnings,
     }
@@ -666,7 +670,9 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
                    pdf: bool, html: bool, pdf_renderer: Callable[..., None] | None = None) -> list[FileInfo]:
     stage = StageClock()
     files: list[FileInfo] = [f for r in results for f in r.files.values()]
-    for name in ("bundle.json", "manifest.json"):
+    # the package's schemas are closed under $ref: bundle.json refers to jurisdiction.json by a
+    # relative reference, so a validator holding only the package needs nothing else
+    for name in ("bundle.json", "jurisdiction.json", "manifest.json"):
         files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
     for cat in cfg.catalog:
         files.append(write_file(root / "schemas" / f"{cat.id}.json", root,

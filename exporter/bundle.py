@@ -73,13 +73,17 @@ def category_meta(catalog: Catalog, cat: Category, names: Mapping[str, tuple[str
 def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts: Mapping[str, str],
                    today: dt.date, specific: bool, withheld_reason: str | None) -> dict[str, Any]:
     entry = category_meta(config.catalog, cat, config.recipient_names)
-    fr = res.field_range
+    # A categories-only answer (identity verified to a reasonable degree, 11 CCR §7024(a), §7062)
+    # holds no specific piece of personal information in any byte: no record times, no most
+    # frequent values, no retention date computed from the person's own facts (a date such as
+    # "18 months after your last log-in" would give the log-in away) — only the rule itself.
+    fr = res.field_range if specific else None
     entry["retention"] = {
         "policy": cat.retention.get("policy"),
         "text": cat.retention.get("text"),
         **retention.evaluate(
             dict(cat.retention),
-            facts={k: parse_instant(v) for k, v in facts.items()},
+            facts={k: parse_instant(v) for k, v in facts.items()} if specific else {},
             field_range=(parse_instant(fr[0]), parse_instant(fr[1])) if fr else None,
             today=today,
         ),
@@ -87,9 +91,9 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
     entry.update(
         status="incomplete" if res.incomplete else ("held" if res.count else "none_held"),
         count=res.count,
-        first=res.first,
-        last=res.last,
-        top_values=res.top_values,
+        first=res.first if specific else None,
+        last=res.last if specific else None,
+        top_values=res.top_values if specific else {},
         provenance=res.provenance,
         files=res.files,
         records=res.inline if specific and res.count else ([] if specific else None),

@@ -348,7 +348,7 @@ def test_file_names_in_records_never_become_files(tmp_path: Path) -> None:
     assert all(c.startswith("out/FILES/") for c in package_files), package_files
     assert names == {"bundle.json", "manifest.json", "index.html", "data/content_posts.jsonl",
                      "data/content_posts.csv"} | {f"schemas/{c.id}.json" for c in load_catalog()} | {
-        "schemas/bundle.json", "schemas/manifest.json"}
+        "schemas/bundle.json", "schemas/jurisdiction.json", "schemas/manifest.json"}
     assert {p for p in Path(tempfile.gettempdir()).glob(f"*{tag}*")} == before
     assert not list(Path.home().glob(f"*evil-{tag}*"))
     files = [r["file_name"] for r in map(orjson.loads, (result.path / "data" / "content_posts.jsonl")

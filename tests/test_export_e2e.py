@@ -82,6 +82,47 @@ def test_typical_subject_package(store_root: Path, reader: Store, tmp_path: Path
     manifest = load(pkg / "manifest.json")
     listed = {f["path"] for f in manifest["files"]}
     assert {"bundle.json", "data/orders.jsonl", "data/orders.csv", "schemas/bundle.json", "schemas/orders.json"} <= listed
+    assert_closed_schemas(pkg)
+
+
+def assert_closed_schemas(pkg: Path) -> None:
+    """Validate the package with only the files inside it (issue 18 part 7): every $ref of its
+    schemas is internal or names a file in the package's schemas/ folder, and a validator whose
+    registry holds only those files (no installed schemas, no network) accepts bundle.json,
+    manifest.json and every data record."""
+    from jsonschema import Draft202012Validator, FormatChecker
+    from referencing import Registry, Resource
+    from referencing.exceptions import NoSuchResource
+
+    folder = pkg / "schemas"
+    schemas = {p.name: load(p) for p in folder.glob("*.json")}
+
+    def refs(node: object) -> list[str]:
+        if isinstance(node, dict):
+            return [v for k, v in node.items() if k == "$ref" and isinstance(v, str)] + [
+                r for v in node.values() for r in refs(v)]
+        return [r for v in node for r in refs(v)] if isinstance(node, list) else []
+
+    for name, schema in schemas.items():
+        for ref in refs(schema):
+            target = ref.split("#", 1)[0]
+            assert not target or target in schemas, f"{name} refers to {ref}, which the package does not ship"
+
+    def retrieve(uri: str) -> Resource:  # only the package's own files, found by their $id's file name
+        name = uri.rsplit("/", 1)[-1]
+        if name not in schemas:
+            raise NoSuchResource(ref=uri)
+        return Resource.from_contents(schemas[name])
+
+    registry = Registry(retrieve=retrieve)  # type: ignore[call-arg]
+    for doc, schema in (("bundle.json", "bundle.json"), ("manifest.json", "manifest.json")):
+        Draft202012Validator(schemas[schema], registry=registry, format_checker=FormatChecker()).validate(
+            load(pkg / doc))
+    for jsonl in (pkg / "data").glob("*.jsonl"):
+        validator = Draft202012Validator(schemas[f"{jsonl.stem}.json"], registry=registry,
+                                         format_checker=FormatChecker())
+        for line in jsonl.read_bytes().splitlines():
+            validator.validate(orjson.loads(line))
 
 
 def test_no_other_subject_leaks(store_root: Path, reader: Store, tmp_path: Path) -> None:
