@@ -560,7 +560,8 @@ def export(
         bundle = _bundle(cfg, request, request_id, received, generated, ids.as_list(), results, facts,
                          specific, withheld_reason, warnings)
         if specific:
-            redactor.annotate(bundle["categories"])  # what was redacted, per category (Art. 15(4))
+            # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
+            redactor.annotate(bundle["categories"], cite=bundle["jurisdiction"]["vocabulary"]["others_cite"])
         clock.lap("bundle")
         files = _write_outputs(root, cfg, bundle, results, pdf=pdf, html=html, pdf_renderer=opts.pdf_renderer)
         clock.lap("outputs")
@@ -625,6 +626,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         category_entry(cfg, cat, res, facts=facts, today=today, specific=specific, withheld_reason=withheld_reason)
         for cat, res in zip(cfg.catalog, results, strict=True)
     ]
+    jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction)
     req = {
         "id": request_id,
         "received": received.isoformat(),

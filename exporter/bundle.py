@@ -42,10 +42,12 @@ def category_meta(catalog: Catalog, cat: Category, names: Mapping[str, tuple[str
             "policy": purpose.get("policy"),
             "basis": p["basis"],
             "basis_title": basis.get("title", p["basis"]),
-            "basis_cite": basis.get("cite"),
+            "basis_cite": basis.get("article"),  # cited in the law's words by jurisdictions.localise_purposes
         }
         if p.get("interest"):
             entry["interest"] = p["interest"]
+            if p.get("interest_recital"):
+                entry["interest_recital"] = p["interest_recital"]
         if purpose.get("ccpa_business_purpose"):
             entry["ccpa_business_purpose"] = purpose["ccpa_business_purpose"]
         purposes.append({k: v for k, v in entry.items() if v is not None})

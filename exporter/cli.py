@@ -267,7 +267,9 @@ def catalog(
     table.add_column("Retention", ratio=3, overflow="fold")
     table.add_column("Recipients", ratio=3, overflow="fold")
     for e in entries:
-        why = "\n".join(f"• {p['title']} — {p.get('basis_cite') or p['basis_title']}" for p in e["purposes"])
+        # the catalog holds the article; this table is no one law's report, so it names both laws
+        why = "\n".join(f"• {p['title']} — " + (f"GDPR / UK GDPR {p['basis_cite']}" if p.get("basis_cite")
+                                                 else p["basis_title"]) for p in e["purposes"])
         recipients = "\n".join(f"• {r.get('title', r['id'])}" + (f" ({', '.join(r['names'])})" if r.get("names") else "")
                                for r in e["recipients"])
         retention = f"{e['retention']['text'] or ''} ({e['retention']['policy'] or e['policy_section'] or ''})"

@@ -287,6 +287,36 @@ def _level(rules: Rules, verification: str) -> Mapping[str, Any]:
     return rules["verification"]["levels"][verification]  # type: ignore[no-any-return]
 
 
+def vocabulary(jid: str, *, directory: str | Path | None = None) -> dict[str, Any]:
+    """The law's own words for legal bases and the protection of others ([vocabulary] of the rules
+    file): a report shows no other law's citations (GDPR terms in a CCPA report, CCPA terms in a UK
+    one)."""
+    vocab = _thaw(load(jid, directory=directory).get("vocabulary") or {})
+    return {"legal_bases": bool(vocab.get("legal_bases", True)), "law_cite": str(vocab.get("law_cite") or ""),
+            "purposes_note": str(vocab.get("purposes_note") or ""), "others_cite": str(vocab.get("others_cite") or "")}
+
+
+def localise_purposes(entries: Sequence[dict[str, Any]], catalog: Mapping[str, Any], jid: str, *,
+                      directory: str | Path | None = None) -> None:
+    """Cite each purpose's legal basis in the words of ``jid``'s law, in place: "GDPR Art. 6(1)(b)"
+    in the EU, "UK GDPR Art. 6(1)(b)" in the UK (the catalog holds the article, the rules file the
+    law); no legal basis at all where the law has none (CCPA, UCPA: ``basis_cite`` null and
+    ``legal_basis_shown`` false; the business purpose is shown instead)."""
+    vocab = vocabulary(jid, directory=directory)
+    bases = catalog.get("legal_bases") or {}
+    for entry in entries:
+        for p in entry.get("purposes") or ():
+            recital = p.pop("interest_recital", None)
+            if not vocab["legal_bases"]:
+                p["basis_cite"] = None
+                p["legal_basis_shown"] = False
+                continue
+            article = (bases.get(p.get("basis")) or {}).get("article")
+            p["basis_cite"] = f"{vocab['law_cite']} {article}".strip() if article else None
+            if recital and p.get("interest"):
+                p["interest"] = f"{p['interest']}, {vocab['law_cite']} {recital}".strip()
+
+
 def specific_pieces_allowed(
     jid: str, verification: str, *, directory: str | Path | None = None
 ) -> tuple[bool, str]:
@@ -649,6 +679,7 @@ def evaluate(
         "title": rules["title"],
         "law": rules["law"],
         "law_short": rules.get("law_short"),
+        "vocabulary": vocabulary(jid, directory=directory),
         "rules_version": rules.get("rules_version"),
         "reviewed_on": rules.get("reviewed_on"),
         "request": {"id": req["id"], "received": req["received"].isoformat(),

@@ -551,14 +551,15 @@ class Redactor:
             return category
         return _RedactedCategory(id=category.id, title=category.title, raw=category.raw, rule=rule)
 
-    def annotate(self, entries: Iterable[dict[str, Any]]) -> None:
-        """Add ``redactions`` (kind → count) and ``redaction_notice`` to bundle category entries."""
+    def annotate(self, entries: Iterable[dict[str, Any]], *, cite: str = "GDPR Art. 15(4)") -> None:
+        """Add ``redactions`` (kind → count) and ``redaction_notice`` to bundle category entries;
+        ``cite`` is the jurisdiction's rule protecting others (its rules file's [vocabulary])."""
         for entry in entries:
             counts = self.counts.get(str(entry.get("id")))
             if not counts or not sum(counts.values()):
                 continue
             entry["redactions"] = {k: counts[k] for k in KINDS if counts[k]}
-            entry["redaction_notice"] = notice(entry["redactions"])
+            entry["redaction_notice"] = notice(entry["redactions"], cite=cite)
 
 
 def known_names(settings: RedactionSettings, sources: Mapping[str, Any]) -> Iterator[str]:
@@ -600,12 +601,13 @@ def _replace(value: str, spans: Sequence[tuple[int, int]], make: Callable[[str],
     return "".join(out)
 
 
-def notice(counts: Mapping[str, int]) -> str:
+def notice(counts: Mapping[str, int], *, cite: str = "GDPR Art. 15(4)") -> str:
     """The sentence the package shows for a category's redactions."""
     parts = [f"{n} {KINDS[k][1] if n == 1 else KINDS[k][2]}" for k, n in counts.items() if n]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     example = f"[{KINDS[next(k for k, n in counts.items() if n)][0]} 1]"
-    return (f"To protect other people (GDPR Art. 15(4)), {listed} in the free text of this category "
+    why = f"To protect other people ({cite})" if cite else "To protect other people"
+    return (f"{why}, {listed} in the free text of this category "
             f"{'was' if sum(counts.values()) == 1 else 'were'} replaced by placeholders such as "
             f"“{example}”. The same placeholder stands for the same address, number or person "
             f"throughout this package. Your own e-mail addresses and phone numbers are shown as they are.")

@@ -794,6 +794,11 @@ def _category_view(
                 "interest": str(p.get("interest") or ""),
             }
             purposes.append(purpose)
+            if p.get("legal_basis_shown") is False:
+                # a law without legal bases (CCPA, UCPA): the purposes only, in one run
+                group = groups.setdefault(("", ""), {"label": "", "basis": "", "cite": "", "purposes": []})
+                group["purposes"].append(purpose["title"])
+                continue
             label = _BASIS_SHORT.get(str(p.get("basis") or ""), purpose["basis"])
             group = groups.setdefault(
                 (purpose["basis"], purpose["cite"]),
@@ -1012,7 +1017,7 @@ def build_view(
     legal_bases: dict[tuple[str, str], dict[str, str]] = {}
     for c in categories:
         for g in c["purpose_groups"]:
-            if g["label"] != g["basis"]:
+            if g["label"] and g["label"] != g["basis"]:
                 legal_bases.setdefault(
                     (g["label"], g["cite"]), {"label": g["label"], "title": g["basis"], "cite": g["cite"]}
                 )
@@ -1071,6 +1076,7 @@ def build_view(
         "withheld_reasons": withheld_reasons,
         "categories": categories,
         "legal_bases": list(legal_bases.values()),
+        "purposes_note": str((jurisdiction.get("vocabulary") or {}).get("purposes_note") or ""),
         "notices": notices,
         "ccpa_rows": ccpa_rows,
         "warnings": [str(w) for w in bundle.get("warnings") or ()],
