@@ -312,7 +312,7 @@ def _run_export(task: Task, request: Mapping[str, Any], options: Mapping[str, An
         if not locked:  # a duplicate delivery while another worker exports it: look again later
             log.info("request %s is being exported by another worker; checking again in %.0f s", rid,
                      settings.lock_wait)
-            raise task.retry(countdown=settings.lock_wait, max_retries=None,
+            raise task.retry(countdown=settings.lock_wait,
                              kwargs={"request": dict(request), "options": options,
                                      "source_failures": source_failures})
         stored = backend.summary(rid)
@@ -346,7 +346,7 @@ def _run_export(task: Task, request: Mapping[str, Any], options: Mapping[str, An
                 countdown = settings.backoff(source_failures)
                 log.warning("request %s: %s (%s); retry %d of %d in %.0f s", rid, exc.code,
                             exc.context.get("source", "?"), source_failures + 1, settings.max_retries, countdown)
-                raise task.retry(exc=TaskFailed(error), countdown=countdown, max_retries=None,
+                raise task.retry(exc=TaskFailed(error), countdown=countdown,
                                  kwargs={"request": dict(request), "options": options,
                                          "source_failures": source_failures + 1}) from None
             log.warning("request %s failed: %s", rid, exc.code)
@@ -393,7 +393,8 @@ def make_app(settings: QueueSettings | None = None, *, main: str = "exporter") -
     )
     app.exporter_settings = s  # type: ignore[attr-defined]
 
-    @app.task(name=EXPORT_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, throws=(TaskFailed,))
+    @app.task(name=EXPORT_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, throws=(TaskFailed,),
+              max_retries=None)  # retries are bounded by _run_export (source errors), not by Celery
     def export_package(self: Task, request: dict[str, Any], options: dict[str, Any] | None = None,
                        source_failures: int = 0) -> dict[str, Any]:
         """Export one access request on this worker; see :mod:`exporter.queue`."""
@@ -425,12 +426,13 @@ def _redis(app: Celery) -> Any:
 
 
 def submit(app: Celery, request: AccessRequest, options: ExportOptions | None = None, *,
-           retry_failed: bool = False) -> tuple[str, bool]:
+           retry_failed: bool = False, queue: str | None = None) -> tuple[str, bool]:
     """Queue the export of ``request`` once: returns ``(job id, created)``; the job id is the
     request id (fixed now, with the received date). A second submit of the same request id
     queues nothing and returns ``created=False`` (a different request under a used id is a
     :class:`~exporter.errors.RequestError`); with ``retry_failed`` a job that failed is queued
-    again (a failed export leaves nothing behind)."""
+    again (a failed export leaves nothing behind). ``queue`` routes it to the workers consuming
+    that queue (``celery worker -Q``; default ``celery``)."""
     access = fixed_request(request, options)
     rid = access.request_id
     assert rid is not None
@@ -448,7 +450,8 @@ def submit(app: Celery, request: AccessRequest, options: ExportOptions | None = 
         if not (retry_failed and app.AsyncResult(rid).state == "FAILURE"):
             return rid, False
     try:
-        app.send_task(EXPORT_TASK, args=[payload["request"], payload["options"]], task_id=rid)
+        app.send_task(EXPORT_TASK, args=[payload["request"], payload["options"]], task_id=rid,
+                      **({"queue": queue} if queue else {}))
     except BaseException:
         client.delete(key)
         raise
