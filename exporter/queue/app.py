@@ -294,7 +294,7 @@ def _worker_info(task: Task) -> dict[str, Any]:
 
 def _run_export(task: Task, request: Mapping[str, Any], options: Mapping[str, Any] | None,
                 source_failures: int = 0) -> dict[str, Any]:
-    settings: QueueSettings = task.app.exporter_settings  # type: ignore[attr-defined]
+    settings: QueueSettings = task.app.exporter_settings
     state = _worker_state()
     worker = _worker_info(task)
     try:
@@ -361,8 +361,9 @@ def _run_export(task: Task, request: Mapping[str, Any], options: Mapping[str, An
         summary.update(seconds=round(time.perf_counter() - started, 3), attempts=source_failures + 1)
         summary["location"] = backend.put(rid, result.path, summary)
         state.tasks += 1
-        worker.update(tasks=state.tasks, rss_mb=_rss_mb(), renderer_pid=renderer_pid(),
-                      renderer_rss_mb=_rss_mb(renderer_pid()) if renderer_pid() else None)
+        helper = renderer_pid()
+        worker.update(tasks=state.tasks, rss_mb=_rss_mb(), renderer_pid=helper,
+                      renderer_rss_mb=_rss_mb(helper) if helper else None)
         return {**summary, "reused": False, "worker": worker}
 
 
@@ -391,24 +392,25 @@ def make_app(settings: QueueSettings | None = None, *, main: str = "exporter") -
         worker_hijack_root_logger=False, task_time_limit=s.time_limit,
         worker_send_task_events=False, result_expires=dt.timedelta(days=7),
     )
-    app.exporter_settings = s  # type: ignore[attr-defined]
+    app.exporter_settings = s
 
-    @app.task(name=EXPORT_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, throws=(TaskFailed,),
-              max_retries=None)  # retries are bounded by _run_export (source errors), not by Celery
     def export_package(self: Task, request: dict[str, Any], options: dict[str, Any] | None = None,
                        source_failures: int = 0) -> dict[str, Any]:
         """Export one access request on this worker; see :mod:`exporter.queue`."""
         return _run_export(self, request, options, source_failures)
 
+    # retries are bounded by _run_export (source errors), not by Celery's max_retries
+    app.task(name=EXPORT_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, throws=(TaskFailed,),
+             max_retries=None)(export_package)
     return app
 
 
-@signals.worker_process_init.connect
 def _warm_in_child(**_: Any) -> None:
     """Prefork: each pool process starts its warm PDF renderer before its first task."""
     _renderer(_worker_state())
 
 
+signals.worker_process_init.connect(_warm_in_child)
 signals.worker_process_shutdown.connect(_close_renderer)
 signals.worker_shutdown.connect(_close_renderer)
 

