@@ -58,10 +58,13 @@ def client_app(redis: RedisServer) -> Any:
 
 
 class Worker:
-    """One ``celery worker`` process (solo pool: one export at a time) named ``<name>@test``."""
+    """One ``celery worker`` named ``<name>@test``: solo pool (the worker process runs one export
+    at a time), or a prefork pool of one process."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path, queues: str | None = None) -> None:
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, queues: str | None = None,
+                 pool: str = "solo") -> None:
         self.name = name
+        self.pool = pool
         self.hostname = f"{name}@test"
         self.env = env
         self.log = log_dir / f"worker-{name}.log"
@@ -69,7 +72,7 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        args = [sys.executable, "-m", "celery", "-A", "exporter.queue.worker", "worker", "--pool=solo",
+        args = [sys.executable, "-m", "celery", "-A", "exporter.queue.worker", "worker", f"--pool={self.pool}", "--concurrency=1",
                 "--hostname", self.hostname, "-Q", self.queues, "--without-gossip", "--without-mingle",
                 "--without-heartbeat", "--loglevel", "INFO"]
         with self.log.open("ab") as log:
@@ -149,8 +152,9 @@ class Cluster:
         self.app = client_app(redis)
         self.workers: dict[str, Worker] = {}
 
-    def add(self, name: str, *, config: Path | None = None, queues: str | None = None, **env: str) -> Worker:
-        w = Worker(name, worker_env(self.redis, config or self.config, self.out, **env), self.log_dir, queues)
+    def add(self, name: str, *, config: Path | None = None, queues: str | None = None, pool: str = "solo",
+            **env: str) -> Worker:
+        w = Worker(name, worker_env(self.redis, config or self.config, self.out, **env), self.log_dir, queues, pool)
         self.workers[name] = w
         w.start()
         w.wait_ready(self.app)

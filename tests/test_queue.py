@@ -249,6 +249,38 @@ def test_a_worker_killed_mid_export_is_replaced_by_the_other(workers: Cluster) -
     assert leftovers(workers.out) == []  # the killed run's half package was removed by the rerun
 
 
+def test_a_prefork_pool_process_killed_mid_export_is_replaced_at_once(cluster: Cluster) -> None:
+    """Prefork: the pool process dies, the worker survives and rejects the task back to the queue
+    (task_reject_on_worker_lost), a new pool process runs it. PDFs render in the pool process
+    (it may not start a helper), warmed up when it starts."""
+    import signal
+
+    pf = cluster.add("pf", queues="pf", pool="prefork")
+    app = cluster.app
+    try:
+        job, _ = submit(app, request("heavy_logs", "K-2"), ExportOptions(now=NOW, pdf=True), queue="pf")
+
+        def collecting() -> dict[str, Any] | None:
+            status = job_status(app, job)
+            assert status["status"] not in ("done", "failed"), status
+            progress = status.get("progress") or {}
+            return progress if progress.get("category") else None
+
+        child = wait_for(collecting, "the export to start collecting", interval=0.01)["worker"]["pid"]
+        assert child != pf.pid
+        os.kill(child, signal.SIGKILL)
+        done = wait_done(app, job)
+        assert pf.alive()
+    finally:
+        cluster.workers["pf"].stop()
+    assert done["status"] == "done", done
+    result = done["result"]
+    assert result["worker"]["hostname"] == "pf@test" and result["worker"]["pid"] != child
+    assert result["worker"]["renderer_pid"] == result["worker"]["pid"]  # in-process, warm
+    assert verify_package(result["location"]) == [] and (Path(result["location"]) / "report.pdf").is_file()
+    assert leftovers(cluster.out) == []
+
+
 def test_a_fatal_error_fails_at_once_with_its_code(workers: Cluster) -> None:
     app = workers.app
     nobody = AccessRequest.parse(["email:nobody@example.org"], jurisdiction="eu", request_id="F-1")

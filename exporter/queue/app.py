@@ -204,20 +204,51 @@ def _worker_state() -> _WorkerState:
         return _state
 
 
-def _renderer(state: _WorkerState) -> Any:
-    """The process's :class:`~exporter.render.worker.WarmRenderer`, started on first use (or at
-    ``worker_process_init``) and kept: WeasyPrint stays loaded and warm between tasks, its helper
-    collects each report's garbage before the next, so memory stays flat."""
-    if state.renderer is None:
-        from ..render.worker import WarmRenderer
+class _InProcessRenderer:
+    """The warm renderer for a process that may not start one (a prefork pool process is daemonic):
+    WeasyPrint loaded and a throw-away report rendered once (the helper's warm-up,
+    :func:`exporter.render.worker._warm_up`, in a thread, so that the pool process reports for work
+    at once), then every report rendered here, the previous report's garbage collected first — the
+    helper's routine, in this process."""
 
-        state.renderer = WarmRenderer()
+    def __init__(self) -> None:
+        from ..render import worker
+
+        self._worker = worker
+        self._warm = threading.Thread(target=worker._warm_up, name="pdf-warm-up", daemon=True)
+        self._warm.start()
+
+    def __call__(self, bundle: Any, samples: Any, schemas: Any, out: Path, **kwargs: Any) -> None:
+        self._warm.join()  # never two WeasyPrint renders at once
+        self._worker._render(bundle, samples, schemas, Path(out), kwargs)
+
+    def close(self) -> None:
+        self._warm.join()
+
+
+def _renderer(state: _WorkerState) -> Any:
+    """The process's warm PDF renderer, started on first use (or at ``worker_process_init``) and
+    kept: WeasyPrint stays loaded and warm between tasks, and each report's garbage is collected
+    before the next, so memory stays flat. A :class:`~exporter.render.worker.WarmRenderer` (a
+    helper process, rendering while index.html is written) where this process may have children
+    (solo pool), else :class:`_InProcessRenderer` (prefork pool processes)."""
+    if state.renderer is None:
+        import multiprocessing
+
+        if multiprocessing.current_process().daemon:
+            state.renderer = _InProcessRenderer()
+        else:
+            from ..render.worker import WarmRenderer
+
+            state.renderer = WarmRenderer()
     return state.renderer
 
 
 def renderer_pid() -> int | None:
-    """The pid of this process's PDF helper (None before the first PDF)."""
+    """The pid of the process that renders this process's PDFs (None before the first)."""
     state = _worker_state()
+    if isinstance(state.renderer, _InProcessRenderer):
+        return os.getpid()
     pool = getattr(state.renderer, "_pool", None)
     procs = getattr(pool, "_processes", None) or {}
     return next(iter(procs), None)
@@ -330,15 +361,15 @@ def _run_export(task: Task, request: Mapping[str, Any], options: Mapping[str, An
                 raise TaskFailed({**exc.to_dict(), "attempts": source_failures + 1}) from None
         progress = _Progress(task, rid, worker)
         progress.report("start")
-        run_opts = opts.replace(
-            force=True,  # replaces only a leftover in the work folder (of a run that died before put)
-            progress=progress,
-            retry=RetryPolicy(attempts=max(1, settings.source_attempts), wait=settings.source_wait),
-            sign_key=settings.sign_key,
-            pdf_renderer=_renderer(state) if opts.pdf else None,
-        )
         started = time.perf_counter()
         try:
+            run_opts = opts.replace(
+                force=True,  # replaces only a leftover in the work folder (of a run that died before put)
+                progress=progress,
+                retry=RetryPolicy(attempts=max(1, settings.source_attempts), wait=settings.source_wait),
+                sign_key=settings.sign_key,
+                pdf_renderer=_renderer(state) if opts.pdf else None,
+            )
             result = export(access, state.config, work, run_opts)
         except ExporterError as exc:
             error = {**exc.to_dict(), "attempts": source_failures + 1}
@@ -406,8 +437,11 @@ def make_app(settings: QueueSettings | None = None, *, main: str = "exporter") -
 
 
 def _warm_in_child(**_: Any) -> None:
-    """Prefork: each pool process starts its warm PDF renderer before its first task."""
-    _renderer(_worker_state())
+    """Prefork: each pool process warms its PDF renderer up before its first task."""
+    try:
+        _renderer(_worker_state())
+    except Exception as exc:  # noqa: BLE001 - the first PDF task reports the problem
+        log.warning("the PDF renderer could not be warmed up (%s)", type(exc).__name__)
 
 
 signals.worker_process_init.connect(_warm_in_child)

@@ -6,6 +6,9 @@
 See docs/scaling.md for every variable.
 """
 
+import logging
+
 from .app import make_app
 
+logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its INFO lines (one per layout step) flood a worker log
 app = make_app()
