@@ -375,3 +375,38 @@ def test_the_pdf_renderer_stays_warm_and_memory_flat(workers: Cluster) -> None:
     # flat: after the first PDF export neither process keeps growing (generous bound, no timing)
     assert seen[-1]["rss_mb"] <= seen[1]["rss_mb"] + 24, seen
     assert seen[-1]["renderer_rss_mb"] <= seen[1]["renderer_rss_mb"] + 24, seen
+
+
+def test_the_pdf_helper_ends_when_its_worker_is_killed(tmp_path: Path) -> None:
+    """A worker SIGKILLed alone (the OOM killer) must not leave its warm renderer behind."""
+    import signal
+    import subprocess
+    import sys
+
+    script = ("import os, sys, time\n"
+              "from exporter.render.worker import WarmRenderer\n"
+              "r = WarmRenderer(); r._started.result()\n"
+              "print(os.getpid(), *r._pool._processes, flush=True)\n"
+              "time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        parent, helper = map(int, proc.stdout.readline().split())
+        assert parent == proc.pid and Path(f"/proc/{helper}").exists()
+        os.kill(parent, signal.SIGKILL)
+        proc.wait()
+
+        def gone() -> bool:
+            try:
+                state = Path(f"/proc/{helper}/stat").read_text().split(") ")[-1].split()[0]
+            except OSError:
+                return True
+            return state == "Z"  # exited, waiting to be reaped by init
+
+        wait_for(gone, "the helper to end with its parent")
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
