@@ -346,9 +346,9 @@ def _run_export(task: Task, request: Mapping[str, Any], options: Mapping[str, An
             raise task.retry(countdown=settings.lock_wait,
                              kwargs={"request": dict(request), "options": options,
                                      "source_failures": source_failures})
-        stored = backend.summary(rid)
-        if stored is not None:  # finished before (a redelivery, a retry, a second submit)
+        if backend.exists(rid):  # finished before (a redelivery, a retry, a second submit)
             log.info("request %s: package exists, returning its result", rid)
+            stored = backend.summary(rid) or {"request_id": rid, "location": backend.locate(rid)}
             return {**stored, "reused": True, "worker": worker}
         if state.config is None:
             if not settings.config:
@@ -419,7 +419,8 @@ def make_app(settings: QueueSettings | None = None, *, main: str = "exporter") -
         task_acks_late=True, task_reject_on_worker_lost=True, task_track_started=True,
         worker_prefetch_multiplier=1, task_acks_on_failure_or_timeout=True,
         broker_transport_options=transport, result_backend_transport_options=transport,
-        broker_connection_retry_on_startup=True, result_extended=True,
+        broker_connection_retry_on_startup=True,
+        result_extended=False,  # the task's arguments (subject identifiers) are not kept with its result
         worker_hijack_root_logger=False, task_time_limit=s.time_limit,
         worker_send_task_events=False, result_expires=dt.timedelta(days=7),
     )
