@@ -15,7 +15,13 @@ of its own (configuration loaded, PDF renderer warm), as in a running deployment
   against the export time the worker measured inside the task and against a direct
   :func:`exporter.export` call in this process (warm, same options); medians of ``--repeat``.
 
-Figures only (no assertions); this machine is shared, expect ±20-30 % between runs.
+Figures only (no assertions); this machine is shared, expect ±20-30 % between runs. Measured on
+3 Dec 2026 (2 cores, load 6-10 from other work, no libharfbuzz-subset0; docs/scaling.md):
+
+    --no-pdf: 1 worker 30.2-31.4 packages/min, 2 workers 47.1-78.0; queue adds 0.05-0.06 s
+              over the task's export (1.7-1.8 s), 0.3-0.8 s over a direct call
+    full:     1 worker 2.6 packages/min, 2 workers 4.2; queue adds 0.04 s over the task's
+              export (16.6 s), 0.6 s over a direct call (16.1 s)
 """
 
 from __future__ import annotations
