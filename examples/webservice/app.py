@@ -1,8 +1,24 @@
 """Example: the exporter embedded in a small web service (Starlette).
 
+Two modes. **Queued** (``create_app(..., queue=celery_app)``, or ``EXPORTER_BROKER_URL`` set): the
+export runs as a task on Celery workers (exporter.queue, docs/scaling.md) and the service answers
+at once:
+
+    POST /requests              JSON access request → queued → 202 Accepted, Location: /requests/{id}
+                                (the same request id again: 200 with the existing job, nothing queued;
+                                another request under a used id: 409)
+    GET  /requests/{id}         {"status": "queued" | "running" | "retrying" | "done" | "failed",
+                                 "progress": {"category", "rows", …}, "error": {…}, "result_url"}
+    GET  /requests/{id}/result  200 + the result summary and manifest when done; 202 while it is not;
+                                the error (4xx/5xx) when it failed
+
+**In-process** (no queue; the default, for a single machine):
+
     POST /requests          JSON access request → runs the export in a thread pool → 201 + result JSON
     GET  /requests/{id}     {"status": "running" | "done" | "failed", ...}; for a finished package its
                             manifest (file list with SHA-256) and, if this process made it, the result
+
+examples/webservice/README.md shows how to run both.
 
 Run it against the demo store::
 
@@ -105,13 +121,19 @@ def _client_options(raw: Any, base: ExportOptions) -> ExportOptions:
     return base.replace(**dict(raw))
 
 
-def create_app(config: Config | str | Path, out_dir: str | Path, *, workers: int = 4,
-               options: ExportOptions | None = None) -> Starlette:
+def create_app(config: Config | str | Path | None, out_dir: str | Path, *, workers: int = 4,
+               options: ExportOptions | None = None, queue: Any = None) -> Starlette:
     """The service: exports for ``config`` into ``out_dir``, at most ``workers`` at a time.
 
     ``options`` are the operator's defaults (e.g. ``ExportOptions(sign_key=…)``); a fixed ``now``
-    in them makes the packages reproducible (tests).
+    in them makes the packages reproducible (tests). With ``queue`` (a Celery app from
+    :func:`exporter.queue.make_app`) the exports are queued instead, run by the workers (which
+    hold the configuration: ``config`` may be None) into the shared folder ``out_dir``.
     """
+    if queue is not None:
+        return _queued_app(queue, out_dir, options or ExportOptions())
+    if config is None:
+        raise ValueError("the in-process service needs the exporter configuration")
     cfg = config if isinstance(config, Config) else load_config(config)  # once, shared by all exports
     out = Path(out_dir).resolve()
     base = options or ExportOptions()
@@ -189,8 +211,105 @@ def create_app(config: Config | str | Path, out_dir: str | Path, *, workers: int
     )
 
 
+def _error_status(error: Mapping[str, Any]) -> int:
+    """:func:`http_status` for an error that arrived as JSON (a failed task's ``TaskFailed.error``)."""
+    code = error.get("code")
+    if code in ("request", "subject_not_found"):
+        return 422
+    if error.get("retriable"):
+        return 503
+    if code in ("source_data", "record_invalid", "record_foreign"):
+        return 502
+    return 500
+
+
+def _public(status: Mapping[str, Any], rid: str) -> dict[str, Any]:
+    """A job status for the client: no server paths."""
+    out = {"request_id": rid, **{k: v for k, v in status.items() if k != "job_id"}}
+    if isinstance(out.get("result"), Mapping):
+        out["result"] = {k: v for k, v in out["result"].items() if k not in ("location", "path")}
+    if out.get("status") == "done":
+        out["result_url"] = f"/requests/{rid}/result"
+    return out
+
+
+def _queued_app(queue: Any, out_dir: str | Path, base: ExportOptions) -> Starlette:
+    from exporter.queue import LocalFolderBackend, job_status, submit
+
+    backend = LocalFolderBackend(out_dir)  # the folder the workers share: finished packages and summaries
+
+    async def create_request(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return _error(RequestError("the request body is not JSON", pointer=""))
+        try:
+            if not isinstance(body, dict):
+                raise RequestError("the access request must be a JSON object", pointer="")
+            opts = _client_options(body.pop("options", None), base)
+            access = AccessRequest.from_dict(body)
+        except RequestError as exc:
+            return _error(exc)
+        try:  # a round trip to Redis: off the event loop
+            rid, created = await asyncio.get_running_loop().run_in_executor(None, partial(submit, queue, access, opts))
+        except RequestError as exc:  # the id is taken by a different request
+            return JSONResponse({"error": exc.to_dict()}, status_code=409)
+        location = {"Location": f"/requests/{rid}"}
+        if created:
+            return JSONResponse({"request_id": rid, "status": "queued", "status_url": f"/requests/{rid}"},
+                                status_code=202, headers=location)
+        status = await asyncio.get_running_loop().run_in_executor(None, partial(job_status, queue, rid, backend))
+        return JSONResponse({**_public(status, rid), "status_url": f"/requests/{rid}", "existing": True},
+                            status_code=200, headers=location)
+
+    async def _status(request: Request) -> tuple[str, dict[str, Any]] | JSONResponse:
+        rid = request.path_params["request_id"]
+        if not _ID.match(rid):
+            return JSONResponse({"error": {"code": "not_found", "message": "no such request"}}, status_code=404)
+        status = await asyncio.get_running_loop().run_in_executor(None, partial(job_status, queue, rid, backend))
+        if status["status"] == "unknown":
+            return JSONResponse({"error": {"code": "not_found", "message": "no such request"}}, status_code=404)
+        return rid, status
+
+    async def get_request(request: Request) -> JSONResponse:
+        got = await _status(request)
+        if isinstance(got, JSONResponse):
+            return got
+        rid, status = got
+        return JSONResponse(_public(status, rid))
+
+    async def get_result(request: Request) -> JSONResponse:
+        got = await _status(request)
+        if isinstance(got, JSONResponse):
+            return got
+        rid, status = got
+        if status["status"] == "failed":
+            error = status.get("error") or {"code": "internal"}
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.get("retriable") else None
+            return JSONResponse({"error": error}, status_code=_error_status(error), headers=headers)
+        if status["status"] != "done":
+            return JSONResponse(_public(status, rid), status_code=202, headers={"Location": f"/requests/{rid}"})
+        manifest_path = out / rid / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+        return JSONResponse({**_public(status, rid)["result"], "manifest": manifest})
+
+    out = backend.root
+    return Starlette(routes=[
+        Route("/requests", create_request, methods=["POST"]),
+        Route("/requests/{request_id}", get_request, methods=["GET"]),
+        Route("/requests/{request_id}/result", get_result, methods=["GET"]),
+    ])
+
+
 def app_from_env() -> Starlette:
-    """For ``uvicorn --factory``: ``EXPORTER_CONFIG`` (required), ``EXPORTER_OUT``, ``EXPORTER_WORKERS``."""
+    """For ``uvicorn --factory``: queued when ``EXPORTER_BROKER_URL`` is set (then ``EXPORTER_OUT``
+    is the workers' shared folder), else in-process with ``EXPORTER_CONFIG`` (required),
+    ``EXPORTER_OUT``, ``EXPORTER_WORKERS``."""
+    if os.environ.get("EXPORTER_BROKER_URL"):
+        from exporter.queue import QueueSettings, make_app
+
+        return create_app(None, os.environ.get("EXPORTER_OUT", "packages"),
+                          queue=make_app(QueueSettings.from_env()))
     config = os.environ.get("EXPORTER_CONFIG")
     if not config:
         raise SystemExit("set EXPORTER_CONFIG to the exporter's configuration file")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -80,8 +82,26 @@ def _warm_up_render() -> None:
 _garbage_pending = False
 
 
+def _exit_with_parent() -> None:
+    """In the helper: end when the process that started it dies, even by SIGKILL (the pool's
+    queues never tell the helper then, and it would wait forever): a thread waits on the
+    parent's sentinel."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - always set in a pool process
+        return
+
+    def watch() -> None:
+        from multiprocessing.connection import wait as wait_for
+
+        wait_for([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _warm_up() -> None:
     """In the helper: import WeasyPrint, load what every report needs, render a throw-away one."""
+    _exit_with_parent()
     from . import pdf
     from ._env import environment
 
