@@ -1024,6 +1024,28 @@ def test_reduced_user_agent_stylesheet_renders_the_same_pdf(monkeypatch: pytest.
     assert pdf_module.render_pdf_bytes(bundle, samples, schemas, columns=COLUMNS) == ours
 
 
+def test_embedded_font_subsets_keep_the_source_fonts_timestamp(rendered: dict) -> None:
+    """Whichever subsetter WeasyPrint uses (HarfBuzz-Subset, or fontTools without
+    libharfbuzz-subset0), an embedded subset's ``head.modified`` is its packaged font's, never the
+    time of the render: fontTools used to stamp the current time, so two renders differed."""
+    from fontTools.ttLib import TTFont, woff2
+
+    import weasyprint.pdf.fonts as weasy_fonts
+
+    assert issubclass(weasy_fonts.TTFont, TTFont), "WeasyPrint no longer loads fonts through pdf.fonts.TTFont"
+    source: set[int] = set()
+    for font in (Path(__file__).resolve().parent.parent / "templates" / "fonts").glob("*.woff2"):
+        out = io.BytesIO()
+        woff2.decompress(io.BytesIO(font.read_bytes()), out)
+        source.add(TTFont(io.BytesIO(out.getvalue()))["head"].modified)
+    seen: set[int] = set()
+    with pikepdf.open(rendered["out"]) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Length1") is not None:  # FontFile2
+                seen.add(TTFont(io.BytesIO(obj.read_bytes()))["head"].modified)
+    assert seen and seen <= source, (seen, source)
+
+
 def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
     bundle, samples, schemas = make_context()
     out = tmp_path / "again.pdf"

@@ -6,7 +6,14 @@ which the template fills with ``bundle["generated_at"]``; the attachment dates a
 explicitly (WeasyPrint would use the current time); the file identifier ``/ID`` is WeasyPrint's MD5
 of the document's objects, so it follows from the content; XMP carries no random ``DocumentID``
 for PDF/A-3. Font subsets, object order and compression are deterministic for a given WeasyPrint,
-fontTools and font set. Nothing is post-processed.
+font subsetter and font set. Nothing is post-processed.
+
+Font subsetter: WeasyPrint subsets fonts with HarfBuzz-Subset when the system library
+``libharfbuzz-subset0`` is installed and with fontTools otherwise. The two make different (equally
+valid) subsets, so the PDF's bytes depend on the machine; its text, pages and metadata do not.
+fontTools stamps the current time into each subset's ``head.modified`` when it saves it, which made
+every render differ; :func:`_prepare_weasyprint` keeps the source font's timestamp instead (as
+HarfBuzz does), so the same input gives the same bytes on a given machine with either subsetter.
 
 Fonts: ``report.css`` declares one ``@font-face`` family per script. Only the families whose script
 occurs in the document's text are handed to WeasyPrint (:func:`font_families`): a report without
@@ -91,6 +98,50 @@ def _stylesheet(families: frozenset[str]) -> str:
         return match.group(0) if family is None or family.group(1) in families else ""
 
     return _FONT_FACE.sub(keep, css)
+
+
+_HARFBUZZ_FALLBACK = "Using fontTools instead of HarfBuzz-Subset"
+
+
+class _SubsetterNotice(logging.Filter):
+    """Drops WeasyPrint's per-font "Using fontTools instead of HarfBuzz-Subset" warning (a note
+    about the machine, not about the report: every render would repeat it once per font) and logs
+    it once per process at INFO instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._said = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith(_HARFBUZZ_FALLBACK):
+            return True
+        if not self._said:
+            self._said = True
+            log.info("libharfbuzz-subset0 is not installed: WeasyPrint subsets the report's fonts with "
+                     "fontTools (same text and layout; the PDF's bytes differ from a machine that has it)")
+        return False
+
+
+@cache
+def _prepare_weasyprint() -> None:
+    """Once per process: make WeasyPrint's fontTools subsets reproducible and quiet its fallback notice.
+
+    WeasyPrint's ``pdf.fonts`` module loads fonts with fontTools' ``TTFont``, whose ``save`` sets
+    ``head.modified`` to the current time (``recalcTimestamp=True``): with the fontTools subsetter
+    (no ``libharfbuzz-subset0``) two renders of the same report differed in every embedded font.
+    The module's ``TTFont`` is replaced by a subclass that keeps the font's own timestamp. (``TTFont``
+    is a module attribute of WeasyPrint's; tests/test_render_pdf.py fails if a release renames it.)"""
+    import weasyprint.pdf.fonts as weasy_fonts
+    from fontTools.ttLib import TTFont
+
+    if weasy_fonts.TTFont is TTFont:
+
+        class KeepTimestampTTFont(TTFont):  # type: ignore[misc]
+            def __init__(self, *args: Any, recalcTimestamp: bool = False, **kwargs: Any) -> None:
+                super().__init__(*args, recalcTimestamp=recalcTimestamp, **kwargs)
+
+        weasy_fonts.TTFont = KeepTimestampTTFont
+    logging.getLogger("weasyprint").addFilter(_SubsetterNotice())
 
 
 @cache
@@ -202,6 +253,7 @@ def _render_pdf_bytes(
     from weasyprint import Attachment
     from weasyprint.text.fonts import FontConfiguration
 
+    _prepare_weasyprint()
     started = time.perf_counter()
     view = build_view(bundle, samples, schemas, lang=lang, columns=columns)
     html_text = (
