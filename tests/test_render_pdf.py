@@ -794,6 +794,60 @@ def test_render_leaves_no_font_files_behind(tmp_path: Path, monkeypatch: pytest.
     assert list(temp.iterdir()) == []
 
 
+def test_font_folders_of_killed_renders_are_removed(tmp_path: Path) -> None:
+    """A render killed outright (SIGKILL) leaves its font folder in the temp directory; the next
+    clean-up removes it — but not a folder whose render still runs, nor one of another WeasyPrint
+    user, nor one just created."""
+    import signal
+    import subprocess
+    import sys
+
+    from exporter.package import _lock
+    from exporter.render.pdf import FONT_FOLDER_PREFIX, remove_stale_font_folders
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from test_render_pdf import make_context, COLUMNS;"
+        "from exporter.render.pdf import render_pdf_bytes;"
+        "b, s, sc = make_context()\n"
+        "while True: render_pdf_bytes(b, s, sc, columns=COLUMNS)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, str(Path(__file__).parent)],
+                             env={**os.environ, "TMPDIR": str(temp)})
+    try:
+        deadline = time.monotonic() + 300
+        while not list(temp.glob(FONT_FOLDER_PREFIX + "*")):  # wait until it renders, then kill it
+            assert child.poll() is None and time.monotonic() < deadline, "the render did not start"
+            time.sleep(0.05)
+        while not any(f.iterdir() for f in temp.glob(FONT_FOLDER_PREFIX + "*")):  # fonts written
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    killed = list(temp.glob(FONT_FOLDER_PREFIX + "*"))
+    assert killed and any(f.iterdir() for f in killed)  # what the killed run left behind
+    live = temp / (FONT_FOLDER_PREFIX + "live")
+    other = temp / "weasyprint-someone-else"
+    for folder in (live, other):
+        folder.mkdir()
+    old = time.time() - 3600
+    for folder in (*killed, live, other):
+        os.utime(folder, (old, old))
+    fresh = temp / (FONT_FOLDER_PREFIX + "fresh")
+    fresh.mkdir()  # created a moment ago: its render may not have locked it yet
+    held = _lock(live)
+    try:
+        assert remove_stale_font_folders(temp) == len(killed)
+    finally:
+        os.close(held)
+    assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, other.name, fresh.name])
+    assert remove_stale_font_folders(temp) == 1  # the live one, now that its lock is free
+    assert sorted(p.name for p in temp.iterdir()) == sorted([other.name, fresh.name])
+
+
 def test_view_layouts_follow_pdf_columns() -> None:
     bundle, samples, schemas = make_context()
     plain = {c["id"]: c for c in build_view(bundle, samples, schemas)["categories"]}

@@ -44,7 +44,7 @@ from ._env import capture_weasyprint_warnings, environment, read_text
 from .context import build_view
 from .fetcher import ASSET_BASE, AssetFetcher
 
-__all__ = ["font_families", "render_pdf", "render_pdf_bytes"]
+__all__ = ["font_families", "remove_stale_font_folders", "render_pdf", "render_pdf_bytes"]
 
 log = logging.getLogger("exporter.render")
 
@@ -289,12 +289,16 @@ def _render_pdf_bytes(
             )
         )
 
+    _remove_stale_font_folders_once()
     with capture_weasyprint_warnings() as records:
         font_config = FontConfiguration()
+        lock = _own_font_folder(font_config)
         try:
             pdf = _write(html_text, font_config, fetcher, files)
         finally:
             _remove_font_files(font_config)
+            if lock is not None:
+                os.close(lock)
     for record in records:
         log.warning("WeasyPrint: %s", record.getMessage())
     if fetcher.refused:
@@ -329,6 +333,66 @@ def _write(html_text: str, font_config: Any, fetcher: AssetFetcher, files: list[
     )
     assert isinstance(pdf, bytes)
     return pdf
+
+
+#: The folder of each render's ``@font-face`` fonts: ``<temp dir>/weasyprint-exporter-<random>``,
+#: ``flock``-ed while the render runs (as a package's work folder is, exporter/package.py).
+FONT_FOLDER_PREFIX = "weasyprint-exporter-"
+#: A folder this young is never removed: between ``mkdtemp`` and ``flock`` it is not locked yet.
+_FONT_FOLDER_MIN_AGE = 60.0
+
+
+def _own_font_folder(font_config: Any) -> int | None:
+    """Give ``font_config`` a font folder of the exporter's, locked while this render lives; returns
+    the lock (close it when done). WeasyPrint creates its ``weasyprint-*`` folder only when it has
+    none (``_folder``, its own attribute: a test fails if it changes)."""
+    import tempfile
+
+    from ..package import _lock
+
+    folder = Path(tempfile.mkdtemp(prefix=FONT_FOLDER_PREFIX))
+    font_config._folder = folder
+    try:
+        return _lock(folder)
+    except OSError:
+        return None
+
+
+def remove_stale_font_folders(temp_dir: Path | None = None) -> int:
+    """Remove the font folders (:data:`FONT_FOLDER_PREFIX`) that killed renders left in the temp
+    directory (a SIGKILLed export leaves its fonts behind, 1.5-2.5 MB); returns how many.
+
+    A folder is left alone while its render lives (its ``flock`` is held) and during its first
+    minute. Runs once per process before the first render; housekeeping may call it too. Folders
+    of other WeasyPrint users (plain ``weasyprint-*``) are not touched."""
+    import tempfile
+
+    from ..package import _abandoned
+
+    root = Path(temp_dir or tempfile.gettempdir())
+    removed = 0
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(FONT_FOLDER_PREFIX) or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            young = time.time() - entry.stat().st_mtime < _FONT_FOLDER_MIN_AGE
+        except OSError:
+            continue
+        if not young and _abandoned(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d font folder(s) of interrupted renders from %s", removed, root)
+    return removed
+
+
+@cache
+def _remove_stale_font_folders_once() -> None:
+    remove_stale_font_folders()
 
 
 def _remove_font_files(font_config: Any) -> None:
