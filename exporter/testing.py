@@ -33,10 +33,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import pwd
 import shutil
-import stat
 import socket
+import stat
 import subprocess
 import tempfile
 import uuid
@@ -112,6 +111,8 @@ def select_postgres() -> tuple[Path | None, str, str]:
 
 def _run_as_user(origin: str) -> str:
     """The account ``initdb``/``pg_ctl`` run as when the tests run as root (they refuse root)."""
+    import pwd  # POSIX only, as running as root is
+
     try:
         return pwd.getpwnam("postgres").pw_name
     except KeyError:
