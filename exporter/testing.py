@@ -109,6 +109,12 @@ def select_postgres() -> tuple[Path | None, str, str]:
     return None, "pgserver" if mode == "pgserver" else "system", looked[mode]
 
 
+def _sbin(tool: str) -> str:
+    """``runuser``/``useradd`` — in /usr/sbin or /sbin, which a non-login PATH may lack."""
+    return shutil.which(tool) or next(
+        (str(d / tool) for d in (Path("/usr/sbin"), Path("/sbin")) if (d / tool).is_file()), tool)
+
+
 def _run_as_user(origin: str) -> str:
     """The account ``initdb``/``pg_ctl`` run as when the tests run as root (they refuse root)."""
     import pwd  # POSIX only, as running as root is
@@ -121,7 +127,7 @@ def _run_as_user(origin: str) -> str:
     try:
         return pwd.getpwnam("pgserver").pw_name
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", "pgserver"],
+        subprocess.run([_sbin("useradd"), "--system", "--no-create-home", "-s", "/usr/sbin/nologin", "pgserver"],
                        check=True, capture_output=True, text=True, timeout=60)
         return pwd.getpwnam("pgserver").pw_name
 
@@ -129,7 +135,7 @@ def _run_as_user(origin: str) -> str:
 def _let_user_run(bindir: Path, user: str) -> None:
     """Make ``bindir`` (inside a root-owned virtualenv) runnable by ``user``: read + traverse for
     everyone on its ancestors, the PostgreSQL tree readable (as ``pgserver`` does as root)."""
-    probe = ["runuser", "-u", user, "--", str(bindir / "initdb"), "--version"]
+    probe = [_sbin("runuser"), "-u", user, "--", str(bindir / "initdb"), "--version"]
     if subprocess.run(probe, capture_output=True, timeout=60, check=False).returncode == 0:
         return
     rx = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
@@ -163,7 +169,7 @@ class PostgresServer:
             user = _run_as_user(origin)
             if origin == "pgserver":
                 _let_user_run(bindir, user)
-            self._as = ["runuser", "-u", user, "--"]
+            self._as = [_sbin("runuser"), "-u", user, "--"]
         self.dir = Path(tempfile.mkdtemp(prefix="exporter-pg-"))
         self.data = self.dir / "data"
         self.log = self.dir / "server.log"
