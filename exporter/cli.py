@@ -160,6 +160,8 @@ def demo(
     if not quiet:
         typer.echo(f"{result.records} records in {result.categories_held} categories; package:", err=True)
     typer.echo(str(result.path))
+    if not quiet:
+        typer.echo(f"open {result.path / 'report.pdf'} (or index.html in a browser)", err=True)
 
 
 def _pdf_renderer(pdf: bool) -> Any:

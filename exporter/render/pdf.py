@@ -6,7 +6,14 @@ which the template fills with ``bundle["generated_at"]``; the attachment dates a
 explicitly (WeasyPrint would use the current time); the file identifier ``/ID`` is WeasyPrint's MD5
 of the document's objects, so it follows from the content; XMP carries no random ``DocumentID``
 for PDF/A-3. Font subsets, object order and compression are deterministic for a given WeasyPrint,
-fontTools and font set. Nothing is post-processed.
+font subsetter and font set. Nothing is post-processed.
+
+Font subsetter: WeasyPrint subsets fonts with HarfBuzz-Subset when the system library
+``libharfbuzz-subset0`` is installed and with fontTools otherwise. The two make different (equally
+valid) subsets, so the PDF's bytes depend on the machine; its text, pages and metadata do not.
+fontTools stamps the current time into each subset's ``head.modified`` when it saves it, which made
+every render differ; :func:`_prepare_weasyprint` keeps the source font's timestamp instead (as
+HarfBuzz does), so the same input gives the same bytes on a given machine with either subsetter.
 
 Fonts: ``report.css`` declares one ``@font-face`` family per script. Only the families whose script
 occurs in the document's text are handed to WeasyPrint (:func:`font_families`): a report without
@@ -37,7 +44,7 @@ from ._env import capture_weasyprint_warnings, environment, read_text
 from .context import build_view
 from .fetcher import ASSET_BASE, AssetFetcher
 
-__all__ = ["font_families", "render_pdf", "render_pdf_bytes"]
+__all__ = ["font_families", "remove_stale_font_folders", "render_pdf", "render_pdf_bytes"]
 
 log = logging.getLogger("exporter.render")
 
@@ -91,6 +98,50 @@ def _stylesheet(families: frozenset[str]) -> str:
         return match.group(0) if family is None or family.group(1) in families else ""
 
     return _FONT_FACE.sub(keep, css)
+
+
+_HARFBUZZ_FALLBACK = "Using fontTools instead of HarfBuzz-Subset"
+
+
+class _SubsetterNotice(logging.Filter):
+    """Drops WeasyPrint's per-font "Using fontTools instead of HarfBuzz-Subset" warning (a note
+    about the machine, not about the report: every render would repeat it once per font) and logs
+    it once per process at INFO instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._said = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith(_HARFBUZZ_FALLBACK):
+            return True
+        if not self._said:
+            self._said = True
+            log.info("libharfbuzz-subset0 is not installed: WeasyPrint subsets the report's fonts with "
+                     "fontTools (same text and layout; the PDF's bytes differ from a machine that has it)")
+        return False
+
+
+@cache
+def _prepare_weasyprint() -> None:
+    """Once per process: make WeasyPrint's fontTools subsets reproducible and quiet its fallback notice.
+
+    WeasyPrint's ``pdf.fonts`` module loads fonts with fontTools' ``TTFont``, whose ``save`` sets
+    ``head.modified`` to the current time (``recalcTimestamp=True``): with the fontTools subsetter
+    (no ``libharfbuzz-subset0``) two renders of the same report differed in every embedded font.
+    The module's ``TTFont`` is replaced by a subclass that keeps the font's own timestamp. (``TTFont``
+    is a module attribute of WeasyPrint's; tests/test_render_pdf.py fails if a release renames it.)"""
+    import weasyprint.pdf.fonts as weasy_fonts
+    from fontTools.ttLib import TTFont
+
+    if weasy_fonts.TTFont is TTFont:
+
+        class KeepTimestampTTFont(TTFont):  # type: ignore[misc]
+            def __init__(self, *args: Any, recalcTimestamp: bool = False, **kwargs: Any) -> None:
+                super().__init__(*args, recalcTimestamp=recalcTimestamp, **kwargs)
+
+        weasy_fonts.TTFont = KeepTimestampTTFont
+    logging.getLogger("weasyprint").addFilter(_SubsetterNotice())
 
 
 @cache
@@ -202,6 +253,7 @@ def _render_pdf_bytes(
     from weasyprint import Attachment
     from weasyprint.text.fonts import FontConfiguration
 
+    _prepare_weasyprint()
     started = time.perf_counter()
     view = build_view(bundle, samples, schemas, lang=lang, columns=columns)
     html_text = (
@@ -237,12 +289,16 @@ def _render_pdf_bytes(
             )
         )
 
+    _remove_stale_font_folders_once()
     with capture_weasyprint_warnings() as records:
         font_config = FontConfiguration()
+        lock = _own_font_folder(font_config)
         try:
             pdf = _write(html_text, font_config, fetcher, files)
         finally:
             _remove_font_files(font_config)
+            if lock is not None:
+                os.close(lock)
     for record in records:
         log.warning("WeasyPrint: %s", record.getMessage())
     if fetcher.refused:
@@ -277,6 +333,66 @@ def _write(html_text: str, font_config: Any, fetcher: AssetFetcher, files: list[
     )
     assert isinstance(pdf, bytes)
     return pdf
+
+
+#: The folder of each render's ``@font-face`` fonts: ``<temp dir>/weasyprint-exporter-<random>``,
+#: ``flock``-ed while the render runs (as a package's work folder is, exporter/package.py).
+FONT_FOLDER_PREFIX = "weasyprint-exporter-"
+#: A folder this young is never removed: between ``mkdtemp`` and ``flock`` it is not locked yet.
+_FONT_FOLDER_MIN_AGE = 60.0
+
+
+def _own_font_folder(font_config: Any) -> int | None:
+    """Give ``font_config`` a font folder of the exporter's, locked while this render lives; returns
+    the lock (close it when done). WeasyPrint creates its ``weasyprint-*`` folder only when it has
+    none (``_folder``, its own attribute: a test fails if it changes)."""
+    import tempfile
+
+    from ..package import _lock
+
+    folder = Path(tempfile.mkdtemp(prefix=FONT_FOLDER_PREFIX))
+    font_config._folder = folder
+    try:
+        return _lock(folder)
+    except OSError:
+        return None
+
+
+def remove_stale_font_folders(temp_dir: Path | None = None) -> int:
+    """Remove the font folders (:data:`FONT_FOLDER_PREFIX`) that killed renders left in the temp
+    directory (a SIGKILLed export leaves its fonts behind, 1.5-2.5 MB); returns how many.
+
+    A folder is left alone while its render lives (its ``flock`` is held) and during its first
+    minute. Runs once per process before the first render; housekeeping may call it too. Folders
+    of other WeasyPrint users (plain ``weasyprint-*``) are not touched."""
+    import tempfile
+
+    from ..package import _abandoned
+
+    root = Path(temp_dir or tempfile.gettempdir())
+    removed = 0
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(FONT_FOLDER_PREFIX) or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            young = time.time() - entry.stat().st_mtime < _FONT_FOLDER_MIN_AGE
+        except OSError:
+            continue
+        if not young and _abandoned(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d font folder(s) of interrupted renders from %s", removed, root)
+    return removed
+
+
+@cache
+def _remove_stale_font_folders_once() -> None:
+    remove_stale_font_folders()
 
 
 def _remove_font_files(font_config: Any) -> None:
