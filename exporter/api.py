@@ -34,6 +34,7 @@ from .config import Config, Read, load_config
 from .errors import OutputError, RequestError, SourceError, SubjectNotFound
 from .identity import Identifier, resolve
 from .logsafety import install_log_filters
+from .messages import group as group_messages
 from .package import staging, verify, write_manifest
 from .pipeline import CategoryResult, collect_category
 from .progress import StageClock
@@ -357,7 +358,9 @@ class ExportResult:
 
     @property
     def complete(self) -> bool:
-        return not self.incomplete
+        """Whether every category was searched completely: the same as ``coverage.complete`` (no
+        incomplete category, none fed by no source, no failed identity lookup)."""
+        return self.coverage.complete
 
     @property
     def due(self) -> dt.date | None:
@@ -565,14 +568,13 @@ def export(
                                   incomplete=incomplete, sign_key=Path(sign_key) if sign_key else None)
         clock.lap("manifest")
 
-    for w in warnings:
-        log.warning(w)
     review = tuple(ids.screening.notes())
-    for note in review:
-        log.warning("review: %s", note)
     coverage = _coverage(cfg, results, ids.failures)
-    for cat_id in coverage.not_configured:
-        log.warning("category %s is fed by no configured source and was not searched", cat_id)
+    # one line per kind of warning, with a count and the names (exporter.messages)
+    for line in group_messages([*warnings, *(f"review: {note}" for note in review),
+                                *(f"category {cat_id} is fed by no configured source and was not searched"
+                                  for cat_id in coverage.not_configured)]):
+        log.warning("%s", line)
     return ExportResult(
         path=final,
         request_id=request_id,
