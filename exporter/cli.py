@@ -328,7 +328,7 @@ def verify(
 
   exporter schemas --out schemas-copy/""")
 def schemas(out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the JSON Schemas to.")]) -> None:
-    """Write the JSON Schemas (categories, bundle, manifest, config)."""
+    """Write the JSON Schemas (categories, bundle, manifest, config, the CLI's --json output)."""
     import shutil
 
     from .resources import schemas_dir
