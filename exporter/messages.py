@@ -34,6 +34,12 @@ def _names(matches: list[re.Match[str]], group: str = "name") -> str:
     return ", ".join(dict.fromkeys(m[group] for m in matches))
 
 
+def _by_source(reason: str) -> str:
+    """An incomplete reason with each read label (``crm/orders: …``) cut to its source (``crm: …``):
+    one failed source makes every category it feeds incomplete, each naming its own read."""
+    return "; ".join(re.sub(r"^([\w.-]+)/[^\s:]+: ", r"\1: ", part) for part in reason.split("; "))
+
+
 def _counts(matches: list[re.Match[str]]) -> str:
     return ", ".join(f"{m['name']}: {m['n']}" for m in matches)
 
@@ -43,8 +49,8 @@ _KINDS = (
           key=lambda m: "", line=lambda ms: f"{len(ms)} categories are fed by no configured source and were "
                                             f"not searched: {_names(ms)}"),
     _Kind(re.compile(r"^category (?P<name>\S+) is incomplete: (?P<reason>.+)$"),
-          key=lambda m: m["reason"], line=lambda ms: f"{len(ms)} categories are incomplete "
-                                                     f"({ms[0]['reason']}): {_names(ms)}"),
+          key=lambda m: _by_source(m["reason"]), line=lambda ms: f"{len(ms)} categories are incomplete "
+                                                                 f"({_by_source(ms[0]['reason'])}): {_names(ms)}"),
     _Kind(re.compile(r"^(?P<prefix>review: )?(?P<name>\S+): (?P<n>\d+) record\(s\) with an? (?P<type>\w+) "
                      r"(?P<what>that looks like the subject's but is not the same.*)$"),
           key=lambda m: f"{m['prefix']}|{m['type']}|{m['what']}",

@@ -46,7 +46,7 @@ def request() -> AccessRequest:
 
 def test_group_folds_each_kind_into_one_line_with_count_and_names() -> None:
     lines = [f"category {c} is fed by no configured source and was not searched" for c in ("a", "b", "c")]
-    lines += ["category x is incomplete: crm/x: down", "something else", "category y is incomplete: crm/x: down",
+    lines += ["category x is incomplete: crm/x: down", "something else", "category y is incomplete: crm/y: down",
               "something else", "category z is incomplete: files/z: bad line",
               "review: app/ids[0]: 1 record(s) with a email that looks like the subject's but is not the same "
               "under the catalog's rule (possible same person, not included, review)",
@@ -54,7 +54,7 @@ def test_group_folds_each_kind_into_one_line_with_count_and_names() -> None:
               "under the catalog's rule (possible same person, not included, review)"]
     assert group(lines) == [
         "3 categories are fed by no configured source and were not searched: a, b, c",
-        "2 categories are incomplete (crm/x: down): x, y",
+        "2 categories are incomplete (crm: down): x, y",
         "something else (×2)",
         "category z is incomplete: files/z: bad line",  # a group of one stays as it was
         "review: 3 record(s) in 2 reads (app/ids[0]: 1, app/ids[1]: 2) with a email that looks like the "
@@ -222,3 +222,29 @@ def test_cli_rejects_an_unknown_identifier_type(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: unknown identifier type 'phone' — known types: account_id,")
     assert "7946" not in result.output and not (tmp_path / "out").exists()
+
+
+class _StreamsDown:
+    """Mixed into the SQL source: every category read fails as unavailable (identity lookups work)."""
+
+    def read(self, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
+        if spec.category is not None:
+            raise SourceUnavailable("connection lost", source="app")
+        yield from super().read(spec, ids)  # type: ignore[misc]
+
+
+def test_one_down_source_is_one_warning_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = MiniStore(tmp_path / "store")
+    config = load_config(store.config)
+    app_source = next(s for s in config.sources if s.name == "app")
+    down = type("DownSql", (_StreamsDown, app_source.cls), {})
+    config = dataclasses.replace(config, sources=tuple(dataclasses.replace(s, cls=down) if s.name == "app" else s
+                                                       for s in config.sources))
+    fed = sorted({r.spec.category for r in app_source.streams})
+    assert len(fed) >= 2
+    with caplog.at_level("WARNING", logger="exporter"):
+        result = export(request(), config, tmp_path / "out", FAST.replace(env=store.env(), allow_partial=True))
+    assert sorted(result.incomplete) == fed and len(result.warnings) >= len(fed)  # the package keeps each
+    lines = [r.getMessage() for r in caplog.records if "incomplete" in r.getMessage()]
+    assert lines == [f"{len(fed)} categories are incomplete (app: connection lost (tried 3 times)): "
+                     f"{', '.join(c for c in (c.id for c in load_catalog()) if c in fed)}"], lines
