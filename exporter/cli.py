@@ -132,12 +132,31 @@ class _Lowercase(logging.Formatter):
         return f"{record.levelname.lower()}: {record.getMessage()}"
 
 
+class _Once(logging.Filter):
+    """A warning or error printed already in this process is not printed again (a library may
+    repeat the same warning once per font, file or batch)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[str, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.getMessage())
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+
 def _setup_logging(verbose: bool, quiet: bool) -> None:
     """Log lines on stderr. The export's warnings reach the terminal this way only (grouped, one
-    line per kind: exporter.messages); ``--quiet`` keeps errors only."""
+    line per kind: exporter.messages), each once; ``--quiet`` keeps errors only."""
     level = logging.ERROR if quiet else (logging.INFO if verbose else logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Lowercase())
+    handler.addFilter(_Once())
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 

@@ -248,3 +248,25 @@ def test_one_down_source_is_one_warning_line(tmp_path: Path, caplog: pytest.LogC
     lines = [r.getMessage() for r in caplog.records if "incomplete" in r.getMessage()]
     assert lines == [f"{len(fed)} categories are incomplete (app: connection lost (tried 3 times)): "
                      f"{', '.join(c for c in (c.id for c in load_catalog()) if c in fed)}"], lines
+
+
+def test_cli_prints_a_repeated_warning_once(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from exporter.cli import _setup_logging
+
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    try:
+        _setup_logging(False, False)
+        lib = logging.getLogger("some.library")
+        for _ in range(3):
+            lib.warning("font %s: using the fallback subsetter", "Report Sans")
+        lib.warning("font %s: using the fallback subsetter", "Report Mono")
+        lib.info("not shown at the default level")
+        err = capsys.readouterr().err
+    finally:
+        root.handlers[:] = before[1]
+        root.setLevel(before[0])
+    assert err.splitlines() == ["warning: font Report Sans: using the fallback subsetter",
+                                "warning: font Report Mono: using the fallback subsetter"]
