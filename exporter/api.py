@@ -34,9 +34,10 @@ from .config import Config, Read, load_config
 from .errors import OutputError, RequestError, SourceError, SubjectNotFound
 from .identity import Identifier, resolve
 from .logsafety import install_log_filters
+from .messages import group as group_messages
 from .package import staging, verify, write_manifest
 from .pipeline import CategoryResult, collect_category
-from .progress import StageClock
+from .progress import CountOnce, StageClock
 from .redaction import RedactionSettings, Redactor, known_names
 from .reliability import RetryPolicy, collect_with_retries, open_source, resolve_with_retries
 from .resources import schemas_dir
@@ -80,10 +81,23 @@ class ClockStop:
     reason: str
 
 
-def parse_identifier(text: str) -> Identifier:
-    """``type:value``, or a bare e-mail address."""
+def known_identifier_types() -> tuple[str, ...]:
+    """The identifier types of the shipped catalog (``identifier_types``), sorted."""
+    from .catalog import load_catalog
+
+    return tuple(sorted(load_catalog().identifier_types))
+
+
+def parse_identifier(text: str, types: Iterable[str] | None = None) -> Identifier:
+    """``type:value``, or a bare e-mail address. ``type`` must be one of ``types`` (default: the
+    shipped catalog's identifier types; pass a custom catalog's own); the error names them, never
+    the value."""
     id_type, sep, value = text.partition(":")
     if sep and re.fullmatch(r"[a-z][a-z0-9_]*", id_type) and value.strip():
+        known = tuple(types) if types is not None else known_identifier_types()
+        if id_type not in known:
+            raise RequestError(f"unknown identifier type {id_type!r}",
+                               hint=f"known types: {', '.join(sorted(known))} (written TYPE:VALUE)")
         return Identifier(id_type, value.strip())
     if "@" in text and not sep:
         return Identifier("email", text.strip())
@@ -108,12 +122,17 @@ class AccessRequest:
     clock_stops: tuple[ClockStop, ...] = ()
 
     @classmethod
-    def parse(cls, identifiers: Iterable[str], **kwargs: Any) -> AccessRequest:
-        """``identifiers`` as ``TYPE:VALUE`` strings (or bare e-mail addresses); the rest as fields."""
-        return cls(identifiers=tuple(parse_identifier(i) for i in identifiers), **kwargs)
+    def parse(cls, identifiers: Iterable[str], *, types: Iterable[str] | None = None, **kwargs: Any) -> AccessRequest:
+        """``identifiers`` as ``TYPE:VALUE`` strings (or bare e-mail addresses); the rest as fields.
+
+        An identifier type the catalog does not know (``phone:…``) raises :class:`RequestError`
+        here, naming the known types; ``types`` replaces the shipped catalog's list (a
+        configuration with its own catalog: ``types=config.catalog.identifier_types``)."""
+        known = tuple(types) if types is not None else known_identifier_types()
+        return cls(identifiers=tuple(parse_identifier(i, known) for i in identifiers), **kwargs)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AccessRequest:
+    def from_dict(cls, data: Mapping[str, Any], *, types: Iterable[str] | None = None) -> AccessRequest:
         """Build a request from JSON (a DSAR service's request body)::
 
             {"identifiers": ["email:jane@example.com", {"type": "account_id", "value": "A-1"}],
@@ -124,9 +143,11 @@ class AccessRequest:
 
         Only ``identifiers`` and ``jurisdiction`` are required. Raises :class:`RequestError` whose
         context names the offending member by JSON pointer (``pointer``); the message never
-        repeats the value (it may be subject data). The jurisdiction and identifier types are
-        checked against the rules and configuration by :func:`export`.
+        repeats the value (it may be subject data). Identifier types must be known to the catalog
+        (``types`` as for :meth:`parse`); the jurisdiction, and which types may name a subject,
+        are checked against the rules and configuration by :func:`export`.
         """
+        known = tuple(types) if types is not None else known_identifier_types()
         if not isinstance(data, Mapping):
             raise RequestError("the access request must be a JSON object", pointer="")
         unknown = sorted(set(data) - _REQUEST_KEYS)
@@ -141,13 +162,17 @@ class AccessRequest:
             where = f"/identifiers/{n}"
             if isinstance(item, str):
                 try:
-                    identifiers.append(parse_identifier(item))
+                    identifiers.append(parse_identifier(item, known))
                 except RequestError as exc:
                     exc.context["pointer"] = where
                     raise
             elif (isinstance(item, Mapping) and set(item) == {"type", "value"}
                   and all(isinstance(item[k], str) and item[k].strip() for k in ("type", "value"))):
-                identifiers.append(parse_identifier(f"{item['type']}:{item['value']}"))
+                try:
+                    identifiers.append(parse_identifier(f"{item['type']}:{item['value']}", known))
+                except RequestError as exc:
+                    exc.context["pointer"] = f"{where}/type"
+                    raise
             else:
                 raise RequestError("an identifier must be \"TYPE:VALUE\" or {\"type\": …, \"value\": …}",
                                    pointer=where)
@@ -246,7 +271,9 @@ class ExportOptions:
     allow_partial: bool = False  #: finish despite failing sources, marking what they feed incomplete
     sign_key: str | Path | None = None  #: Ed25519 private key (PEM) to sign manifest.json
     env: Mapping[str, str] | None = None  #: environment for ``*_env`` source secrets (default os.environ)
-    progress: Callable[[str, int], None] | None = None  #: called (category, records) per batch, in the caller's thread
+    #: called (category, records) per batch, in the caller's thread; a category read again after a
+    #: retry first gets minus what its failed try reported, so the sum counts every row once
+    progress: Callable[[str, int], None] | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)  #: retries of unavailable sources (exporter.reliability)
     #: writes report.pdf; called like :func:`exporter.render.render_pdf`. Default: in this process.
     #: :class:`exporter.render.worker.WarmRenderer` renders in a helper process that loads WeasyPrint
@@ -357,7 +384,9 @@ class ExportResult:
 
     @property
     def complete(self) -> bool:
-        return not self.incomplete
+        """Whether every category was searched completely: the same as ``coverage.complete`` (no
+        incomplete category, none fed by no source, no failed identity lookup)."""
+        return self.coverage.complete
 
     @property
     def due(self) -> dt.date | None:
@@ -506,7 +535,7 @@ def export(
             except SourceError as exc:
                 if not allow_partial:
                     raise
-                failed[name] = exc.message
+                failed[name] = exc.located()
         ids = resolve_with_retries(
             lambda partial: resolve(cfg, request.identifiers, sources, allow_partial=partial, failed=failed),
             opts.retry, allow_partial=allow_partial)
@@ -523,11 +552,19 @@ def export(
         results: list[CategoryResult] = []
 
         def collector(cat: Category, reads: list[Read]) -> Callable[[bool], CategoryResult]:
-            # one collection attempt; redactor.wrap gives each attempt fresh redaction counts
-            return lambda partial: collect_category(
-                redactor.wrap(cat), reads, sources, ids, root=root,
-                inline_limit=cfg.inline_limit, sample_size=cfg.pdf_rows,
-                write_records=specific, progress=progress, allow_partial=partial, failed=failed)
+            # one collection attempt; redactor.wrap gives each attempt fresh redaction counts, and
+            # CountOnce withdraws a failed attempt's progress so that re-read rows count once
+            counted = CountOnce(progress, cat.id) if progress is not None else None
+
+            def attempt(partial: bool) -> CategoryResult:
+                if counted is not None:
+                    counted.restart()
+                return collect_category(
+                    redactor.wrap(cat), reads, sources, ids, root=root,
+                    inline_limit=cfg.inline_limit, sample_size=cfg.pdf_rows,
+                    write_records=specific, progress=counted, allow_partial=partial, failed=failed)
+
+            return attempt
 
         for cat in cfg.catalog:
             reads = cfg.streams_for(cat.id)
@@ -569,14 +606,13 @@ def export(
                                   incomplete=incomplete, sign_key=Path(sign_key) if sign_key else None)
         clock.lap("manifest")
 
-    for w in warnings:
-        log.warning(w)
     review = tuple(ids.screening.notes())
-    for note in review:
-        log.warning("review: %s", note)
     coverage = _coverage(cfg, results, ids.failures)
-    for cat_id in coverage.not_configured:
-        log.warning("category %s is fed by no configured source and was not searched", cat_id)
+    # one line per kind of warning, with a count and the names (exporter.messages)
+    for line in group_messages([*warnings, *(f"review: {note}" for note in review),
+                                *(f"category {cat_id} is fed by no configured source and was not searched"
+                                  for cat_id in coverage.not_configured)]):
+        log.warning("%s", line)
     return ExportResult(
         path=final,
         request_id=request_id,

@@ -20,24 +20,87 @@ from .errors import ExporterError
 app = typer.Typer(
     name="exporter",
     help="PicoNext right-of-access exporter: machine-readable JSON bundle + readable PDF (GDPR Art. 15, UK GDPR, CCPA).",
+    epilog="Start with:  exporter demo   (builds a demo store, prints the package folder: open its index.html "
+           "or report.pdf).  Shell completion:  exporter --install-completion",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 log = logging.getLogger("exporter")
 
 
-def _fail(exc: ExporterError) -> NoReturn:
+def _flags_without_type() -> None:
+    """typer ≥ 0.20 prints a ``<bool>`` type beside every flag (``--force <bool>``), which reads as
+    if the flag took a value; a flag's help shows none (options with values show their METAVAR)."""
+    try:
+        from typer.core import TyperOption
+    except ImportError:  # pragma: no cover - an older typer shows no types at all
+        return
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_exporter_flags", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._exporter_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_type()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"exporter {_package_version()}")
+        raise typer.Exit()
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("piconext-exporter")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        from . import __version__
+
+        return __version__
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """PicoNext right-of-access exporter: machine-readable JSON bundle + readable PDF (GDPR Art. 15, UK GDPR, CCPA)."""
+
+
+def _echo_json(data: Any) -> None:
+    """One JSON document on stdout (``--json``)."""
+    from .writers import dumps
+
+    typer.echo(dumps(data, indent=True).decode())
+
+
+def _fail(exc: ExporterError, as_json: bool = False) -> NoReturn:
+    """The error as one line on stderr (and, with ``--json``, as ``{"ok": false, "error": …}`` on
+    stdout), then exit with its exit code."""
     typer.echo(f"error: {exc}", err=True)
+    if as_json:
+        _echo_json({"ok": False, "error": exc.to_dict()})
     raise typer.Exit(exc.exit_code)
 
 
-def _crash(exc: Exception, verbose: bool) -> NoReturn:
+def _crash(exc: Exception, verbose: bool, as_json: bool = False) -> NoReturn:
     """An unexpected exception: one line without its message (it might hold subject data)."""
     if verbose:
         raise exc
     typer.echo(f"error: unexpected internal error ({type(exc).__name__}); run again with --verbose for the "
                "traceback and report it", err=True)
+    if as_json:
+        _echo_json({"ok": False, "error": {"error": type(exc).__name__, "code": "internal", "message":
+                                           "unexpected internal error", "hint": "run again with --verbose",
+                                           "retriable": False, "exit_code": 1, "context": {}}})
     raise typer.Exit(1)
 
 
@@ -62,31 +125,69 @@ def _instant(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+class _Lowercase(logging.Formatter):
+    """``warning: …`` / ``error: …``, like the CLI's own lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+class _Once(logging.Filter):
+    """A warning or error printed already in this process is not printed again (a library may
+    repeat the same warning once per font, file or batch)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[str, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.getMessage())
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+
 def _setup_logging(verbose: bool, quiet: bool) -> None:
+    """Log lines on stderr. The export's warnings reach the terminal this way only (grouped, one
+    line per kind: exporter.messages), each once; ``--quiet`` keeps errors only."""
     level = logging.ERROR if quiet else (logging.INFO if verbose else logging.WARNING)
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Lowercase())
+    handler.addFilter(_Once())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
-@app.command()
+EXPORT_EXAMPLE = """Example:
+
+  exporter export --config exporter.toml --subject email:jane.doe@example.com --jurisdiction uk --received 2026-11-02 --request-id DSAR-2026-0042 --out packages/
+
+  exporter export -c exporter.toml -s email:jane.doe@example.com -j eu --json   (the result as JSON)"""
+
+
+@app.command(epilog=EXPORT_EXAMPLE)
 def export(
-    config: Annotated[Path, typer.Option("--config", "-c", help="Configuration TOML file.")],
-    subject: Annotated[list[str], typer.Option("--subject", "-s", help="Identifier TYPE:VALUE (or a bare e-mail); repeatable.")],
-    jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j", help="eu | uk | ca | ut (a rules file).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the package folder into.")] = Path("out"),
-    received: Annotated[str | None, typer.Option(help="Date the request was received (YYYY-MM-DD); default today.")] = None,
-    request_id: Annotated[str | None, typer.Option("--request-id", help="Request reference; default derived from the request.")] = None,
-    verification: Annotated[str, typer.Option(help="verified | reasonably_high | reasonable (11 CCR §7062).")] = "verified",
-    country: Annotated[str | None, typer.Option(help="Subject's country (ISO alpha-2), names the EU supervisory authority.")] = None,
-    now: Annotated[str | None, typer.Option(help="Fixed generation time (RFC 3339) for reproducible packages; also SOURCE_DATE_EPOCH.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing package folder.")] = False,
-    strict: Annotated[bool, typer.Option(help="Fail (exit 5) instead of writing a 'nothing held' package for an unknown subject.")] = False,
+    config: Annotated[Path, typer.Option("--config", "-c", metavar="FILE", help="Configuration TOML file.")],
+    subject: Annotated[list[str], typer.Option("--subject", "-s", metavar="TYPE:VALUE", help="Identifier TYPE:VALUE (or a bare e-mail); repeatable.")],
+    jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j", metavar="CODE", help="eu | uk | ca | ut (a rules file).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the package folder into.")] = Path("out"),
+    received: Annotated[str | None, typer.Option(metavar="DATE", help="Date the request was received (YYYY-MM-DD); default today.")] = None,
+    request_id: Annotated[str | None, typer.Option("--request-id", metavar="ID", help="Request reference; default derived from the request.")] = None,
+    verification: Annotated[str, typer.Option(metavar="LEVEL", help="verified | reasonably_high | reasonable (11 CCR §7062).")] = "verified",
+    country: Annotated[str | None, typer.Option(metavar="CC", help="Subject's country (ISO alpha-2), names the EU supervisory authority.")] = None,
+    now: Annotated[str | None, typer.Option(metavar="TIME", help="Fixed generation time (RFC 3339) for reproducible packages; also SOURCE_DATE_EPOCH.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing package folder.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 5) instead of writing a 'nothing held' package for an unknown subject.")] = False,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Complete the package when a source fails, marking the categories it feeds incomplete.")] = False,
-    sign_key: Annotated[Path | None, typer.Option("--sign-key", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
+    sign_key: Annotated[Path | None, typer.Option("--sign-key", metavar="PEM", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
     encrypt: Annotated[bool, typer.Option("--encrypt", help="Also write <package>.zip, AES-256 encrypted, for delivery.")] = False,
-    password_env: Annotated[str | None, typer.Option("--password-env", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
+    password_env: Annotated[str | None, typer.Option("--password-env", metavar="NAME", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the zip password from standard input.")] = False,
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Do not write report.pdf.")] = False,
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write index.html.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (schemas/cli/export.json) instead of the package path.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress; show tracebacks of internal errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
 ) -> None:
@@ -94,6 +195,7 @@ def export(
     _setup_logging(verbose, quiet)
     # First, before any thread starts: the helper that renders report.pdf loads WeasyPrint while
     # the sources are read (exporter/render/worker.py).
+    encrypted: Path | None = None
     with _pdf_renderer(not no_pdf) as renderer:
         from .api import AccessRequest, ExportOptions
         from .api import export as run
@@ -113,27 +215,34 @@ def export(
             if password is not None:
                 from .package import encrypt_package
 
-                typer.echo(f"encrypted copy: {encrypt_package(result.path, password, force=force)}", err=True)
+                encrypted = encrypt_package(result.path, password, force=force)
+                typer.echo(f"encrypted copy: {encrypted}", err=True)
         except ExporterError as exc:
-            _fail(exc)
+            _fail(exc, as_json)
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - a bug: report it without a traceback full of subject data
-            _crash(exc, verbose)
-    for w in result.warnings:
-        typer.echo(f"warning: {w}", err=True)
+            _crash(exc, verbose, as_json)
+    # the warnings were logged by the export, one line per kind (exporter.messages)
     if not quiet:
         typer.echo(f"{result.records} records in {result.categories_held} categories", err=True)
-    typer.echo(str(result.path))
+    if as_json:
+        _echo_json({"ok": True, **result.to_dict(), "encrypted": str(encrypted) if encrypted else None})
+    else:
+        typer.echo(str(result.path))
 
 
-@app.command()
+@app.command(epilog="""Example:
+
+  exporter demo   (then open exporter-demo/packages/<request id>/index.html or report.pdf)
+
+  exporter demo --jurisdiction ca --dir /tmp/exporter-demo""")
 def demo(
-    dir: Annotated[Path, typer.Option("--dir", help="Folder for the demo store and packages.")] = Path("exporter-demo"),
-    subject: Annotated[str | None, typer.Option("--subject", "-s", help="Demo subject identifier; default the typical customer.")] = None,
-    jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j")] = "eu",
-    rebuild: Annotated[bool, typer.Option(help="Rebuild the demo store even if it exists.")] = False,
-    now: Annotated[str | None, typer.Option(help="Fixed generation time (RFC 3339).")] = None,
+    dir: Annotated[Path, typer.Option("--dir", metavar="DIR", help="Folder for the demo store and packages.")] = Path("exporter-demo"),
+    subject: Annotated[str | None, typer.Option("--subject", "-s", metavar="TYPE:VALUE", help="Demo subject identifier; default the typical customer.")] = None,
+    jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j", metavar="CODE", help="Law to answer under: eu | uk | ca | ut (a rules file).")] = "eu",
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the demo store even if it exists.")] = False,
+    now: Annotated[str | None, typer.Option(metavar="TIME", help="Fixed generation time (RFC 3339).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
 ) -> None:
     """Build the demo store (if missing) and export a package for a demo subject."""
@@ -155,8 +264,6 @@ def demo(
                          now=_instant(now), force=True)
         except ExporterError as exc:
             _fail(exc)
-    for w in result.warnings:
-        typer.echo(f"warning: {w}", err=True)
     if not quiet:
         typer.echo(f"{result.records} records in {result.categories_held} categories; package:", err=True)
     typer.echo(str(result.path))
@@ -192,28 +299,57 @@ def _password(env_name: str | None, stdin: bool) -> str:
     return value
 
 
-@app.command()
+@app.command(epilog="""Example:
+
+  exporter verify packages/DSAR-2026-0042
+
+  exporter verify packages/DSAR-2026-0042 --public-key signing.pub.pem --json""")
 def verify(
-    package: Annotated[Path, typer.Argument(help="Package folder.")],
-    public_key: Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM): also check the manifest signature.")] = None,
+    package: Annotated[Path, typer.Argument(metavar="PACKAGE", help="Package folder.")],
+    public_key: Annotated[Path | None, typer.Option("--public-key", metavar="PEM", help="Ed25519 public key (PEM): also check the manifest signature.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON on stdout (schemas/cli/verify.json).")] = False,
 ) -> None:
     """Check a package: every file against the manifest, documents against their schemas, the signature."""
+    import orjson
+
     from .package import verify as check
 
     if not (package / "manifest.json").is_file() and not package.is_dir():
-        typer.echo(f"error: no package folder at {package}", err=True)
+        message = f"no package folder at {package}"
+        typer.echo(f"error: {message}", err=True)
+        if as_json:
+            _echo_json({"ok": False, "package": str(package), "files": 0, "signature": "not_checked",
+                        "problems": [message]})
         raise typer.Exit(6)
     problems = check(package, public_key=public_key)
-    for p in problems:
-        typer.echo(p, err=True)
+    try:
+        listed = orjson.loads((package / "manifest.json").read_bytes()).get("files")
+        files = len(listed) + 1 if isinstance(listed, list) else 0  # + the manifest itself
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        files = 0
+    signature = ("not_checked" if public_key is None
+                 else "invalid" if any("signed" in p or "signature" in p or "public key" in p for p in problems)
+                 else "valid")
+    if as_json:
+        _echo_json({"ok": not problems, "package": str(package), "files": files, "signature": signature,
+                    "problems": problems})
+    else:
+        for p in problems:
+            typer.echo(p, err=True)
     if problems:
+        typer.echo(f"FAILED: {len(problems)} problem(s) in {package} ({files} files)", err=True)
         raise typer.Exit(6)
-    typer.echo("ok: every file matches the manifest")
+    if not as_json:
+        signed = {"valid": "; signature valid", "not_checked": "; signature not checked (no --public-key)"}
+        typer.echo(f"ok: {files} files match the manifest, documents match their schemas{signed[signature]} "
+                   f"({package})")
 
 
-@app.command()
-def schemas(out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the JSON Schemas to.")]) -> None:
-    """Write the JSON Schemas (categories, bundle, manifest, config)."""
+@app.command(epilog="""Example:
+
+  exporter schemas --out schemas-copy/""")
+def schemas(out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the JSON Schemas to.")]) -> None:
+    """Write the JSON Schemas (categories, bundle, manifest, config, the CLI's --json output)."""
     import shutil
 
     from .resources import schemas_dir
@@ -226,10 +362,14 @@ def schemas(out: Annotated[Path, typer.Option("--out", "-o", help="Folder to wri
     typer.echo(str(out))
 
 
-@app.command()
+@app.command(epilog="""Example:
+
+  exporter catalog
+
+  exporter catalog --json --config exporter.toml""")
 def catalog(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per category) instead of a table.")] = False,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Also show the recipient names this configuration adds.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE", help="Also show the recipient names this configuration adds.")] = None,
 ) -> None:
     """Show the category catalog: what is held, why (purpose, legal basis), retention, recipients."""
     from .bundle import category_meta
@@ -280,13 +420,17 @@ def catalog(
     Console(soft_wrap=False).print(table)
 
 
-@app.command()
+@app.command(epilog="""Example:
+
+  exporter samples --out examples/
+
+  exporter samples --out /tmp/samples --no-pdf --jobs 2""")
 def samples(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write samples/ into (replaced as a whole).")] = Path("examples"),
-    now: Annotated[str | None, typer.Option(help="Generation time (RFC 3339); default SOURCE_DATE_EPOCH, else the fixed sample time.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write samples/ into (replaced as a whole).")] = Path("examples"),
+    now: Annotated[str | None, typer.Option(metavar="TIME", help="Generation time (RFC 3339); default SOURCE_DATE_EPOCH, else the fixed sample time.")] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Include report.pdf (slow).")] = True,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Include index.html.")] = True,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes.")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the samples folder only.")] = False,
 ) -> None:
     """Regenerate the sample packages for legal review (EU, UK, California) from the demo store."""
@@ -318,21 +462,29 @@ def samples(
     typer.echo(str(target))
 
 
-@app.command("export-batch")
+@app.command("export-batch", epilog="""Example:
+
+  exporter export-batch requests.csv --config exporter.toml --out packages/ --jobs 2
+
+  requests.csv:  subject,jurisdiction,received,request_id,verification,country
+                 email:jane@example.com;account_id:A-1,eu,2026-11-02,DSAR-1,verified,DE""")
 def export_batch(
-    requests: Annotated[Path, typer.Argument(help="CSV: subject (TYPE:VALUE, several separated by ';'), jurisdiction, received, request_id, verification, country.")],
-    config: Annotated[Path, typer.Option("--config", "-c", help="Configuration TOML file.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the package folders into.")] = Path("out"),
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Requests exported in parallel (worker processes).")] = 2,
-    now: Annotated[str | None, typer.Option(help="Fixed generation time (RFC 3339).")] = None,
-    force: Annotated[bool, typer.Option(help="Replace existing package folders.")] = False,
+    requests: Annotated[Path, typer.Argument(metavar="REQUESTS.csv", help="CSV: subject (TYPE:VALUE, several separated by ';'), jurisdiction, received, request_id, verification, country.")],
+    config: Annotated[Path, typer.Option("--config", "-c", metavar="FILE", help="Configuration TOML file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the package folders into.")] = Path("out"),
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Requests exported in parallel (worker processes).")] = 2,
+    now: Annotated[str | None, typer.Option(metavar="TIME", help="Fixed generation time (RFC 3339).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing package folders.")] = False,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Complete packages when a source fails.")] = False,
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Do not write report.pdf.")] = False,
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write index.html.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON on stdout (schemas/cli/export-batch.json) instead of the package paths.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the summary only.")] = False,
 ) -> None:
     """Export many requests, one package each, in parallel; a summary says which failed and why."""
     _setup_logging(False, True)
+    from dataclasses import asdict
+
     from rich.console import Console
 
     from .batch import BatchOutcome, read_requests, run_batch, summary_table
@@ -340,7 +492,7 @@ def export_batch(
     try:
         batch = read_requests(requests)
     except ExporterError as exc:
-        _fail(exc)
+        _fail(exc, as_json)
     options = {"now": _instant(now), "force": force, "allow_partial": allow_partial, "pdf": not no_pdf,
                "html": not no_html}
 
@@ -349,12 +501,17 @@ def export_batch(
             typer.echo(f"{'done' if outcome.ok else 'FAILED'}: {outcome.request_id}", err=True)
 
     outcomes = run_batch(batch, config, out, jobs=jobs, options=options, on_done=done)
-    Console(stderr=True, soft_wrap=False).print(summary_table(outcomes))
-    for o in outcomes:
-        if o.ok:
-            typer.echo(o.path)
-    if not all(o.ok for o in outcomes):
-        raise typer.Exit(max(o.exit_code for o in outcomes if not o.ok) or 1)
+    failed = [o for o in outcomes if not o.ok]
+    if as_json:
+        _echo_json({"ok": not failed, "requests": len(outcomes), "exported": len(outcomes) - len(failed),
+                    "failed": len(failed), "outcomes": [asdict(o) for o in outcomes]})
+    else:
+        Console(stderr=True, soft_wrap=False).print(summary_table(outcomes))
+        for o in outcomes:
+            if o.ok:
+                typer.echo(o.path)
+    if failed:
+        raise typer.Exit(max(o.exit_code for o in failed) or 1)
 
 
 def main() -> None:

@@ -82,6 +82,15 @@ class ExporterError(Exception):
             parts.append(f"— {self.hint}")
         return " ".join(parts)
 
+    def located(self) -> str:
+        """The message with where it happened (file, line, key, record, pointer …) but without the
+        source, category and stream, for a reason shown beside those: a partial package's
+        "incomplete" reason (``app/orders: malformed JSON line: … (file: orders.jsonl, line: 3)``)."""
+        where = {k: v for k, v in self.context.items() if k not in ("source", "category", "stream")}
+        if not where:
+            return self.message
+        return f"{self.message} (" + ", ".join(f"{k}: {v}" for k, v in where.items()) + ")"
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Exception's default pickling would call cls(*args) and lose hint and context.
         return (_restore, (type(self), self.message, self.hint, dict(self.context)))

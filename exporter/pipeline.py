@@ -495,8 +495,8 @@ def collect_category(
             except SourceError as exc:
                 if not allow_partial:
                     raise
-                problems.append(f"{label}: {exc.message}")
-                run.result.provenance.append({"read": label, "count": n, "failed": exc.message})
+                problems.append(f"{label}: {exc.located()}")  # with file and line
+                run.result.provenance.append({"read": label, "count": n, "failed": exc.located()})
                 continue
             run.result.provenance.append({"read": label, "count": n})
     finally:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Self, TextIO
 
-__all__ = ["PlainProgress", "RichProgress", "StageClock", "peak_rss_mb", "reporter"]
+__all__ = ["CountOnce", "PlainProgress", "RichProgress", "StageClock", "peak_rss_mb", "reporter"]
 
 timing_log = logging.getLogger("exporter.timing")
 Progress = Callable[[str, int], None]
@@ -43,6 +43,28 @@ class StageClock:
             timing_log.debug("%s: %.3f s", stage, elapsed,
                              extra={"stage": stage, "seconds": elapsed, "peak_rss_mb": peak_rss_mb(), **extra})
         return elapsed
+
+
+class CountOnce:
+    """The progress callback of one category across its tries: a category whose read failed half-way
+    is read again from the start (exporter.reliability), so before each new try the records the
+    failed one reported are withdrawn (one call with a negative count) and the running total counts
+    every exported row once (500,006 rows shown as 500,006, not 696,006)."""
+
+    def __init__(self, progress: Progress, category: str) -> None:
+        self.progress = progress
+        self.category = category
+        self.reported = 0
+
+    def restart(self) -> None:
+        """A new try begins: withdraw what the previous one reported."""
+        if self.reported:
+            self.progress(self.category, -self.reported)
+            self.reported = 0
+
+    def __call__(self, category: str, records: int) -> None:
+        self.reported += records
+        self.progress(category, records)
 
 
 class PlainProgress:

@@ -18,7 +18,10 @@ marked ``incomplete`` with the reason, and a source that stayed unavailable is n
 later categories (they are marked incomplete at once, naming it).
 
 Sources may retry themselves too (the ``http`` source retries each request ``max_retries`` times);
-the bounds multiply: at most ``attempts × (max_retries + 1)`` requests per page.
+the bounds multiply: at most ``attempts × (max_retries + 1)`` requests per page. The error raised
+in the end says how often it was really tried: a source's error that counts its requests
+(context ``requests``) gets the total of all tries ("gave up after 4 requests; read 3 times:
+12 requests in all"), any other the number of tries.
 """
 
 from __future__ import annotations
@@ -65,16 +68,47 @@ def _is_too_deep(exc: BaseException) -> bool:
         isinstance(exc, (ValueError, TypeError)) and "recursion limit" in str(exc).lower())
 
 
+class _Tries:
+    """Counts the tries of one retried step and the requests they sent (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+        self.requests = 0
+        self.counted = True  #: every failure said how many requests it sent
+
+    def failed(self, exc: SourceError) -> None:
+        self.tries += 1
+        sent = exc.context.get("requests")
+        if isinstance(sent, int) and not isinstance(sent, bool):
+            self.requests += sent
+        else:
+            self.counted = False
+
+    def told(self, exc: SourceError, what: str) -> SourceError:
+        """``exc`` (the last failure) with the true number of tries / requests, when it was tried more than once."""
+        if self.tries > 1 and not getattr(exc, "_tries_told", False):
+            if self.counted:
+                exc.message = f"{exc.message}; {what} {self.tries} times: {self.requests} requests in all"
+                exc.context["requests"] = self.requests
+            else:
+                exc.message = f"{exc.message} (tried {self.tries} times)"
+            exc.args = (exc.message,)
+            exc._tries_told = True  # type: ignore[attr-defined]
+        return exc
+
+
 def open_source(stack: ExitStack, source: Source, policy: RetryPolicy) -> None:
     """Enter ``source`` on ``stack`` (so it is closed with it), retrying while it is unavailable."""
+    tries = _Tries()
     for attempt in range(max(1, policy.attempts)):
         policy.pause(attempt)
         try:
             stack.enter_context(source)
             return
-        except SourceUnavailable:
+        except SourceUnavailable as exc:
+            tries.failed(exc)
             if attempt + 1 >= max(1, policy.attempts):
-                raise
+                raise tries.told(exc, "opened")
 
 
 def resolve_with_retries(resolve: Callable[[bool], T], policy: RetryPolicy, *, allow_partial: bool) -> T:
@@ -84,18 +118,20 @@ def resolve_with_retries(resolve: Callable[[bool], T], policy: RetryPolicy, *, a
     more in partial mode, which records each failed lookup instead of raising)."""
     try:
         last: SourceError | None = None
+        tries = _Tries()
         for attempt in range(max(1, policy.attempts)):
             policy.pause(attempt)
             try:
                 return resolve(False)
             except SourceUnavailable as exc:
                 last = exc
+                tries.failed(exc)
             except SourceError as exc:
                 last = exc
                 break
         assert last is not None
         if not allow_partial:
-            raise last
+            raise tries.told(last, "looked up")
         return resolve(True)
     except (RecursionError, ValueError, TypeError) as exc:
         if not _is_too_deep(exc):
@@ -119,12 +155,14 @@ def collect_with_retries(collect: Callable[[bool], T], *, category: str, root: P
     names = sorted(set(sources))
     try:
         last: SourceError | None = None
+        tries = _Tries()
         for attempt in range(max(1, policy.attempts)):
             policy.pause(attempt)
             try:
                 return collect(False)
             except SourceUnavailable as exc:
                 last = exc
+                tries.failed(exc)
                 _discard(root, category)
             except SourceError as exc:
                 last = exc
@@ -132,10 +170,10 @@ def collect_with_retries(collect: Callable[[bool], T], *, category: str, root: P
                 break
         assert last is not None
         if not allow_partial:
-            raise last
+            raise tries.told(last, "read")
         source = last.context.get("source")
         if isinstance(last, SourceUnavailable) and isinstance(source, str):
-            failed.setdefault(source, last.message)
+            failed.setdefault(source, tries.told(last, "read").located())
         return collect(True)
     except (RecursionError, ValueError, TypeError) as exc:
         if not _is_too_deep(exc):

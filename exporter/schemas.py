@@ -213,4 +213,14 @@ def check_against(schema: str | Mapping[str, Any], doc: Any, *, file: str | None
     err = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if err is not None:
         raise error(err.message, file=file, key=_key_path(prefix, err.absolute_path),
-                    hint=f"expected: {err.validator} {err.validator_value!r}"[:300])
+                    hint=_expected(err))
+
+
+def _expected(err: Any) -> str:
+    """What the schema expects, whole: the keyword and its value, or, when the value is long (a
+    large enum, a nested schema), the keyword and where it is in the schema (never cut mid-way)."""
+    value = repr(err.validator_value)
+    if len(value) <= 300:
+        return f"expected: {err.validator} {value}"
+    where = "/".join(str(p) for p in err.schema_path)
+    return f"expected: {err.validator} as at /{where} in the schema (its value is {len(value)} characters long)"

@@ -208,8 +208,7 @@ class FilesSource(Source):
             try:
                 obj = json.loads(text, parse_constant=_reject_constant)
             except (ValueError, RecursionError) as exc:
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nesting too deep" \
-                    if isinstance(exc, RecursionError) else str(exc)
+                reason = _json_reason(exc)
                 raise SourceDataError(f"malformed JSON line: {reason}", source=self.name, file=rel,
                                       line=lines.line) from None
             if not isinstance(obj, dict):
@@ -239,6 +238,17 @@ class FilesSource(Source):
                 yield {k: (None if v in nulls else v) for k, v in zip(header, row)}
         except csv.Error as exc:
             raise SourceDataError(f"malformed CSV: {exc}", source=self.name, file=rel, line=lines.line) from None
+
+
+def _json_reason(exc: ValueError | RecursionError) -> str:
+    """Why a JSON line does not parse, as a whole sentence: ``json``'s own ``msg`` stops short
+    ("Invalid control character at") since its position follows in ``str(exc)``; that position is
+    given here as the column (the line number is the file's, in the error's context). Never the text."""
+    if isinstance(exc, RecursionError):
+        return "nesting too deep"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
+    return str(exc)
 
 
 class _LineDecoder(Iterable[str]):

@@ -233,8 +233,9 @@ class HttpSource(Source):
                 reason = f"HTTP {code}"
                 wait = self._retry_after(response)
             if attempt >= retries:
-                raise SourceUnavailable(f"request {reason}, gave up after {attempt + 1} attempt(s)",
-                                        source=self.name, **where,
+                sent = attempt + 1  # one attempt = one request
+                raise SourceUnavailable(f"request {reason}, gave up after {sent} request{'s' if sent > 1 else ''}",
+                                        source=self.name, **where, requests=sent,
                                         hint="the API is unreachable or overloaded; retry the export later")
             if wait is None:
                 wait = backoff * (2**attempt)
