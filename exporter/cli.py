@@ -2,7 +2,8 @@
 
 Errors of the exporter are printed as one line (``error: …``, never a traceback, never subject
 data) and end the command with the error's ``exit_code``: 2 configuration/request, 3 source,
-4 invalid record, 5 subject not found (``--strict``), 6 output; 1 for an unexpected failure.
+4 invalid record, 5 subject not found (``--strict``), 6 output, 7 package incomplete (written, but
+some category was not searched; ``--allow-partial`` accepts it); 1 for an unexpected failure.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def export(
     now: Annotated[str | None, typer.Option(help="Fixed generation time (RFC 3339) for reproducible packages; also SOURCE_DATE_EPOCH.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing package folder.")] = False,
     strict: Annotated[bool, typer.Option(help="Fail (exit 5) instead of writing a 'nothing held' package for an unknown subject.")] = False,
-    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Complete the package when a source fails, marking the categories it feeds incomplete.")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Accept a partial package: complete it when a source fails, marking the categories it feeds incomplete, and exit 0 when some category was not searched (no configured source; otherwise exit 7).")] = False,
     sign_key: Annotated[Path | None, typer.Option("--sign-key", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
     encrypt: Annotated[bool, typer.Option("--encrypt", help="Also write <package>.zip, AES-256 encrypted, for delivery.")] = False,
     password_env: Annotated[str | None, typer.Option("--password-env", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
@@ -125,6 +126,11 @@ def export(
     if not quiet:
         typer.echo(f"{result.records} records in {result.categories_held} categories", err=True)
     typer.echo(str(result.path))
+    if not allow_partial:
+        try:
+            result.require_complete()  # the package is written and marked incomplete; exit 7
+        except ExporterError as exc:
+            _fail(exc)
 
 
 @app.command()

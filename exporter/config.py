@@ -62,6 +62,8 @@ class Config:
     pdf_rows: int = 100
     given: tuple[str, ...] = DEFAULT_GIVEN
     recipient_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: category → reason shown to the subject: the deployment holds no data of this kind at all
+    not_applicable: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -69,6 +71,11 @@ class Config:
 
     def streams_for(self, category: str) -> list[Read]:
         return [r for s in self.sources for r in s.streams if r.spec.category == category]
+
+    def not_searched(self) -> list[str]:
+        """Catalog categories that no stream feeds and that are not declared ``not_applicable``:
+        a package made with this configuration is incomplete."""
+        return [c.id for c in self.catalog if c.id not in self.not_applicable and not self.streams_for(c.id)]
 
     def identity_reads(self) -> list[Read]:
         return [r for s in self.sources for r in s.identities]
@@ -123,6 +130,15 @@ def load_config(path: str | Path) -> Config:
         _source(name, table, catalog=catalog, file=file, known_types=known_types)
         for name, table in data["sources"].items()
     )
+    not_applicable = dict(data.get("not_applicable", {}))
+    for cat_id in not_applicable:
+        key = f"not_applicable.{cat_id}"
+        if cat_id not in catalog:
+            raise ConfigError(f"unknown category {cat_id!r}", file=file, key=key,
+                              hint="use a category id from the catalog (exporter catalog)")
+        if any(r.spec.category == cat_id for s in sources for r in s.streams):
+            raise ConfigError(f"category {cat_id!r} is declared not applicable but a stream reads it", file=file,
+                              key=key, hint="remove the declaration or the stream")
     return Config(
         path=path,
         catalog=catalog,
@@ -131,6 +147,7 @@ def load_config(path: str | Path) -> Config:
         pdf_rows=int(export.get("pdf_rows", 100)),
         given=given,
         recipient_names={k: tuple(v["names"]) for k, v in recipients.items()},
+        not_applicable=not_applicable,
     )
 
 
