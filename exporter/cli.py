@@ -2,8 +2,9 @@
 
 Errors of the exporter are printed as one line (``error: …``, never a traceback, never subject
 data) and end the command with the error's ``exit_code``: 2 configuration/request, 3 source,
-4 invalid record, 5 subject not found (``--strict``), 6 output, 7 package incomplete (written, but
-some category was not searched; ``--allow-partial`` accepts it); 1 for an unexpected failure.
+4 invalid record, 5 subject not found (``--strict``), 6 output, 7 incomplete (``export``: the
+package was written, but some category was not searched — ``--allow-partial`` accepts it;
+``audit --strict``: some column is neither exported nor excluded); 1 for an unexpected failure.
 """
 
 from __future__ import annotations
@@ -213,6 +214,27 @@ def verify(
     if problems:
         raise typer.Exit(6)
     typer.echo("ok: every file matches the manifest")
+
+
+@app.command()
+def audit(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Configuration TOML file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 7 when a column is neither exported nor excluded with a reason, or a read could not be inspected.")] = False,
+    sample: Annotated[list[str] | None, typer.Option("--sample", "-s", help="Identifier TYPE:VALUE of a test subject, for sample reads of HTTP sources; repeatable.")] = None,
+) -> None:
+    """Coverage audit: every column of every configured source — exported (where to), excluded (why) or NOT exported."""
+    _setup_logging(False, True)
+    from .audit import audit as run_audit
+    from .audit import report_json
+
+    try:
+        report = run_audit(config, sample=sample or ())
+    except ExporterError as exc:
+        _fail(exc)
+    typer.echo(report_json(report) if as_json else report.to_text())
+    if strict and not report.clean:
+        raise typer.Exit(7)
 
 
 @app.command()

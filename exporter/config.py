@@ -43,6 +43,9 @@ class SourceConfig:
     options: Mapping[str, Any]
     identities: tuple[Read, ...]
     streams: tuple[Read, ...]
+    #: columns the coverage audit accepts as deliberately not exported (exporter.audit):
+    #: ``{table, columns, reason: withheld | not_personal, note}``
+    exclude: tuple[Mapping[str, Any], ...] = ()
 
     def create(self, base_dir: Path, env: Mapping[str, str], rules: Mapping[str, Any] | None = None) -> Source:
         source = self.cls(self.name, self.options, base_dir=base_dir, env=env)
@@ -159,7 +162,7 @@ def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
     except ConfigError as exc:
         exc.context = {"file": file, **exc.context}
         raise
-    options = {k: v for k, v in table.items() if k not in ("kind", "identities", "streams")}
+    options = {k: v for k, v in table.items() if k not in ("kind", "identities", "streams", "exclude")}
     check_against(cls.options_schema, options, file=file, prefix=where)
 
     def reads(key: str) -> tuple[Read, ...]:
@@ -181,5 +184,7 @@ def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
             out.append(Read(source=name, spec=spec, yields=entry.get("yields", {}), map=entry.get("map", {})))
         return tuple(out)
 
+    exclude = tuple({"table": e["table"], "columns": tuple(e["columns"]), "reason": e["reason"], "note": e["note"]}
+                    for e in table.get("exclude", []))
     return SourceConfig(name=name, kind=table["kind"], cls=cls, options=options,
-                        identities=reads("identities"), streams=reads("streams"))
+                        identities=reads("identities"), streams=reads("streams"), exclude=exclude)
