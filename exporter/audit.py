@@ -42,8 +42,6 @@ __all__ = ["JSONL_SAMPLE", "AuditReport", "ColumnAudit", "TableAudit", "audit"]
 JSONL_SAMPLE = 10_000
 #: records of an HTTP sample read looked at
 HTTP_SAMPLE = 1_000
-_TABLE_REF = re.compile(r"\b(?:FROM|JOIN)\s+((?:\"[^\"]+\"|`[^`]+`|[A-Za-z_][\w$]*)(?:\.(?:\"[^\"]+\"|[A-Za-z_][\w$]*))?)",
-                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -260,65 +258,169 @@ def _out_field(read: Read, source_field: str) -> str:
 
 # -- sql ----------------------------------------------------------------------------------------------
 
+_KEYWORDS = {"where", "join", "left", "right", "inner", "outer", "full", "cross", "on", "order", "group", "limit",
+             "union", "having", "natural", "using", "window", "offset", "fetch", "for", "lateral", "select"}
+_NAME = r'(?:"[^"]+"|`[^`]+`|[A-Za-z_][\w$]*)'
+_TABLE_REF = re.compile(rf"\b(?:FROM|JOIN)\s+({_NAME}(?:\.{_NAME})?)(?:\s+(?:AS\s+)?({_NAME}))?", re.IGNORECASE)
+_ITEM = re.compile(rf"^(?:({_NAME})\.)?({_NAME}|\*)(?:\s+(?:AS\s+)?({_NAME}))?$", re.IGNORECASE)
+_JOIN_EQ = re.compile(rf"(?:({_NAME})\.)?({_NAME})\s*=\s*(?:({_NAME})\.)?({_NAME})")
+
+
+def _unquote(name: str | None) -> str:
+    return (name or "").strip('"`')
+
+
+@dataclass(frozen=True)
+class _Query:
+    """What the audit reads from a query's text (no SQL parser: the shapes a stream runs)."""
+
+    tables: dict[str, str]  #: alias (lower) → table as written (the table's own name is an alias too)
+    items: list[tuple[str | None, str, str | None]]  #: select list: (qualifier, column or *, output name)
+    joins: list[tuple[tuple[str | None, str], tuple[str | None, str]]]  #: qualified column = column
+
+
+def _parse(query: str) -> _Query:
+    flat = " ".join(query.split())
+    tables: dict[str, str] = {}
+    ctes = {m.lower() for m in re.findall(r"\b(\w+)\s+AS\s*\(", flat, re.IGNORECASE)}
+    for m in _TABLE_REF.finditer(flat):
+        name, alias = m.group(1), m.group(2)
+        if _bare(name) in ctes or name.lower() in _KEYWORDS:
+            continue
+        tables.setdefault(_bare(name).rpartition(".")[2], name)
+        if alias and alias.lower() not in _KEYWORDS:
+            tables[_unquote(alias).lower()] = name
+    items: list[tuple[str | None, str, str | None]] = []
+    head = re.match(r"\s*SELECT\s+(?:DISTINCT\s+)?", flat, re.IGNORECASE)
+    select_list = None
+    if head:
+        depth = 0
+        for i in range(head.end(), len(flat)):
+            depth += flat[i] == "("
+            depth -= flat[i] == ")"
+            if depth == 0 and re.match(r"\sFROM\s", flat[i:i + 6], re.IGNORECASE):
+                select_list = flat[head.end():i]
+                break
+    if select_list is not None:
+        depth, part = 0, ""
+        parts = []
+        for ch in select_list:
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "," and depth == 0:
+                parts.append(part.strip())
+                part = ""
+            else:
+                part += ch
+        parts.append(part.strip())
+        for item in parts:
+            m = _ITEM.match(item)
+            if m:
+                items.append((_unquote(m.group(1)).lower() or None, _unquote(m.group(2)), _unquote(m.group(3)) or None))
+            else:  # an expression: only its alias (the result column) is known
+                alias = re.search(rf"\bAS\s+({_NAME})\s*$", item, re.IGNORECASE)
+                items.append((None, "", _unquote(alias.group(1)) if alias else None))
+    joins = []
+    for on in re.findall(r"\bON\s+(.*?)(?=\bWHERE\b|\bJOIN\b|\bLEFT\b|\bINNER\b|\bORDER\b|\bGROUP\b|$)", flat,
+                         re.IGNORECASE):
+        for m in _JOIN_EQ.finditer(on):
+            joins.append(((_unquote(m.group(1)).lower() or None, _unquote(m.group(2))),
+                          (_unquote(m.group(3)).lower() or None, _unquote(m.group(4)))))
+    return _Query(tables=tables, items=items, joins=joins)
+
+
+def _tables_of(query: str) -> list[str]:
+    """Table names after FROM / JOIN (not subqueries or CTE names), as written."""
+    return list(dict.fromkeys(_parse(query).tables.values()))
+
+
+def _exports_of(q: _Query, result: list[str], columns: Mapping[str, list[str]]) -> dict[tuple[str, str], str]:
+    """(table, column) → result column, for one query. ``columns``: table (bare, lower) → its columns."""
+    def tables_for(qual: str | None) -> list[str]:
+        if qual is not None:
+            t = q.tables.get(qual)
+            return [_bare(t)] if t else []
+        return list(dict.fromkeys(_bare(t) for t in q.tables.values()))
+
+    out: dict[tuple[str, str], str] = {}
+    lower_result = {r.lower(): r for r in result}
+    explained: set[str] = set()
+    for qual, col, alias in q.items:
+        if col == "*":
+            for t in tables_for(qual):
+                for c in columns.get(t, ()):
+                    if c.lower() in lower_result:
+                        out[(t, c.lower())] = lower_result[c.lower()]
+                        explained.add(c.lower())
+            continue
+        name = (alias or col).lower()
+        if not col or name not in lower_result:
+            continue
+        for t in tables_for(qual):
+            if col.lower() in (c.lower() for c in columns.get(t, ())):
+                out[(t, col.lower())] = lower_result[name]
+                explained.add(name)
+                if qual is None:
+                    break  # an unqualified column belongs to one table: the first one that has it
+    for r in result:  # anything the select list did not explain: by name, in every table read
+        if r.lower() in explained:
+            continue
+        for t in tables_for(None):
+            if r.lower() in (c.lower() for c in columns.get(t, ())):
+                out.setdefault((t, r.lower()), r)
+    for (qa, ca), (qb, cb) in q.joins:  # joined on equality: both columns hold the same value
+        for (q1, c1), (q2, c2) in (((qa, ca), (qb, cb)), ((qb, cb), (qa, ca))):
+            t1, t2 = tables_for(q1), tables_for(q2)
+            for x in t1:
+                if (x, c1.lower()) in out:
+                    for y in t2:
+                        out.setdefault((y, c2.lower()), out[(x, c1.lower())])
+    return out
+
+
 def _audit_sql(cfg: Config, sc: SourceConfig, source: Any, excl: _Exclusions) -> list[TableAudit]:
     import sqlalchemy as sa
 
     engine = source.engine
     insp = sa.inspect(engine)
     names: list[str] = list(insp.get_table_names())
-    reads = list(sc.streams) + list(sc.identities)
-    referenced: dict[str, list[Read]] = {}
-    for r in reads:
+    for r in list(sc.streams) + list(sc.identities):
         for ref in _tables_of(str(r.spec.params.get("query", ""))):
-            referenced.setdefault(_bare(ref), []).append(r)
             if not any(_same_table(ref, n) for n in names):
-                names.append(ref.replace('"', "").replace("`", ""))
-    # the result columns of each stream's query (run with empty identifier lists: matches nothing)
-    result_cols: dict[str, list[str]] = {}
+                names.append(".".join(_unquote(p) for p in ref.split(".")))
+    columns: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for name in names:
+        schema, _, bare = name.rpartition(".")
+        try:
+            columns[_bare(name)] = [str(c["name"]) for c in insp.get_columns(bare, schema=schema or None)]
+        except sa.exc.NoSuchTableError:
+            missing.append(name)
+    # what each stream exports: its result columns (the query run with IN (NULL): matches nothing)
+    exported: dict[tuple[str, str], list[tuple[str, str]]] = {}
     with engine.connect() as conn:
         for r in sc.streams:
             stmt = source._statement(r.spec)
             try:
-                res = conn.execute(stmt, {t: [None] for t in r.spec.needs})  # IN (NULL): matches nothing, any type
-                result_cols[r.spec.label] = [str(k) for k in res.keys()]
+                res = conn.execute(stmt, {t: [None] for t in r.spec.needs})
+                result = [str(k) for k in res.keys()]
                 res.close()
             except sa.exc.SQLAlchemyError as exc:
                 raise ConfigError(f"query cannot be run for the audit: {str(exc).splitlines()[0]}", source=sc.name,
                                   stream=r.spec.label) from exc
+            q = _parse(str(r.spec.params.get("query", "")))
+            for key, out_col in _exports_of(q, result, columns).items():
+                exported.setdefault(key, []).append((str(r.spec.category), _out_field(r, out_col)))
     out = []
     for name in names:
-        schema, _, bare = name.rpartition(".")
-        try:
-            cols = [str(c["name"]) for c in insp.get_columns(bare, schema=schema or None)]
-        except sa.exc.NoSuchTableError:
+        if name in missing:
             out.append(TableAudit(sc.name, sc.kind, name, inspected=False, note="a query names it, but the "
                                   "inspector does not know it (a CTE or a table function?)"))
             continue
-        streams = [r for r in referenced.get(_bare(name), []) if r.spec.category]
-        audited = []
-        for col in cols:
-            exported = []
-            for r in streams:
-                outcols = {c.lower(): c for c in result_cols.get(r.spec.label, ())}
-                if col.lower() in outcols:
-                    exported.append((str(r.spec.category), _out_field(r, outcols[col.lower()])))
-            audited.append(_column(cfg, name, col, exported, excl))
+        audited = [_column(cfg, name, col, exported.get((_bare(name), col.lower()), []), excl)
+                   for col in columns[_bare(name)]]
         out.append(TableAudit(sc.name, sc.kind, name, tuple(audited)))
     return out
-
-
-def _tables_of(query: str) -> list[str]:
-    """Table names after FROM / JOIN (not subqueries); the simplest approach that holds for the
-    SELECT … FROM t [JOIN u …] queries a stream runs. A CTE name is dropped."""
-    ctes = {m.lower() for m in re.findall(r"\b(\w+)\s+AS\s*\(", query, re.IGNORECASE)}
-    seen: list[str] = []
-    for m in _TABLE_REF.finditer(query):
-        name = m.group(1)
-        if _bare(name) in ctes or name.lower() in ("select", "lateral"):
-            continue
-        if name not in seen:
-            seen.append(name)
-    return seen
 
 
 # -- files --------------------------------------------------------------------------------------------

@@ -130,6 +130,13 @@ class Catalog:
                 rule_named(name)
             except KeyError:
                 self._fail(f"unknown match rule {name!r} (known: {', '.join(RULES)})", f"{where}.match")
+        for sid, score in self.table("scores").items():
+            where = f"scores.{sid}"
+            for key in ("title", "category", "field", "logic", "significance", "consequences"):
+                if not isinstance(score.get(key), str) or not score[key].strip():
+                    self._fail(f"an automated score needs `{key}` (text)", f"{where}.{key}")
+            if score["category"] not in self._by_id:
+                self._fail(f"unknown category {score['category']!r}", f"{where}.category")
         seen: set[str] = set()
         for i, cat in enumerate(self.categories):
             where = f"categories[{i}] ({cat.id})"

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
+from exporter import demo
 from exporter.audit import AuditReport, audit
 from exporter.cli import app
 from exporter.errors import ConfigError
@@ -194,6 +195,15 @@ records = "data"
     data = json.loads(res.stdout)
     assert data["clean"] is False and {"source": "logs", "table": "logs/**/*.parquet", "column": "shard"} in data["unexplained"]
     assert EMAIL not in res.stdout
+
+
+def test_demo_config_is_clean(demo_store: Path) -> None:
+    """Every column of every demo table is exported or excluded with a stated reason."""
+    report = audit(demo.demo_config_path(demo_store))
+    assert report.clean, report.to_text()
+    assert not report.stale_exclusions, report.stale_exclusions
+    res = CliRunner().invoke(app, ["audit", "--config", str(demo.demo_config_path(demo_store)), "--strict"])
+    assert res.exit_code == 0 and "clean: every column" in res.stdout
 
 
 def test_exclusions_are_validated(tmp_path: Path) -> None:

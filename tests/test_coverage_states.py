@@ -133,3 +133,38 @@ def test_not_applicable_must_name_a_category_without_a_stream(demo_store: Path, 
     cfg.write_text(text + '\n[not_applicable]\nledger_postings = ""\n', encoding="utf-8")
     with pytest.raises(ConfigError):  # a reason is required: the subject is shown it
         load_config(cfg)
+
+
+def test_demo_package_holds_the_scores_and_names_them_in_the_profiling_notice(demo_store: Path, tmp_path: Path) -> None:
+    """Data the demo store holds is in the package (lead score, sales contact, …) and every
+    automated score held is named with its logic, significance and consequences (Art. 15(1)(h))."""
+    import sqlite3
+
+    from pypdf import PdfReader  # noqa: F401 - the PDF is read back below
+
+    from exporter.catalog import load_catalog
+
+    request = AccessRequest.parse([demo.DEMO_SUBJECTS["typical"]], jurisdiction="eu", request_id="S-1")
+    result = export(request, demo.demo_config_path(demo_store), tmp_path, ExportOptions(html=False))
+    bundle = json.loads((result.path / "bundle.json").read_text(encoding="utf-8"))
+    cats = {c["id"]: c for c in bundle["categories"]}
+    contact_id = demo.DEMO_IDENTIFIERS["typical"]["contact_id"]
+    con = sqlite3.connect(demo_store / "piconext.sqlite")
+    score, owner = con.execute("SELECT lead_score, sales_owner FROM company_contacts WHERE contact_id = ?",
+                               (contact_id,)).fetchone()
+    contact = next(r for r in cats["company_contact"]["records"] if r["contact_id"] == contact_id)
+    assert (contact["lead_score"], contact["sales_owner"]) == (score, owner)
+    assert all("model_version" in r for r in cats["personalisation"]["records"])
+    assert all("provider_message_id" in r for r in cats["communications"]["records"])
+
+    scores = {s["id"]: s for s in bundle["jurisdiction"]["automated_decisions"]["scores"]}
+    assert set(scores) == {"fraud_risk", "lead_score"}
+    catalog = load_catalog().table("scores")
+    notice = next(n for n in bundle["jurisdiction"]["notices"] if n["id"] == "automated_decisions")
+    pdf = _pdf_text(result.path / "report.pdf")
+    for sid, text in catalog.items():
+        assert scores[sid]["logic"] == text["logic"]
+        line = next(i for i in notice["items"] if i.startswith(text["title"]))
+        assert text["logic"] in line and text["significance"] in line
+        assert " ".join(text["logic"].split()[:12]) in pdf  # the profiling notice names the score
+    assert "Lead score" in pdf
