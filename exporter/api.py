@@ -710,7 +710,7 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
         files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
     for cat in cfg.catalog:
         files.append(write_file(root / "schemas" / f"{cat.id}.json", root,
-                                (schemas_dir() / "categories" / f"{cat.id}.json").read_bytes()))
+                                (cat.schema_file or schemas_dir() / "categories" / f"{cat.id}.json").read_bytes()))
     check_against("bundle.json", bundle, error=OutputError)
     bundle_info = write_file(root / "bundle.json", root, dumps(bundle, indent=True) + b"\n")
     files.append(bundle_info)
@@ -719,7 +719,7 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
         summary = {**bundle, "categories": [{k: v for k, v in e.items() if k != "records"}
                                             for e in bundle["categories"]]}
         samples = {r.id: r.sample for r in results}
-        schemas = {c.id: category_schema(c.id) for c in cfg.catalog}
+        schemas = {c.id: category_schema(c.id, c.schema_file) for c in cfg.catalog}
         columns = {c.id: tuple(c.raw.get("pdf_columns", ())) for c in cfg.catalog}
         pending = None
         if pdf:

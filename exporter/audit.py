@@ -217,11 +217,11 @@ def audit(config: Config | str | Path, *, sample: Sequence[str] = (), env: Mappi
                        problems=tuple(problems))
 
 
-def _schema_fields(category: str) -> set[str] | None:
+def _schema_fields(cfg: Config, category: str) -> set[str] | None:
     from .schemas import category_schema
 
     try:
-        schema = category_schema(category)
+        schema = category_schema(category, cfg.catalog[category].schema_file)
     except Exception:  # noqa: BLE001 - a missing schema is reported by the export itself
         return None
     if schema.get("additionalProperties", True) is not False:
@@ -238,7 +238,7 @@ def _column(cfg: Config, table: str, name: str, exported: list[tuple[str, str]],
         for c, f in exported:
             if f in cfg.catalog[c].withheld:
                 continue  # removed before validation
-            allowed = _schema_fields(c)
+            allowed = _schema_fields(cfg, c)
             if allowed is not None and f not in allowed:
                 problem = f"exported into {c}.{f}, which the {c} schema does not define (the export would reject it)"
         if withheld and len(withheld) == len(exported):

@@ -238,17 +238,31 @@ def audit(
 
 
 @app.command()
-def schemas(out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the JSON Schemas to.")]) -> None:
+def schemas(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the JSON Schemas to.")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Write the category schemas of this configuration's catalog (its overlay merged).")] = None,
+) -> None:
     """Write the JSON Schemas (categories, bundle, manifest, config)."""
     import shutil
 
+    from .config import load_config
     from .resources import schemas_dir
 
+    try:
+        cfg = load_config(config) if config is not None else None
+    except ExporterError as exc:
+        _fail(exc)
     src = schemas_dir()
     for path in sorted(src.rglob("*.json")):
+        if cfg is not None and path.parent.name == "categories":
+            continue
         target = out / path.relative_to(src)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
+    if cfg is not None:
+        (out / "categories").mkdir(parents=True, exist_ok=True)
+        for cat in cfg.catalog:
+            shutil.copyfile(cat.schema_file or src / "categories" / f"{cat.id}.json", out / "categories" / f"{cat.id}.json")
     typer.echo(str(out))
 
 
