@@ -166,3 +166,25 @@ def test_overlay_errors_name_file_and_key(shop: Path, change, where: str, key: s
     assert info.value.context["file"] == str((shop / where).resolve())
     if key is not None:
         assert info.value.context["key"] == key
+
+
+def test_a_field_the_mapping_does_not_place_is_an_error_never_a_silent_drop(shop: Path) -> None:
+    con = sqlite3.connect(shop / "shop.sqlite")
+    con.execute("ALTER TABLE repairs ADD COLUMN internal_note TEXT")
+    con.commit()
+    con.close()
+    cfg = shop / "exporter.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "SELECT job_no, client_no, bike, work, handed_in, collected, price_eur", "SELECT *"), encoding="utf-8")
+    res = CliRunner().invoke(app, ["export", "--config", str(cfg), "--subject", "email:ines.weber@example.org",
+                                   "--jurisdiction", "eu", "--out", str(shop / "out"), "--no-pdf", "--quiet"])
+    assert res.exit_code == 4
+    assert not (shop / "out").exists() or not any((shop / "out").iterdir())  # nothing written
+    assert "internal_note" in res.stderr and "source: shop" in res.stderr and "read: shop/repairs" in res.stderr
+    assert "Ines" not in res.stderr
+    from exporter.audit import audit
+
+    report = audit(cfg)  # the audit says the same before any export
+    repairs = next(t for t in report.tables if t.table == "repairs")
+    note = next(c for c in repairs.columns if c.name == "internal_note")
+    assert note.status == "exported" and "does not define" in (note.problem or "") and not report.clean
