@@ -314,9 +314,10 @@ def _parse(query: str) -> _Query:
                 part += ch
         parts.append(part.strip())
         for item in parts:
-            m = _ITEM.match(item)
-            if m:
-                items.append((_unquote(m.group(1)).lower() or None, _unquote(m.group(2)), _unquote(m.group(3)) or None))
+            simple = _ITEM.match(item)
+            if simple:
+                items.append((_unquote(simple.group(1)).lower() or None, _unquote(simple.group(2)),
+                              _unquote(simple.group(3)) or None))
             else:  # an expression: only its alias (the result column) is known
                 alias = re.search(rf"\bAS\s+({_NAME})\s*$", item, re.IGNORECASE)
                 items.append((None, "", _unquote(alias.group(1)) if alias else None))
