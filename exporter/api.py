@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from . import jurisdictions
-from .bundle import FORMAT, category_entry
+from .bundle import FORMAT, NOT_SEARCHED, category_entry, category_status
 from .catalog import Category
 from .config import Config, Read, load_config
-from .errors import OutputError, RequestError, SourceError, SubjectNotFound
+from .errors import IncompletePackage, OutputError, RequestError, SourceError, SubjectNotFound
 from .identity import Identifier, resolve
 from .logsafety import install_log_filters
 from .messages import group as group_messages
@@ -307,10 +307,12 @@ class CategoryCoverage:
     """How completely one catalog category was searched."""
 
     id: str
-    status: str  #: ``held`` | ``none_held`` | ``incomplete`` | ``not_configured`` (no source feeds it)
+    #: ``held`` | ``none_held`` (searched, nothing found) | ``incomplete`` (a read failed) |
+    #: ``not_searched`` (no configured source feeds it) | ``not_applicable`` (the config says so)
+    status: str
     count: int
     reads: tuple[ReadCoverage, ...] = ()
-    reason: str | None = None  #: why it is incomplete
+    reason: str | None = None  #: why it is incomplete, not searched or not applicable
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "count": self.count, "reason": self.reason,
@@ -344,17 +346,28 @@ class Coverage:
         return {c.id: c.reason or "incomplete" for c in self.categories if c.status == "incomplete"}
 
     @property
+    def not_searched(self) -> tuple[str, ...]:
+        """Catalog categories no configured source feeds (never searched: the package is incomplete)."""
+        return tuple(c.id for c in self.categories if c.status == "not_searched")
+
+    @property
     def not_configured(self) -> tuple[str, ...]:
-        """Catalog categories no configured source feeds (never searched: fix the configuration)."""
-        return tuple(c.id for c in self.categories if c.status == "not_configured")
+        """Former name of :attr:`not_searched`."""
+        return self.not_searched
+
+    @property
+    def not_applicable(self) -> dict[str, str]:
+        """Category → reason, for categories the configuration declares not applicable."""
+        return {c.id: c.reason or "" for c in self.categories if c.status == "not_applicable"}
 
     @property
     def complete(self) -> bool:
-        return not self.incomplete and not self.not_configured and not self.failed_lookups
+        return not self.incomplete and not self.not_searched and not self.failed_lookups
 
     def to_dict(self) -> dict[str, Any]:
         return {"complete": self.complete, "sources": list(self.sources), "failed_sources": list(self.failed_sources),
-                "incomplete": self.incomplete, "not_configured": list(self.not_configured),
+                "incomplete": self.incomplete, "not_searched": list(self.not_searched),
+                "not_applicable": self.not_applicable,
                 "failed_lookups": dict(self.failed_lookups),
                 "categories": [c.to_dict() for c in self.categories]}
 
@@ -371,7 +384,8 @@ class ExportResult:
     deadlines: dict[str, Any]  #: received, due, extended_due, final_due, … (ISO dates; jurisdiction rules)
     manifest_sha256: str  #: SHA-256 of manifest.json, which lists the SHA-256 of every other file
     files: tuple[str, ...] = field(default_factory=tuple)
-    incomplete: dict[str, str] = field(default_factory=dict)  #: category → reason (allow_partial)
+    #: category → reason: categories a failed source feeds (allow_partial) and categories not searched
+    incomplete: dict[str, str] = field(default_factory=dict)
     coverage: Coverage = field(default_factory=lambda: Coverage(categories=()))
     jurisdiction: str = ""
     generated_at: str = ""  #: RFC 3339, UTC
@@ -384,9 +398,28 @@ class ExportResult:
 
     @property
     def complete(self) -> bool:
-        """Whether every category was searched completely: the same as ``coverage.complete`` (no
-        incomplete category, none fed by no source, no failed identity lookup)."""
-        return self.coverage.complete
+        """True only when every category was searched completely (or declared not applicable)."""
+        return not self.incomplete and self.coverage.complete
+
+    def require_complete(self) -> ExportResult:
+        """``self``, or :class:`~exporter.errors.IncompletePackage` naming the categories that were
+        not searched or not read completely (the package stays on disk, marked incomplete)."""
+        if self.complete:
+            return self
+        cats = sorted(set(self.incomplete) | set(self.coverage.not_searched) | set(self.coverage.incomplete))
+        not_searched = [c for c in cats if c in self.coverage.not_searched]
+        parts = []
+        if not_searched:
+            parts.append(f"not searched (no configured source): {', '.join(not_searched)}")
+        rest = [c for c in cats if c not in not_searched]
+        if rest:
+            parts.append(f"incomplete: {', '.join(rest)}")
+        if self.coverage.failed_lookups and not rest:
+            parts.append(f"identity lookups failed: {', '.join(sorted(self.coverage.failed_lookups))}")
+        raise IncompletePackage(
+            f"the package at {self.path.name} does not answer the request completely; " + "; ".join(parts),
+            hint="add a stream for each category, declare it under [not_applicable] with a reason, or pass "
+                 "--allow-partial to accept a package marked incomplete", categories=cats)
 
     @property
     def due(self) -> dt.date | None:
@@ -579,16 +612,22 @@ def export(
         stack.close()
         _release_memory()
         clock.lap("collect", records=sum(r.count for r in results))
-        incomplete = [{"category": r.id, "reason": r.incomplete} for r in results if r.incomplete]
-        for item in incomplete:
+        failed_reads = [{"category": r.id, "reason": r.incomplete} for r in results if r.incomplete]
+        for item in failed_reads:
             warnings.append(f"category {item['category']} is incomplete: {item['reason']}")
+        not_searched = cfg.not_searched()
+        for cat_id in not_searched:
+            warnings.append(f"category {cat_id} was not searched: {NOT_SEARCHED}")
+        incomplete = [{"category": cat.id, "reason": NOT_SEARCHED if cat.id in not_searched else str(res.incomplete)}
+                      for cat, res in zip(cfg.catalog, results, strict=True)
+                      if cat.id in not_searched or res.incomplete]
 
         facts: dict[str, str] = {}
         for res in results:  # catalog order: the account's facts win over later categories'
             for name, value in res.facts.items():
                 facts.setdefault(name, value)
         total = sum(r.count for r in results)
-        if total == 0 and not incomplete:
+        if total == 0 and not failed_reads:
             if strict:
                 raise SubjectNotFound("no personal data matches the identifiers of this request",
                                       hint="check the identifiers; without strict mode a 'nothing held' package is written")
@@ -608,10 +647,9 @@ def export(
 
     review = tuple(ids.screening.notes())
     coverage = _coverage(cfg, results, ids.failures)
-    # one line per kind of warning, with a count and the names (exporter.messages)
-    for line in group_messages([*warnings, *(f"review: {note}" for note in review),
-                                *(f"category {cat_id} is fed by no configured source and was not searched"
-                                  for cat_id in coverage.not_configured)]):
+    # one line per kind of warning, with a count and the names (exporter.messages); the categories
+    # no source feeds are among the warnings ("was not searched", also in the package itself)
+    for line in group_messages([*warnings, *(f"review: {note}" for note in review)]):
         log.warning("%s", line)
     return ExportResult(
         path=final,
@@ -637,19 +675,20 @@ def _coverage(cfg: Config, results: Sequence[CategoryResult],
     categories = []
     for cat, res in zip(cfg.catalog, results, strict=True):
         configured = cfg.streams_for(cat.id)
+        status = category_status(cfg, cat, res)
+        reason = (NOT_SEARCHED if status == "not_searched" else cfg.not_applicable[cat.id]
+                  if status == "not_applicable" else res.incomplete)
         source_of = {r.spec.label: r.source for r in configured}
         reads = []
         for p in res.provenance:
             label = str(p.get("read", ""))
-            status = "failed" if "failed" in p else "skipped" if "skipped" in p else "searched"
-            reason = p.get("failed") or p.get("skipped")
+            read_status = "failed" if "failed" in p else "skipped" if "skipped" in p else "searched"
+            why = p.get("failed") or p.get("skipped")
             reads.append(ReadCoverage(read=label, source=source_of.get(label, label.partition("/")[0]),
-                                      status=status, count=int(p.get("count") or 0),
-                                      reason=str(reason) if reason else None))
-        status = ("incomplete" if res.incomplete else "not_configured" if not configured
-                  else "held" if res.count else "none_held")
+                                      status=read_status, count=int(p.get("count") or 0),
+                                      reason=str(why) if why else None))
         categories.append(CategoryCoverage(id=cat.id, status=status, count=res.count, reads=tuple(reads),
-                                           reason=res.incomplete))
+                                           reason=reason))
     return Coverage(categories=tuple(categories),
                     failed_lookups={label: why for label, _types, why in lookup_failures})
 
@@ -679,6 +718,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
     }
     generated_at = generated.isoformat().replace("+00:00", "Z")
     held = [e for e in entries if e["count"]]
+    not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
     return {
         "format": FORMAT,
         "request": req,
@@ -695,7 +735,9 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         "facts": dict(sorted(facts.items())) if specific else {},
         "summary": {"categories": len(entries), "categories_held": len(held),
                     "records": sum(e["count"] for e in entries), "specific_pieces": specific,
-                    "complete": not any(r.incomplete for r in results)},
+                    "complete": not any(r.incomplete for r in results) and not not_searched,
+                    "not_searched": not_searched,
+                    "not_applicable": [e["id"] for e in entries if e["status"] == "not_applicable"]},
         "categories": entries,
         "jurisdiction": jurisdictions.evaluate(
             request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
@@ -714,7 +756,7 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
         files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
     for cat in cfg.catalog:
         files.append(write_file(root / "schemas" / f"{cat.id}.json", root,
-                                (schemas_dir() / "categories" / f"{cat.id}.json").read_bytes()))
+                                (cat.schema_file or schemas_dir() / "categories" / f"{cat.id}.json").read_bytes()))
     check_against("bundle.json", bundle, error=OutputError)
     bundle_info = write_file(root / "bundle.json", root, dumps(bundle, indent=True) + b"\n")
     files.append(bundle_info)
@@ -723,7 +765,7 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
         summary = {**bundle, "categories": [{k: v for k, v in e.items() if k != "records"}
                                             for e in bundle["categories"]]}
         samples = {r.id: r.sample for r in results}
-        schemas = {c.id: category_schema(c.id) for c in cfg.catalog}
+        schemas = {c.id: category_schema(c.id, c.schema_file) for c in cfg.catalog}
         columns = {c.id: tuple(c.raw.get("pdf_columns", ())) for c in cfg.catalog}
         pending = None
         if pdf:

@@ -101,6 +101,8 @@ def _one(req: BatchRequest, config: str, out_dir: str, options: dict[str, Any]) 
                                       request_id=req.request_id, verification=req.verification,
                                       country=req.country)
         result = export(request, config, out_dir, **options)
+        if not options.get("allow_partial"):
+            result.require_complete()  # IncompletePackage (exit 7): some category was not searched
     except ExporterError as exc:
         return BatchOutcome(req.request_id, False, seconds=time.perf_counter() - started, error=str(exc),
                             exit_code=exc.exit_code)

@@ -11,9 +11,23 @@ from .catalog import Catalog, Category
 from .config import Config
 from .pipeline import CategoryResult
 
-__all__ = ["FORMAT", "category_entry", "parse_instant"]
+__all__ = ["FORMAT", "NOT_SEARCHED", "category_entry", "category_status", "parse_instant"]
 
 FORMAT = "piconext-access-bundle/1"
+#: the reason given for a category that no configured source covers (bundle, manifest, PDF)
+NOT_SEARCHED = "no configured source covers this kind of data, so it was not searched"
+
+
+def category_status(config: Config, cat: Category, res: CategoryResult) -> str:
+    """``not_applicable`` (the configuration says so, with a reason), ``not_searched`` (no stream
+    feeds it), ``incomplete`` (a read failed), ``held`` or ``none_held`` (searched, nothing found)."""
+    if cat.id in config.not_applicable:
+        return "not_applicable"
+    if not config.streams_for(cat.id):
+        return "not_searched"
+    if res.incomplete:
+        return "incomplete"
+    return "held" if res.count else "none_held"
 
 
 def parse_instant(value: str | None) -> dt.datetime | None:
@@ -90,8 +104,9 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
             today=today,
         ),
     }
+    status = category_status(config, cat, res)
     entry.update(
-        status="incomplete" if res.incomplete else ("held" if res.count else "none_held"),
+        status=status,
         count=res.count,
         first=res.first if specific else None,
         last=res.last if specific else None,
@@ -100,7 +115,11 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
         files=res.files,
         records=res.inline if specific and res.count else ([] if specific else None),
     )
-    if res.incomplete:
+    if status == "not_searched":
+        entry["incomplete_reason"] = NOT_SEARCHED
+    elif status == "not_applicable":
+        entry["not_applicable_reason"] = config.not_applicable[cat.id]
+    elif res.incomplete:
         entry["incomplete_reason"] = res.incomplete
     if res.pans_masked:
         entry["pans_masked"] = res.pans_masked

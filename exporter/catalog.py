@@ -2,10 +2,17 @@
 
 The catalog is reviewed legal data, not code. This module only reads it, checks that every
 reference in it resolves, and answers questions about it. Format: docs/architecture.md.
+
+A deployment owns its catalog through an **overlay** (``[export] catalog = "<folder>"`` in the
+configuration; docs/own-data.md): a folder with an optional ``categories.toml`` merged over the
+shipped one and an optional ``schemas/`` folder of category schemas (``<id>.json``) that add
+categories or replace the shipped schema of one, without touching the installed package.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -53,6 +60,13 @@ class Category:
     @property
     def withheld(self) -> tuple[str, ...]:
         return tuple(self.raw.get("withheld", ()))
+
+    @property
+    def schema_file(self) -> Path | None:
+        """The category's JSON Schema when it is not the shipped ``schemas/categories/<id>.json``
+        (catalog key ``schema_file``, set for the schemas of an overlay)."""
+        value = self.raw.get("schema_file")
+        return Path(value) if value else None
 
     @property
     def retention(self) -> Mapping[str, Any]:
@@ -130,6 +144,13 @@ class Catalog:
                 rule_named(name)
             except KeyError:
                 self._fail(f"unknown match rule {name!r} (known: {', '.join(RULES)})", f"{where}.match")
+        for sid, score in self.table("scores").items():
+            where = f"scores.{sid}"
+            for key in ("title", "category", "field", "logic", "significance", "consequences"):
+                if not isinstance(score.get(key), str) or not score[key].strip():
+                    self._fail(f"an automated score needs `{key}` (text)", f"{where}.{key}")
+            if score["category"] not in self._by_id:
+                self._fail(f"unknown category {score['category']!r}", f"{where}.category")
         seen: set[str] = set()
         for i, cat in enumerate(self.categories):
             where = f"categories[{i}] ({cat.id})"
@@ -170,5 +191,130 @@ def _default() -> Catalog:
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
-    """The shipped catalog (cached per process), or the one at ``path``."""
-    return _default() if path is None else _read(path)
+    """The shipped catalog (cached per process); the catalog file at ``path`` (used instead of the
+    shipped one); or, when ``path`` is a folder, the shipped catalog with that overlay applied."""
+    if path is None:
+        return _default()
+    if path.is_dir():
+        return load_overlay(path)
+    return _read(path)
+
+
+#: merge modes of an overlay's categories (``[overlay] categories = …``)
+OVERLAY_MODES = ("merge", "replace")
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"catalog overlay is not valid TOML: {exc}", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"catalog overlay is not UTF-8 text (byte {exc.start})", file=str(path)) from None
+
+
+def _merge_table(base: Any, over: Any) -> Any:
+    """Tables merge key by key, an entry that is a table in both merges field by field (the
+    overlay's fields win); anything else is replaced by the overlay's value."""
+    if not isinstance(base, dict) or not isinstance(over, dict):
+        return copy.deepcopy(over)
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(out.get(key), dict) and isinstance(value, dict):
+            out[key] = {**out[key], **copy.deepcopy(value)}
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_overlay(folder: Path) -> Catalog:
+    """The shipped catalog with the overlay in ``folder`` applied (see the module docstring).
+
+    ``folder/categories.toml`` (optional) may hold any catalog table (controller, meta, purposes,
+    legal_bases, origins, recipients, ccpa_categories, identifier_types, scores): entries are added,
+    or merged field by field into the shipped entry of the same key. Its ``[[categories]]`` entries
+    are merged field by field into the shipped category of the same ``id``, or added after them;
+    ``[overlay] categories = "replace"`` keeps only the overlay's categories, and
+    ``[overlay] drop = ["id", …]`` removes shipped ones. ``folder/schemas/<id>.json`` is the
+    JSON Schema (2020-12) of category ``id`` — a new category needs one. Errors name the file and key.
+    """
+    folder = folder.resolve()
+    base = copy.deepcopy(dict(_default().data))
+    cat_file = folder / "categories.toml"
+    over = _toml(cat_file) if cat_file.is_file() else {}
+    where = str(cat_file)
+    settings = over.pop("overlay", {})
+    if not isinstance(settings, dict) or set(settings) - {"categories", "drop"}:
+        raise ConfigError("[overlay] takes `categories` (merge | replace) and `drop` (a list of category ids)",
+                          file=where, key="overlay")
+    mode = settings.get("categories", "merge")
+    if mode not in OVERLAY_MODES:
+        raise ConfigError(f"unknown overlay mode {mode!r} (use {' or '.join(OVERLAY_MODES)})", file=where,
+                          key="overlay.categories")
+    shipped = {c["id"]: c for c in base.get("categories", [])}
+    drop = settings.get("drop", [])
+    for i, cid in enumerate(drop):
+        if cid not in shipped:
+            raise ConfigError(f"cannot drop unknown category {cid!r}", file=where, key=f"overlay.drop[{i}]")
+    categories = [] if mode == "replace" else [c for c in base.get("categories", []) if c["id"] not in drop]
+    index = {c["id"]: i for i, c in enumerate(categories)}
+    for i, entry in enumerate(over.pop("categories", [])):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
+            raise ConfigError("every [[categories]] entry of an overlay needs an `id`", file=where,
+                              key=f"categories[{i}]")
+        cid = entry["id"]
+        if cid in index:
+            categories[index[cid]] = {**categories[index[cid]], **copy.deepcopy(entry)}
+        elif mode == "merge" and cid in shipped and cid not in drop:
+            raise ConfigError(f"category {cid!r} is given twice", file=where, key=f"categories[{i}]")
+        else:
+            base_entry = shipped.get(cid, {}) if mode == "replace" else {}
+            index[cid] = len(categories)
+            categories.append({**copy.deepcopy(base_entry), **copy.deepcopy(entry)})
+    known = {c["id"] for c in categories}
+    own_scores = set((over.get("scores") or {}))
+    base["scores"] = {k: v for k, v in (base.get("scores") or {}).items()  # a shipped score goes with its category
+                      if k in own_scores or v.get("category") in known}
+    for key, value in over.items():
+        base[key] = _merge_table(base.get(key), value)
+    # schemas: <id>.json of the overlay replaces or adds the category's schema
+    schemas = folder / "schemas"
+    if schemas.is_dir():
+        for path in sorted(schemas.glob("*.json")):
+            if path.stem not in known:
+                raise ConfigError(f"schema for unknown category {path.stem!r}", file=str(path),
+                                  hint="name the file <category id>.json after a catalog category")
+            _check_schema(path)
+            categories[index[path.stem]]["schema_file"] = str(path)
+    from .resources import schemas_dir
+
+    for i, cat in enumerate(categories):
+        if not cat.get("schema_file") and not (schemas_dir() / "categories" / f"{cat['id']}.json").is_file():
+            raise ConfigError(f"category {cat['id']!r} has no JSON Schema", file=where,
+                              key=f"categories ({cat['id']})", hint=f"add {schemas / (cat['id'] + '.json')}")
+    base["categories"] = categories
+    return Catalog(base, path=cat_file if cat_file.is_file() else folder)
+
+
+def _check_schema(path: Path) -> None:
+    """A category schema of an overlay: JSON, a valid 2020-12 schema, an object of properties."""
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid JSON: {exc}", file=str(path)) from None
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema),
+                    key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        pointer = "/" + "/".join(str(p) for p in err.absolute_path)
+        raise ConfigError(f"not a valid JSON Schema: {err.message}", file=str(path), key=pointer)
+    if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        raise ConfigError('a category schema must be {"type": "object", "properties": {…}}', file=str(path),
+                          key="/type")
+    for name, prop in schema["properties"].items():
+        if not isinstance(prop, dict) or not prop.get("title"):
+            raise ConfigError("every field needs a `title` (the PDF and HTML show it)", file=str(path),
+                              key=f"/properties/{name}/title")

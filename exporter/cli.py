@@ -2,7 +2,9 @@
 
 Errors of the exporter are printed as one line (``error: …``, never a traceback, never subject
 data) and end the command with the error's ``exit_code``: 2 configuration/request, 3 source,
-4 invalid record, 5 subject not found (``--strict``), 6 output; 1 for an unexpected failure.
+4 invalid record, 5 subject not found (``--strict``), 6 output, 7 incomplete (``export``: the
+package was written, but some category was not searched — ``--allow-partial`` accepts it;
+``audit --strict``: some column is neither exported nor excluded); 1 for an unexpected failure.
 """
 
 from __future__ import annotations
@@ -180,7 +182,7 @@ def export(
     now: Annotated[str | None, typer.Option(metavar="TIME", help="Fixed generation time (RFC 3339) for reproducible packages; also SOURCE_DATE_EPOCH.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing package folder.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 5) instead of writing a 'nothing held' package for an unknown subject.")] = False,
-    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Complete the package when a source fails, marking the categories it feeds incomplete.")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Accept a partial package: complete it when a source fails, marking the categories it feeds incomplete, and exit 0 when some category was not searched (no configured source; otherwise exit 7).")] = False,
     sign_key: Annotated[Path | None, typer.Option("--sign-key", metavar="PEM", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
     encrypt: Annotated[bool, typer.Option("--encrypt", help="Also write <package>.zip, AES-256 encrypted, for delivery.")] = False,
     password_env: Annotated[str | None, typer.Option("--password-env", metavar="NAME", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
@@ -230,6 +232,11 @@ def export(
         _echo_json({"ok": True, **result.to_dict(), "encrypted": str(encrypted) if encrypted else None})
     else:
         typer.echo(str(result.path))
+    if not allow_partial:
+        try:
+            result.require_complete()  # the package is written and marked incomplete; exit 7
+        except ExporterError as exc:
+            _fail(exc)
 
 
 @app.command(epilog="""Example:
@@ -347,18 +354,55 @@ def verify(
 
 @app.command(epilog="""Example:
 
+  exporter audit --config exporter.toml --strict""")
+def audit(
+    config: Annotated[Path, typer.Option("--config", "-c", metavar="FILE", help="Configuration TOML file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 7 when a column is neither exported nor excluded with a reason, or a read could not be inspected.")] = False,
+    sample: Annotated[list[str] | None, typer.Option("--sample", "-s", metavar="TYPE:VALUE", help="Identifier TYPE:VALUE of a test subject, for sample reads of HTTP sources; repeatable.")] = None,
+) -> None:
+    """Coverage audit: every column of every configured source — exported (where to), excluded (why) or NOT exported."""
+    _setup_logging(False, True)
+    from .audit import audit as run_audit
+    from .audit import report_json
+
+    try:
+        report = run_audit(config, sample=sample or ())
+    except ExporterError as exc:
+        _fail(exc)
+    typer.echo(report_json(report) if as_json else report.to_text())
+    if strict and not report.clean:
+        raise typer.Exit(7)
+
+
+@app.command(epilog="""Example:
+
   exporter schemas --out schemas-copy/""")
-def schemas(out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the JSON Schemas to.")]) -> None:
+def schemas(
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the JSON Schemas to.")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE", help="Write the category schemas of this configuration's catalog (its overlay merged).")] = None,
+) -> None:
     """Write the JSON Schemas (categories, bundle, manifest, config, the CLI's --json output)."""
     import shutil
 
+    from .config import load_config
     from .resources import schemas_dir
 
+    try:
+        cfg = load_config(config) if config is not None else None
+    except ExporterError as exc:
+        _fail(exc)
     src = schemas_dir()
     for path in sorted(src.rglob("*.json")):
+        if cfg is not None and path.parent.name == "categories":
+            continue
         target = out / path.relative_to(src)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
+    if cfg is not None:
+        (out / "categories").mkdir(parents=True, exist_ok=True)
+        for cat in cfg.catalog:
+            shutil.copyfile(cat.schema_file or src / "categories" / f"{cat.id}.json", out / "categories" / f"{cat.id}.json")
     typer.echo(str(out))
 
 

@@ -43,6 +43,9 @@ class SourceConfig:
     options: Mapping[str, Any]
     identities: tuple[Read, ...]
     streams: tuple[Read, ...]
+    #: columns the coverage audit accepts as deliberately not exported (exporter.audit):
+    #: ``{table, columns, reason: withheld | not_personal, note}``
+    exclude: tuple[Mapping[str, Any], ...] = ()
 
     def create(self, base_dir: Path, env: Mapping[str, str], rules: Mapping[str, Any] | None = None) -> Source:
         source = self.cls(self.name, self.options, base_dir=base_dir, env=env)
@@ -62,6 +65,8 @@ class Config:
     pdf_rows: int = 100
     given: tuple[str, ...] = DEFAULT_GIVEN
     recipient_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: category → reason shown to the subject: the deployment holds no data of this kind at all
+    not_applicable: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -69,6 +74,11 @@ class Config:
 
     def streams_for(self, category: str) -> list[Read]:
         return [r for s in self.sources for r in s.streams if r.spec.category == category]
+
+    def not_searched(self) -> list[str]:
+        """Catalog categories that no stream feeds and that are not declared ``not_applicable``:
+        a package made with this configuration is incomplete."""
+        return [c.id for c in self.catalog if c.id not in self.not_applicable and not self.streams_for(c.id)]
 
     def identity_reads(self) -> list[Read]:
         return [r for s in self.sources for r in s.identities]
@@ -123,6 +133,15 @@ def load_config(path: str | Path) -> Config:
         _source(name, table, catalog=catalog, file=file, known_types=known_types)
         for name, table in data["sources"].items()
     )
+    not_applicable = dict(data.get("not_applicable", {}))
+    for cat_id in not_applicable:
+        key = f"not_applicable.{cat_id}"
+        if cat_id not in catalog:
+            raise ConfigError(f"unknown category {cat_id!r}", file=file, key=key,
+                              hint="use a category id from the catalog (exporter catalog)")
+        if any(r.spec.category == cat_id for s in sources for r in s.streams):
+            raise ConfigError(f"category {cat_id!r} is declared not applicable but a stream reads it", file=file,
+                              key=key, hint="remove the declaration or the stream")
     return Config(
         path=path,
         catalog=catalog,
@@ -131,6 +150,7 @@ def load_config(path: str | Path) -> Config:
         pdf_rows=int(export.get("pdf_rows", 100)),
         given=given,
         recipient_names={k: tuple(v["names"]) for k, v in recipients.items()},
+        not_applicable=not_applicable,
     )
 
 
@@ -142,7 +162,7 @@ def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
     except ConfigError as exc:
         exc.context = {"file": file, **exc.context}
         raise
-    options = {k: v for k, v in table.items() if k not in ("kind", "identities", "streams")}
+    options = {k: v for k, v in table.items() if k not in ("kind", "identities", "streams", "exclude")}
     check_against(cls.options_schema, options, file=file, prefix=where)
 
     def reads(key: str) -> tuple[Read, ...]:
@@ -164,5 +184,7 @@ def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
             out.append(Read(source=name, spec=spec, yields=entry.get("yields", {}), map=entry.get("map", {})))
         return tuple(out)
 
+    exclude = tuple({"table": e["table"], "columns": tuple(e["columns"]), "reason": e["reason"], "note": e["note"]}
+                    for e in table.get("exclude", []))
     return SourceConfig(name=name, kind=table["kind"], cls=cls, options=options,
-                        identities=reads("identities"), streams=reads("streams"))
+                        identities=reads("identities"), streams=reads("streams"), exclude=exclude)

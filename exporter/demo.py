@@ -336,7 +336,7 @@ def _background(fakers: dict[str, Faker], rng: random.Random, count: int = 16) -
 
 
 # ------------------------------------------------------------------------------------------------
-# Tables (SQLite). Columns not in a category schema are internal and never selected by a stream.
+# Tables (SQLite). Every column is exported by a stream or excluded in the config with its reason.
 # ------------------------------------------------------------------------------------------------
 
 _TABLES: dict[str, str] = {
@@ -1165,8 +1165,8 @@ DEMO_CONFIG = '''\
 #   account_id --files/identities[0]--> chat_id
 # Device identifiers and IP addresses are NOT unique to one person (a shared office laptop and an
 # office NAT address exist in the demo data): no stream matches on a device id or an IP alone.
-# Columns held only for internal use (password hashes, card tokens, the planted raw_card_number,
-# document numbers, lead scores ...) are never selected.
+# Every column of every table is exported or excluded below with its reason (`exporter audit`);
+# password hashes, card tokens and document numbers are selected and withheld by the catalog.
 # CSV files: UTF-8 with a header row; an empty cell means null.
 
 [export]
@@ -1259,23 +1259,25 @@ yields = { cookie_id = "cookie_id" }
 [[sources.app.streams]]
 category = "account"
 needs = ["account_id"]
-query = """SELECT account_id, customer_id, email, display_name, given_name, family_name, phone, locale, country,
-  region, timezone, plan, role, status, mfa_status, created_at, last_login_at, terminated_at, termination_reason,
-  password_hash, security_question, security_answer_hash
-  FROM accounts WHERE account_id IN :account_id ORDER BY account_id"""
+query = """SELECT a.account_id, a.customer_id, a.email, a.display_name, a.given_name, a.family_name, a.phone, a.locale,
+  a.country, a.region, a.timezone, a.plan, a.role, a.status, a.mfa_status, a.created_at, a.last_login_at,
+  a.terminated_at, a.termination_reason, a.password_hash, a.security_question, a.security_answer_hash,
+  w.ledger_address, w.created_at AS ledger_wallet_created_at
+  FROM accounts a LEFT JOIN ledger_wallets w ON w.account_id = a.account_id
+  WHERE a.account_id IN :account_id ORDER BY a.account_id"""
 
 [[sources.app.streams]]
 category = "company_contact"
 needs = ["contact_id"]
 query = """SELECT contact_id, account_id, full_name, email, phone, job_title, company_name, address_line, city,
-  postal_code, country, source, created_at, updated_at
+  postal_code, country, source, created_at, updated_at, lead_score, sales_owner
   FROM company_contacts WHERE contact_id IN :contact_id ORDER BY contact_id"""
 
 [[sources.app.streams]]
 category = "company_profile"
 needs = ["contact_id"]
 query = """SELECT profile_id, contact_id, company_name, industry, company_size, headquarters_city,
-  headquarters_country, website, role_in_company, source, created_at, updated_at
+  headquarters_country, website, role_in_company, source, created_at, updated_at, enrichment_ref
   FROM company_profiles WHERE contact_id IN :contact_id ORDER BY created_at, profile_id"""
 
 [[sources.app.streams]]
@@ -1304,7 +1306,7 @@ query = """SELECT order_id, customer_id, account_id, ordered_at, product_name, s
 category = "content_posts"
 needs = ["account_id"]
 query = """SELECT post_id, account_id, posted_at, updated_at, content_type, title, body, file_name,
-  file_created_at, submitted_from, device_id, visibility, ledger_tx_hash
+  file_created_at, submitted_from, device_id, visibility, ledger_tx_hash, moderation_flag
   FROM content_posts WHERE account_id IN :account_id ORDER BY posted_at, post_id"""
 
 [[sources.app.streams]]
@@ -1318,7 +1320,7 @@ query = """SELECT posting_id, ledger_address, post_id, network, tx_hash, block_n
 category = "devices"
 needs = ["account_id", "device_id"]
 query = """SELECT device_id, account_id, device_type, manufacturer, model, os_name, os_version, carrier,
-  app_version, first_seen_at, last_seen_at
+  app_version, first_seen_at, last_seen_at, push_token
   FROM devices WHERE account_id IN :account_id AND device_id IN :device_id
   ORDER BY first_seen_at, device_id, account_id"""
 
@@ -1333,7 +1335,7 @@ query = """SELECT cookie_id, account_id, contact_id, name, domain, purpose, cons
 category = "communications"
 needs = ["contact_id"]
 query = """SELECT message_id, contact_id, account_id, sent_at, channel, kind, subject_line, to_address,
-  delivery_status
+  delivery_status, provider_message_id
   FROM communications WHERE contact_id IN :contact_id ORDER BY sent_at, message_id"""
 
 [[sources.app.streams]]
@@ -1346,7 +1348,7 @@ query = """SELECT verification_id, account_id, checked_at, reason, method, docum
 [[sources.app.streams]]
 category = "personalisation"
 needs = ["account_id"]
-query = """SELECT item_id, account_id, kind, name, value, source, updated_at
+query = """SELECT item_id, account_id, kind, name, value, source, updated_at, model_version
   FROM personalisation WHERE account_id IN :account_id ORDER BY updated_at, item_id"""
 
 [[sources.app.streams]]
@@ -1460,6 +1462,38 @@ path = "logs/screen_interactions/**/*.parquet"
 match = { account_id = "account_id", cookie_id = "cookie_id" }
 columns = ["event_id", "occurred_at", "account_id", "cookie_id", "session_id", "screen", "element", "action", "duration_ms"]
 order_by = ["occurred_at", "event_id"]
+
+# ---------------------------------------------------------------------------------------------
+# Columns no stream exports, on purpose, with the reason (`exporter audit` lists everything else).
+[[sources.app.exclude]]
+table = "payment_cards"
+columns = ["raw_card_number"]
+reason = "withheld"
+note = "Legacy import column; a full card number is never disclosed or passed on (PCI DSS Req. 3.3-3.4) and is being erased. The card's last four digits are exported (payment_cards.last4)."
+
+[[sources.app.exclude]]
+table = "invoices"
+columns = ["gl_account"]
+reason = "not_personal"
+note = "PicoNext's general-ledger revenue account for the product line, the same on every customer's invoice."
+
+[[sources.app.exclude]]
+table = "orders"
+columns = ["margin_pct"]
+reason = "not_personal"
+note = "PicoNext's margin on the product, set per product and the same for every buyer."
+
+[[sources.logs.exclude]]
+table = "logs/access_logs/**/*.parquet"
+columns = ["month"]
+reason = "not_personal"
+note = "Hive partition key: the year and month of occurred_at, which is exported."
+
+[[sources.logs.exclude]]
+table = "logs/screen_interactions/**/*.parquet"
+columns = ["month"]
+reason = "not_personal"
+note = "Hive partition key: the year and month of occurred_at, which is exported."
 '''
 
 

@@ -14,6 +14,7 @@ same request again later can help. Messages never contain subject data values.
     ├── RecordValidationError       a record broke its category's JSON Schema
     │   └── ForeignRecordError      a record's identifiers are none of the subject's (never exported)
     ├── SubjectNotFound             raised only when the caller asks for strict mode
+    ├── IncompletePackage           the package was written but some category was not searched (CLI)
     └── OutputError                 the package could not be written / already exists / fails verify
 
 Every error has ``code`` (a stable machine-readable name), ``retriable``, ``exit_code`` (the CLI's
@@ -32,6 +33,7 @@ __all__ = [
     "ConfigError",
     "ExporterError",
     "ForeignRecordError",
+    "IncompletePackage",
     "OutputError",
     "RecordValidationError",
     "RequestError",
@@ -171,6 +173,16 @@ class SubjectNotFound(ExporterError):
 
     code = "subject_not_found"
     exit_code = 5
+
+
+class IncompletePackage(ExporterError):
+    """The package was written, but it does not answer the request completely: some category was
+    not searched (no configured source covers it) or could not be read. The CLI raises it after
+    writing the package unless ``--allow-partial`` accepts a partial answer; the library reports the
+    same through ``ExportResult.complete`` / ``ExportResult.coverage``. Context: ``categories``."""
+
+    code = "incomplete"
+    exit_code = 7
 
 
 class OutputError(ExporterError):

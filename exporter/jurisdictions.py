@@ -665,11 +665,22 @@ def evaluate(
         str(c.get("id")) for c in held
         if str(c.get("id")) in prof_cats or any(_purpose_id(p) in prof_purposes for p in c.get("purposes") or [])
     ]
+    held_ids = {str(c.get("id")) for c in held}
+    titles = {str(c.get("id")): str(c.get("title") or c.get("id")) for c in categories}
+    scores = [
+        {"id": str(sid), "title": str(sc["title"]), "category": str(sc["category"]),
+         "category_title": titles.get(str(sc["category"]), str(sc["category"])), "field": str(sc["field"]),
+         "logic": fill(str(sc["logic"])), "significance": fill(str(sc["significance"])),
+         "consequences": fill(str(sc["consequences"]))}
+        for sid, sc in (catalog.get("scores") or {}).items()
+        if isinstance(sc, Mapping) and str(sc.get("category")) in held_ids
+    ]
     automated = {
         "cite": ad["cite"],
         "exists": bool(ad["exists"]),
         "text": fill(ad["text"]),
-        "profiling": bool(profiling_held),
+        "scores": scores,
+        "profiling": bool(profiling_held or scores),
         "profiling_text": fill(ad["profiling_text"]) if profiling_held and ad.get("profiling_text") else None,
         "profiling_categories": profiling_held,
     }
@@ -891,8 +902,12 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
                            [tr["text"], f"Safeguard: {tr['mechanism']}." if tr["applies"] else ""],
                            [f"{x['country']}: {', '.join(x['recipients'])}" for x in tr["destinations"]]))
     ad = out["automated_decisions"]
+    score_lines = [f"{sc['title']} (in “{sc['category_title']}”): {sc['logic']} What it means: {sc['significance']} "
+                   f"What follows from it: {sc['consequences']}" for sc in ad.get("scores", ())]
     notices.append(_notice("automated_decisions", "Automated decisions and profiling", ad["cite"],
-                           [ad["text"], ad["profiling_text"] or ""]))
+                           [ad["text"], ad["profiling_text"] or "",
+                            "We calculate these scores about you automatically:" if score_lines else ""],
+                           score_lines))
 
     ccpa = out.get("ccpa")
     if ccpa is not None:

@@ -45,7 +45,8 @@ def _counts(matches: list[re.Match[str]]) -> str:
 
 
 _KINDS = (
-    _Kind(re.compile(r"^category (?P<name>\S+) is fed by no configured source and was not searched$"),
+    _Kind(re.compile(r"^category (?P<name>\S+) (?:is fed by no configured source and was not searched|"
+                     r"was not searched: no configured source covers this kind of data.*)$"),
           key=lambda m: "", line=lambda ms: f"{len(ms)} categories are fed by no configured source and were "
                                             f"not searched: {_names(ms)}"),
     _Kind(re.compile(r"^category (?P<name>\S+) is incomplete: (?P<reason>.+)$"),

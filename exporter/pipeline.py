@@ -127,8 +127,8 @@ class _Plan:
 
 
 @cache
-def _plan(category_id: str) -> _Plan:
-    schema = RecordValidator.for_category(category_id).schema
+def _plan(category_id: str, file: Path | None = None) -> _Plan:
+    schema = RecordValidator.for_category(category_id, file).schema
     props = schema.get("properties", {})
     safe = columnar.pan_safe_fields(schema)
     safe_columnar = columnar.pan_safe_fields(schema, columnar=True)
@@ -150,8 +150,8 @@ class _Run:
         self._fields: dict[str, list[tuple[str, Any, frozenset[str]]]] = {}
         self.root = root
         self.result = CategoryResult(id=category.id)
-        self.validator = RecordValidator.for_category(category.id)
-        self.plan = _plan(category.id)
+        self.validator = RecordValidator.for_category(category.id, category.schema_file)
+        self.plan = _plan(category.id, category.schema_file)
         self.transform = RecordTransformer(category.withheld)
         #: the transform's redaction of other people's data (exporter.redaction) runs on every record
         self._redacts = getattr(self.transform, "redaction", None) is not None

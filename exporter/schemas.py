@@ -63,8 +63,9 @@ def _load(path: Path) -> Mapping[str, Any]:
     return orjson.loads(path.read_bytes())  # type: ignore[no-any-return]
 
 
-def category_schema(category_id: str) -> Mapping[str, Any]:
-    path = schemas_dir() / "categories" / f"{category_id}.json"
+def category_schema(category_id: str, file: Path | None = None) -> Mapping[str, Any]:
+    """The JSON Schema of a category: ``file`` (a catalog overlay's), else the shipped one."""
+    path = file or schemas_dir() / "categories" / f"{category_id}.json"
     if not path.is_file():
         raise ConfigError(f"no JSON Schema for category {category_id!r}", file=str(path),
                           hint="add schemas/categories/<id>.json for every catalog category")
@@ -153,9 +154,10 @@ class RecordValidator:
 
     @classmethod
     @cache
-    def for_category(cls, category_id: str) -> RecordValidator:
+    def for_category(cls, category_id: str, file: Path | None = None) -> RecordValidator:
+        """The (cached) validator of a category; ``file``: its schema when not the shipped one."""
         with _lock:
-            return cls(category_id, category_schema(category_id))
+            return cls(category_id, category_schema(category_id, file))
 
 
 def _key_path(prefix: str | None, path: Any) -> str:

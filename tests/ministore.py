@@ -169,7 +169,19 @@ needs = ["account_id"]
 endpoint = "/accounts/{{account_id}}/chats"
 records = "data"
 '''
-        return text
+        return text + self.not_applicable_text()
+
+    def not_applicable_text(self) -> str:
+        """Every catalog category this store has no stream for, declared not applicable (so that a
+        package of the mini store is complete; a test removes it to see ``not_searched``)."""
+        from exporter.catalog import load_catalog
+
+        covered = {"account", "personalisation", "support_emails", "marketing_subscriptions"}
+        if self.http_url:
+            covered.add("support_chats")
+        lines = [f'{c.id} = "The mini test store holds no data of this kind."'
+                 for c in load_catalog() if c.id not in covered]
+        return "\n[not_applicable]\n" + "\n".join(lines) + "\n"
 
     def env(self) -> dict[str, str]:
         return {"MINI_DB_URL": self.sql_url}

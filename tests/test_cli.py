@@ -18,7 +18,7 @@ from exporter.catalog import load_catalog
 from exporter.cli import app
 from exporter.resources import schemas_dir
 
-COMMANDS = ["export", "demo", "verify", "schemas", "catalog", "samples", "export-batch"]
+COMMANDS = ["export", "demo", "verify", "audit", "schemas", "catalog", "samples", "export-batch"]
 NOW = "2026-11-25T10:00:00Z"
 WIDE = {"COLUMNS": "200", "TERMINAL_WIDTH": "200", "NO_COLOR": "1"}
 

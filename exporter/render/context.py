@@ -77,7 +77,11 @@ _STATUS = {
     "held": "Held",
     "none_held": "None held",
     "incomplete": "Incomplete",
+    "not_searched": "Not searched",
+    "not_applicable": "Does not apply",
 }
+#: statuses for which nothing was found because nothing was (or needed to be) searched
+_NOT_READ = ("not_searched", "not_applicable")
 
 
 class Line(NamedTuple):
@@ -834,6 +838,10 @@ def _category_view(
         top_values = []  # every record is shown in full just below
     if status == "none_held":
         count_text = "none held"
+    elif status == "not_searched":
+        count_text = "not searched"
+    elif status == "not_applicable":
+        count_text = "does not apply"
     elif status == "incomplete":
         count_text = f"{format_count(count)} records found so far (incomplete)" if count else "incomplete"
     else:
@@ -848,6 +856,7 @@ def _category_view(
         "status": status,
         "status_label": _STATUS.get(status, status),
         "incomplete_reason": str(cat.get("incomplete_reason") or ""),
+        "not_applicable_reason": str(cat.get("not_applicable_reason") or ""),
         "count": count,
         "count_text": count_text,
         "first": format_temporal(cat.get("first")) if cat.get("first") else "",
@@ -893,7 +902,7 @@ def _category_view(
         "shown": shown,
         "shown_text": format_count(shown),
         "count_fmt": format_count(count),
-        "partial": status != "none_held" and not withheld_reason and isinstance(count, int) and count > shown,
+        "partial": status != "none_held" and status not in _NOT_READ and not withheld_reason and isinstance(count, int) and count > shown,
         "provenance": [
             {"read": str(p.get("read", "")), "count": format_count(p.get("count", 0))}
             for p in cat.get("provenance") or ()
@@ -1013,7 +1022,9 @@ def build_view(
     jurisdiction_title = str(
         jurisdiction.get("title") or jurisdiction.get("name") or request.get("jurisdiction") or ""
     )
-    held = [c for c in categories if c["status"] != "none_held"]
+    held = [c for c in categories if c["status"] not in ("none_held", *_NOT_READ)]
+    not_searched = [c for c in categories if c["status"] == "not_searched"]
+    failed = [c for c in categories if c["status"] == "incomplete"]
     legal_bases: dict[tuple[str, str], dict[str, str]] = {}
     for c in categories:
         for g in c["purpose_groups"]:
@@ -1071,6 +1082,9 @@ def build_view(
             "categories": len(categories),
             "held": len(held),
             "records": format_count(summary.get("records", sum(c["count"] or 0 for c in held))),
+            "complete": bool(summary.get("complete", not not_searched and not failed)) and not not_searched,
+            "not_searched": [{"title": c["title"], "anchor": c["anchor"]} for c in not_searched],
+            "incomplete": [{"title": c["title"], "anchor": c["anchor"]} for c in failed],
         },
         "categories_only": bool(categories_only),
         "withheld_reasons": withheld_reasons,

@@ -1,0 +1,190 @@
+"""A catalog the deployment owns: the worked example of docs/own-data.md (examples/own-data/, a
+bicycle repair shop's SQLite database that is not PicoNext's shape) exported through config +
+overlay alone, and overlays that add a category to / replace a schema of the shipped catalog."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from exporter import demo
+from exporter.api import AccessRequest, ExportOptions, export
+from exporter.catalog import load_catalog
+from exporter.cli import app
+from exporter.config import load_config
+from exporter.errors import ConfigError
+from exporter.package import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "own-data"
+FILES = ["shop.sql", "exporter.toml", "catalog/categories.toml", "catalog/schemas/client.json",
+         "catalog/schemas/repairs.json"]
+
+
+@pytest.fixture()
+def shop(tmp_path: Path) -> Path:
+    root = tmp_path / "own-data"
+    shutil.copytree(EXAMPLE, root)
+    con = sqlite3.connect(root / "shop.sqlite")
+    con.executescript((root / "shop.sql").read_text(encoding="utf-8"))
+    con.close()
+    return root
+
+
+def test_the_docs_show_the_example_files_as_they_are() -> None:
+    doc = (ROOT / "docs" / "own-data.md").read_text(encoding="utf-8")
+    for rel in FILES:
+        assert (EXAMPLE / rel).read_text(encoding="utf-8").strip() in doc, rel
+    assert "own-data.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_foreign_schema_is_exported_through_config_and_overlay_alone(shop: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["export", "--config", str(shop / "exporter.toml"), "--subject",
+                              "email:Ines.Weber@example.org", "--jurisdiction", "eu", "--request-id", "SC-1",
+                              "--received", "2026-11-30", "--now", "2026-12-01T09:00:00Z", "--out",
+                              str(shop / "out"), "--quiet"])
+    assert res.exit_code == 0, res.stderr
+    pkg = Path(res.stdout.strip())
+    bundle = json.loads((pkg / "bundle.json").read_text(encoding="utf-8"))
+    assert bundle["controller"]["name"] == "Spoke & Chain Cycles"
+    assert [c["id"] for c in bundle["categories"]] == ["client", "repairs"]
+    assert bundle["summary"]["complete"] is True and {c["status"] for c in bundle["categories"]} == {"held"}
+
+    # no fabricated value: every record is exactly a row of the shop's own tables
+    con = sqlite3.connect(shop / "shop.sqlite")
+    con.row_factory = sqlite3.Row
+    rows = {"client": [dict(r) for r in con.execute("SELECT * FROM clients WHERE client_no = 17")],
+            "repairs": [dict(r) for r in con.execute("SELECT * FROM repairs WHERE client_no = 17 ORDER BY job_no")]}
+    for cat in bundle["categories"]:
+        assert cat["records"] == rows[cat["id"]], cat["id"]
+    assert "Tom Kraus" not in (pkg / "bundle.json").read_text(encoding="utf-8")
+    for cid in ("client", "repairs"):  # the package ships the overlay's schemas
+        assert (pkg / "schemas" / f"{cid}.json").read_bytes() == (shop / "catalog" / "schemas" / f"{cid}.json").read_bytes()
+    assert verify(pkg) == []
+
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(pkg / "report.pdf").pages).split())
+    assert "Spoke & Chain Cycles" in text and "Your repairs" in text and "Puncture, rear wheel" in text
+    assert "PicoNext" not in text
+
+    res = runner.invoke(app, ["audit", "--config", str(shop / "exporter.toml"), "--strict"])
+    assert res.exit_code == 0 and "clean: every column" in res.stdout
+
+    res = runner.invoke(app, ["catalog", "--config", str(shop / "exporter.toml"), "--json"])
+    shown = json.loads(res.stdout)
+    assert [c["id"] for c in shown["categories"]] == ["client", "repairs"]
+    assert shown["controller"]["name"] == "Spoke & Chain Cycles"
+    res = runner.invoke(app, ["schemas", "--config", str(shop / "exporter.toml"), "--out", str(shop / "schemas-out")])
+    assert res.exit_code == 0
+    assert sorted(p.name for p in (shop / "schemas-out" / "categories").iterdir()) == ["client.json", "repairs.json"]
+    assert (shop / "schemas-out" / "bundle.json").is_file()
+
+
+def test_overlay_adds_a_category_and_replaces_a_shipped_schema(demo_store: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(demo_store, store)
+    overlay = store / "overlay"
+    (overlay / "schemas").mkdir(parents=True)
+    orders = json.loads((ROOT / "schemas" / "categories" / "orders.json").read_text(encoding="utf-8"))
+    orders["properties"]["order_id"].pop("pattern", None)  # a deployment's own order numbers
+    orders["properties"]["order_id"]["title"] = "Order reference"
+    (overlay / "schemas" / "orders.json").write_text(json.dumps(orders), encoding="utf-8")
+    (overlay / "schemas" / "loyalty.json").write_text(json.dumps({
+        "type": "object", "additionalProperties": False, "required": ["account_id", "points"],
+        "properties": {"account_id": {"title": "Account number", "type": "string"},
+                       "points": {"title": "Points", "type": "integer"}}}), encoding="utf-8")
+    (overlay / "categories.toml").write_text('''
+[[categories]]
+id = "orders"
+description = "Orders, as this deployment describes them."
+
+[[categories]]
+id = "loyalty"
+title = "Loyalty points"
+description = "Points you collected."
+origins = ["automatic"]
+recipients = []
+withheld = []
+purposes = [ { purpose = "deliver_services", basis = "contract" } ]
+[categories.retention]
+text = "Kept while you have an account."
+kind = "criteria"
+''', encoding="utf-8")
+    (store / "loyalty.jsonl").write_text(json.dumps({"account_id": demo.DEMO_IDENTIFIERS["typical"]["account_id"],
+                                                    "points": 420}) + "\n", encoding="utf-8")
+    cfg = demo.demo_config_path(store)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[export]\n", '[export]\ncatalog = "overlay"\n', 1) + '''
+[[sources.files.streams]]
+category = "loyalty"
+needs = ["account_id"]
+path = "loyalty.jsonl"
+match = { account_id = "account_id" }
+''', encoding="utf-8")
+    config = load_config(cfg)
+    ids = [c.id for c in config.catalog]
+    assert ids[:-1] == [c.id for c in load_catalog()] and ids[-1] == "loyalty"  # added after the shipped ones
+    assert config.catalog["orders"].raw["description"] == "Orders, as this deployment describes them."
+    assert config.catalog["orders"].raw["purposes"] == load_catalog()["orders"].raw["purposes"]  # merged field by field
+
+    request = AccessRequest.parse([demo.DEMO_SUBJECTS["typical"]], jurisdiction="eu", request_id="O-1")
+    result = export(request, config, tmp_path / "out", ExportOptions(pdf=False, html=False))
+    assert result.complete and result.counts["loyalty"] == 1
+    pkg = result.path
+    assert json.loads((pkg / "schemas" / "orders.json").read_text(encoding="utf-8")) == orders
+    bundle = json.loads((pkg / "bundle.json").read_text(encoding="utf-8"))
+    assert next(c for c in bundle["categories"] if c["id"] == "loyalty")["records"][0]["points"] == 420
+    assert verify(pkg) == []  # checked against the package's own (overlay) schemas
+    assert load_catalog()["orders"].schema_file is None  # the shipped catalog is untouched
+
+
+@pytest.mark.parametrize(("change", "where", "key"), [
+    (lambda o: (o / "schemas" / "client.json").write_text(json.dumps({
+        "type": "object", "properties": {"client_no": {"type": "integer"}}}), encoding="utf-8"),
+     "catalog/schemas/client.json", "/properties/client_no/title"),
+    (lambda o: (o / "schemas" / "bikes.json").write_text("{}", encoding="utf-8"), "catalog/schemas/bikes.json", None),
+    (lambda o: (o / "schemas" / "repairs.json").write_text('{"type": "object", "properties": {}, "required": 3}',
+                                                           encoding="utf-8"), "catalog/schemas/repairs.json", "/required"),
+    (lambda o: (o / "schemas" / "repairs.json").unlink(), "catalog/categories.toml", "categories (repairs)"),
+    (lambda o: (o / "categories.toml").write_text(
+        (o / "categories.toml").read_text(encoding="utf-8").replace('categories = "replace"', 'categories = "swap"'),
+        encoding="utf-8"), "catalog/categories.toml", "overlay.categories"),
+    (lambda o: (o / "categories.toml").write_text(
+        (o / "categories.toml").read_text(encoding="utf-8").replace('purpose = "newsletter"', 'purpose = "spam"'),
+        encoding="utf-8"), "catalog/categories.toml", "categories[0] (client).purposes[1]"),
+])
+def test_overlay_errors_name_file_and_key(shop: Path, change, where: str, key: str | None) -> None:  # type: ignore[no-untyped-def]
+    change(shop / "catalog")
+    with pytest.raises(ConfigError) as info:
+        load_config(shop / "exporter.toml")
+    assert info.value.context["file"] == str((shop / where).resolve())
+    if key is not None:
+        assert info.value.context["key"] == key
+
+
+def test_a_field_the_mapping_does_not_place_is_an_error_never_a_silent_drop(shop: Path) -> None:
+    con = sqlite3.connect(shop / "shop.sqlite")
+    con.execute("ALTER TABLE repairs ADD COLUMN internal_note TEXT")
+    con.commit()
+    con.close()
+    cfg = shop / "exporter.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "SELECT job_no, client_no, bike, work, handed_in, collected, price_eur", "SELECT *"), encoding="utf-8")
+    res = CliRunner().invoke(app, ["export", "--config", str(cfg), "--subject", "email:ines.weber@example.org",
+                                   "--jurisdiction", "eu", "--out", str(shop / "out"), "--no-pdf", "--quiet"])
+    assert res.exit_code == 4
+    assert not (shop / "out").exists() or not any((shop / "out").iterdir())  # nothing written
+    assert "internal_note" in res.stderr and "source: shop" in res.stderr and "read: shop/repairs" in res.stderr
+    assert "Ines" not in res.stderr
+    from exporter.audit import audit
+
+    report = audit(cfg)  # the audit says the same before any export
+    repairs = next(t for t in report.tables if t.table == "repairs")
+    note = next(c for c in repairs.columns if c.name == "internal_note")
+    assert note.status == "exported" and "does not define" in (note.problem or "") and not report.clean
