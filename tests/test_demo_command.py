@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from exporter.cli import app
+
+
+@pytest.fixture(autouse=True)
+def keep_logging() -> Iterator[None]:
+    """The CLI configures the root logger (basicConfig, force=True); put it back for later tests."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def test_demo_prints_the_package_and_the_report_to_open(demo_store: Path, tmp_path: Path) -> None:
@@ -21,5 +36,6 @@ def test_demo_prints_the_package_and_the_report_to_open(demo_store: Path, tmp_pa
     assert f"open {package / 'report.pdf'} (or index.html in a browser)" in result.stderr
     assert "building the demo store" not in result.stderr
 
-    quiet = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path), "--quiet"], env={"NO_COLOR": "1"})
+    quiet = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path), "--now", "2026-11-25T10:00:00Z", "--quiet"],
+                               env={"NO_COLOR": "1"})
     assert quiet.exit_code == 0 and quiet.stdout.strip() == str(package) and "open " not in quiet.stderr
