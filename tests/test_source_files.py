@@ -183,3 +183,20 @@ def test_fuzz_random_bytes_only_records_or_data_errors(tmp_path: Path, lines: li
         assert exc.context["file"] == name and "line" in exc.context
     else:
         assert all(isinstance(r, dict) for b in batches for r in b)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_record_longer_than_the_maximum_is_an_error_with_file_and_line(tmp_path: Path, encoding: str) -> None:
+    rows = [{"email": "a@example.com", "text": "short"}, {"email": "a@example.com", "text": "x" * 5000},
+            {"email": "a@example.com", "text": "short again"}]
+    (tmp_path / "big.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding=encoding)
+    params = {"path": "big.jsonl", "match": {"email": "email"}, "encoding": encoding, "max_record_bytes": 2048}
+    with pytest.raises(SourceDataError, match="longer than the maximum record size") as info:
+        _read(tmp_path, params, {"email": ("a@example.com",)})
+    assert info.value.context["file"] == "big.jsonl" and info.value.context["line"] == 2
+    assert "max_record_bytes" in (info.value.hint or "")
+    # the default (16 MiB) reads it; the source-level option applies to every read
+    assert len(_flat(_read(tmp_path, {**params, "max_record_bytes": None}, {"email": ("a@example.com",)}))) == 3
+    with pytest.raises(SourceDataError):
+        _read(tmp_path, {k: v for k, v in params.items() if k != "max_record_bytes"}, {"email": ("a@example.com",)},
+              max_record_bytes=2048)

@@ -32,6 +32,8 @@ from .base import Batch, Identities, ReadSpec, Record, Source
 
 __all__ = ["FilesSource", "confined_folder", "expand_glob"]
 
+#: longest line (one record) a files read accepts unless ``max_record_bytes`` says otherwise
+MAX_RECORD_BYTES = 16 * 1024 * 1024
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv"}
 
 
@@ -87,6 +89,7 @@ class FilesSource(Source):
             "root": {"type": "string", "minLength": 1},
             "encoding": {"type": "string", "minLength": 1},
             "batch_size": {"type": "integer", "minimum": 1},
+            "max_record_bytes": {"type": "integer", "minimum": 1024},
         },
         "additionalProperties": False,
     }
@@ -101,6 +104,7 @@ class FilesSource(Source):
             "delimiter": {"type": "string", "minLength": 1, "maxLength": 1},
             "null_values": {"type": "array", "items": {"type": "string"}},
             "batch_size": {"type": "integer", "minimum": 1},
+            "max_record_bytes": {"type": "integer", "minimum": 1024},
         },
         "required": ["path", "match"],
         "additionalProperties": False,
@@ -193,7 +197,9 @@ class FilesSource(Source):
             except OSError as exc:
                 raise SourceUnavailable(f"cannot open file: {exc.strerror or type(exc).__name__}",
                                         source=self.name, stream=spec.label, file=rel) from exc
-            lines = _LineDecoder(raw, encoding, self.name, rel)
+            limit = int(spec.params.get("max_record_bytes") or self.options.get("max_record_bytes")
+                        or MAX_RECORD_BYTES)
+            lines = _LineDecoder(raw, encoding, self.name, rel, limit=limit)
             if fmt == "jsonl":
                 yield from self._jsonl(lines, rel)
             else:
@@ -254,8 +260,10 @@ def _json_reason(exc: ValueError | RecursionError) -> str:
 class _LineDecoder(Iterable[str]):
     """Decodes a binary stream line by line so errors carry an exact line number."""
 
-    def __init__(self, raw: IO[bytes], encoding: str, source: str, rel: str) -> None:
+    def __init__(self, raw: IO[bytes], encoding: str, source: str, rel: str, *,
+                 limit: int = 16 * 1024 * 1024) -> None:
         self.raw, self.encoding, self.source, self.rel = raw, encoding, source, rel
+        self.limit = limit  #: longest line (one record) read; a longer one is an error, never read whole
         self.line = 0
         probe = '\n,"a'
         self.bytewise = probe.encode(encoding, errors="replace") == probe.encode("ascii")
@@ -264,8 +272,10 @@ class _LineDecoder(Iterable[str]):
         try:
             if self.bytewise:
                 decode = codecs.getdecoder(self.encoding)
-                for chunk in self.raw:
+                while chunk := self.raw.readline(self.limit + 1):
                     self.line += 1
+                    if len(chunk) > self.limit:
+                        raise self._too_long()
                     try:
                         yield decode(chunk)[0]
                     except UnicodeDecodeError as exc:
@@ -274,12 +284,14 @@ class _LineDecoder(Iterable[str]):
                 text = io.TextIOWrapper(self.raw, encoding=self.encoding, newline="")
                 while True:
                     try:
-                        chunk_s = text.readline()
+                        chunk_s = text.readline(self.limit + 1)
                     except UnicodeDecodeError as exc:
                         raise self._decode_error(exc, near=True) from None
                     if not chunk_s:
                         break
                     self.line += 1
+                    if len(chunk_s) > self.limit:
+                        raise self._too_long()
                     yield chunk_s
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise SourceDataError(f"compressed file is corrupt or truncated ({type(exc).__name__})",
@@ -287,6 +299,13 @@ class _LineDecoder(Iterable[str]):
         except OSError as exc:
             raise SourceUnavailable(f"reading the file failed: {exc.strerror or type(exc).__name__}",
                                     source=self.source, file=self.rel, line=self.line + 1) from exc
+
+    def _too_long(self) -> SourceDataError:
+        return SourceDataError(
+            f"a record is longer than the maximum record size ({self.limit:,} bytes); it was not read",
+            source=self.source, file=self.rel, line=self.line,
+            hint="raise `max_record_bytes` on the read or the source if such a record is genuine",
+        )
 
     def _decode_error(self, exc: UnicodeDecodeError, near: bool = False) -> SourceDataError:
         return SourceDataError(
