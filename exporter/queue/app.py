@@ -61,7 +61,10 @@ class TaskFailed(Exception):  # noqa: N818 - the name a client sees as the task'
 
     @property
     def error(self) -> dict[str, Any]:
-        return dict(self.args[0]) if self.args and isinstance(self.args[0], Mapping) else {"code": "internal"}
+        inner: Any = self
+        while isinstance(inner, TaskFailed) and inner.args:  # a rebuilt exception may wrap the original
+            inner = inner.args[0]
+        return dict(inner) if isinstance(inner, Mapping) else {"code": "internal"}
 
 
 def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
