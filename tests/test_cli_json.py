@@ -93,7 +93,8 @@ def test_shell_completion_is_offered() -> None:
     text = flat(run("--help").stdout)
     assert "--install-completion" in text and "--show-completion" in text
     shown = run("--show-completion", "bash")
-    assert shown.exit_code == 0 and "complete" in shown.stdout and "_EXPORTER_COMPLETE" in shown.stdout
+    assert shown.exit_code == 0 and "complete" in shown.stdout and "_EXPORTER_COMPLETE" in shown.stdout, (
+        shown.exit_code, shown.output, repr(shown.exception))
 
 
 @pytest.mark.parametrize("name", COMMANDS)
