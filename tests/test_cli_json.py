@@ -89,9 +89,12 @@ def test_version_of_the_console_script() -> None:
     assert done.returncode == 0 and done.stdout.startswith("exporter ") and __version__ in done.stdout
 
 
-def test_shell_completion_is_offered() -> None:
+def test_shell_completion_is_offered(monkeypatch: pytest.MonkeyPatch) -> None:
     text = flat(run("--help").stdout)
     assert "--install-completion" in text and "--show-completion" in text
+    # typer's own switch: --show-completion takes the shell as a value instead of detecting the
+    # parent process's shell (which depends on how the tests were started)
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     shown = run("--show-completion", "bash")
     assert shown.exit_code == 0 and "complete" in shown.stdout and "_EXPORTER_COMPLETE" in shown.stdout, (
         shown.exit_code, shown.output, repr(shown.exception))
