@@ -107,6 +107,18 @@ def _error(exc: ExporterError) -> JSONResponse:
     return JSONResponse({"error": exc.to_dict()}, status_code=http_status(exc), headers=headers)
 
 
+async def _read_request(request: Request, base: ExportOptions) -> tuple[AccessRequest, ExportOptions]:
+    """The POSTed access request and the options a client may set (RequestError when invalid)."""
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError("the request body is not JSON", pointer="") from None
+    if not isinstance(body, dict):
+        raise RequestError("the access request must be a JSON object", pointer="")
+    opts = _client_options(body.pop("options", None), base)
+    return AccessRequest.from_dict(body), opts
+
+
 def _client_options(raw: Any, base: ExportOptions) -> ExportOptions:
     if raw is None:
         return base
@@ -143,14 +155,7 @@ def create_app(config: Config | str | Path | None, out_dir: str | Path, *, worke
 
     async def create_request(request: Request) -> JSONResponse:
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return _error(RequestError("the request body is not JSON", pointer=""))
-        try:
-            if not isinstance(body, dict):
-                raise RequestError("the access request must be a JSON object", pointer="")
-            opts = _client_options(body.pop("options", None), base)
-            access = AccessRequest.from_dict(body)
+            access, opts = await _read_request(request, base)
         except RequestError as exc:
             return _error(exc)
         # Fix the received date and the request id now, so the job can be tracked while it runs.
@@ -240,14 +245,7 @@ def _queued_app(queue: Any, out_dir: str | Path, base: ExportOptions) -> Starlet
 
     async def create_request(request: Request) -> JSONResponse:
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return _error(RequestError("the request body is not JSON", pointer=""))
-        try:
-            if not isinstance(body, dict):
-                raise RequestError("the access request must be a JSON object", pointer="")
-            opts = _client_options(body.pop("options", None), base)
-            access = AccessRequest.from_dict(body)
+            access, opts = await _read_request(request, base)
         except RequestError as exc:
             return _error(exc)
         try:  # a round trip to Redis: off the event loop
