@@ -101,7 +101,7 @@ def child_export(store: Path, out: Path, *, pdf: bool, json_only: bool, warm_run
     if json_only:  # the JSON part alone: no CSV encoding or writing
         import pyarrow as pa
 
-        from exporter import columnar, pipeline, writers
+        from exporter.collect import columnar, pipeline, writers
         writers.CsvWriter.write_many = lambda self, records: None  # type: ignore[method-assign]
         writers.CsvWriter.write_encoded = lambda self, data: None  # type: ignore[method-assign]
         pipeline.columnar.csv_lines = lambda cols, columns, extra, n: pa.array([""], pa.string())  # type: ignore[attr-defined]
@@ -171,10 +171,10 @@ def child_naive(store: Path, out: Path, *, pdf: bool, pdf_only: bool = False) ->
     import jsonschema
 
     from exporter.config import load_config
-    from exporter.identity import Identifier, resolve
-    from exporter.normalize import normalize_record
-    from exporter.schemas import category_schema
-    from exporter.transforms import RecordTransformer
+    from exporter.collect.identity import Identifier, resolve
+    from exporter.collect.normalize import normalize_record
+    from exporter.collect.schemas import category_schema
+    from exporter.collect.transforms import RecordTransformer
 
     t0 = time.perf_counter()
     stages: dict[str, float] = {}
@@ -262,8 +262,8 @@ def child_validation(package: Path) -> dict[str, Any]:
     import orjson
     import pyarrow as pa
 
-    from exporter.columnar import ColumnarValidator, prepare_columns
-    from exporter.schemas import RecordValidator, category_schema, reference_validator
+    from exporter.collect.columnar import ColumnarValidator, prepare_columns
+    from exporter.collect.schemas import RecordValidator, category_schema, reference_validator
 
     lines = (package / "data" / "access_logs.jsonl").read_bytes().splitlines()[:25_000]
     recs = [orjson.loads(line) for line in lines]

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
         verify_package,
     )
     from .config import Config, load_config
-    from .identity import Identifier
+    from .collect.identity import Identifier
     from .reliability import RetryPolicy
 
 # The API pulls in sources, rules and renderers: load each module on first use only.
@@ -74,7 +74,7 @@ _LAZY = {
                      "Extension", "ReadCoverage", "export", "parse_identifier", "verify_package"), ".api"),
     "Config": ".config",
     "load_config": ".config",
-    "Identifier": ".identity",
+    "Identifier": ".collect.identity",
     "RetryPolicy": ".reliability",
 }
 

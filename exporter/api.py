@@ -27,22 +27,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import jurisdictions
-from .bundle import FORMAT, NOT_SEARCHED, category_entry, category_status
-from .catalog import Category
+from .law import jurisdictions
+from .packaging.bundle import FORMAT, NOT_SEARCHED, category_entry, category_status
+from .law.catalog import Category
 from .config import Config, Read, load_config
 from .errors import IncompletePackage, OutputError, RequestError, SourceError, SubjectNotFound
-from .identity import Identifier, resolve
+from .collect.identity import Identifier, resolve
 from .logsafety import install_log_filters
 from .messages import group as group_messages
-from .package import staging, verify, write_manifest
-from .pipeline import CategoryResult, collect_category
+from .packaging.package import staging, verify, write_manifest
+from .collect.pipeline import CategoryResult, collect_category
 from .progress import CountOnce, StageClock
-from .redaction import RedactionSettings, Redactor, known_names
+from .collect.redaction import RedactionSettings, Redactor, known_names
 from .reliability import RetryPolicy, collect_with_retries, open_source, resolve_with_retries
 from .resources import schemas_dir
-from .schemas import category_schema, check_against
-from .writers import FileInfo, dumps, write_file
+from .collect.schemas import category_schema, check_against
+from .collect.writers import FileInfo, dumps, write_file
 
 __all__ = [
     "VERIFICATION_LEVELS",
@@ -83,7 +83,7 @@ class ClockStop:
 
 def known_identifier_types() -> tuple[str, ...]:
     """The identifier types of the shipped catalog (``identifier_types``), sorted."""
-    from .catalog import load_catalog
+    from .law.catalog import load_catalog
 
     return tuple(sorted(load_catalog().identifier_types))
 

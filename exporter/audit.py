@@ -193,7 +193,7 @@ def audit(config: Config | str | Path, *, sample: Sequence[str] = (), env: Mappi
         ids = None
         if sample:
             from .api import parse_identifier
-            from .identity import resolve
+            from .collect.identity import resolve
 
             ids = resolve(cfg, [parse_identifier(s) for s in sample], sources)
         for sc in cfg.sources:
@@ -218,7 +218,7 @@ def audit(config: Config | str | Path, *, sample: Sequence[str] = (), env: Mappi
 
 
 def _schema_fields(cfg: Config, category: str) -> set[str] | None:
-    from .schemas import category_schema
+    from .collect.schemas import category_schema
 
     try:
         schema = category_schema(category, cfg.catalog[category].schema_file)

@@ -79,7 +79,7 @@ def _main(
 
 def _echo_json(data: Any) -> None:
     """One JSON document on stdout (``--json``)."""
-    from .writers import dumps
+    from .collect.writers import dumps
 
     typer.echo(dumps(data, indent=True).decode())
 
@@ -215,7 +215,7 @@ def export(
             with reporter(quiet=quiet) as progress:  # a bar on a terminal, plain lines otherwise (counts only)
                 result = run(request, load_config(config), out, options.replace(progress=progress))
             if password is not None:
-                from .package import encrypt_package
+                from .packaging.package import encrypt_package
 
                 encrypted = encrypt_package(result.path, password, force=force)
                 typer.echo(f"encrypted copy: {encrypted}", err=True)
@@ -319,7 +319,7 @@ def verify(
     """Check a package: every file against the manifest, documents against their schemas, the signature."""
     import orjson
 
-    from .package import verify as check
+    from .packaging.package import verify as check
 
     if not (package / "manifest.json").is_file() and not package.is_dir():
         message = f"no package folder at {package}"
@@ -416,8 +416,8 @@ def catalog(
     config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE", help="Also show the recipient names this configuration adds.")] = None,
 ) -> None:
     """Show the category catalog: what is held, why (purpose, legal basis), retention, recipients."""
-    from .bundle import category_meta
-    from .catalog import load_catalog
+    from .packaging.bundle import category_meta
+    from .law.catalog import load_catalog
     from .config import load_config
 
     try:
@@ -432,7 +432,7 @@ def catalog(
         meta["retention"] = {"policy": c.retention.get("policy"), "text": c.retention.get("text")}
         entries.append(meta)
     if as_json:
-        from .writers import dumps
+        from .collect.writers import dumps
 
         typer.echo(dumps({"catalog": {k: str(v) for k, v in cat.table("meta").items()},
                           "controller": dict(cat.controller), "categories": entries}, indent=True).decode())

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .catalog import Catalog, load_catalog
+from .law.catalog import Catalog, load_catalog
 from .errors import ConfigError
-from .schemas import check_against
+from .collect.schemas import check_against
 from .sources import Source, source_class
 from .sources.base import ReadSpec
 

@@ -35,7 +35,7 @@ from .sources.base import ReadSpec
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from .identity import IdentitySet
+    from .collect.identity import IdentitySet
 
 __all__ = ["RowCheck", "Screening", "field_values", "match_fields"]
 

@@ -174,7 +174,7 @@ records = "data"
     def not_applicable_text(self) -> str:
         """Every catalog category this store has no stream for, declared not applicable (so that a
         package of the mini store is complete; a test removes it to see ``not_searched``)."""
-        from exporter.catalog import load_catalog
+        from exporter.law.catalog import load_catalog
 
         covered = {"account", "personalisation", "support_emails", "marketing_subscriptions"}
         if self.http_url:

@@ -34,7 +34,7 @@ from pytest_httpserver import HTTPServer
 
 from exporter import AccessRequest, demo, export
 from exporter.api import ExportOptions
-from exporter.catalog import load_catalog
+from exporter.law.catalog import load_catalog
 from exporter.config import load_config
 from exporter.errors import (
     ConfigError,
@@ -43,12 +43,12 @@ from exporter.errors import (
     SourceDataError,
     SourceError,
 )
-from exporter.identity import plan
-from exporter.package import verify
-from exporter.redaction import RedactionSettings
+from exporter.collect.identity import plan
+from exporter.packaging.package import verify
+from exporter.collect.redaction import RedactionSettings
 from exporter.resources import schemas_dir
-from exporter.schemas import check_against
-from exporter.writers import csv_cell
+from exporter.collect.schemas import check_against
+from exporter.collect.writers import csv_cell
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 OPTS = ExportOptions(now=NOW, pdf=False, html=False)

@@ -11,7 +11,7 @@ from exporter import demo
 from exporter.batch import read_requests, run_batch
 from exporter.cli import app
 from exporter.errors import RequestError
-from exporter.package import verify
+from exporter.packaging.package import verify
 
 HEADER = "subject,jurisdiction,received,request_id,verification,country\n"
 

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 
 from exporter import AccessRequest, demo, export
 from exporter.api import ExportOptions
-from exporter.package import verify
+from exporter.packaging.package import verify
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 OPTS = ExportOptions(now=NOW, pdf=True, html=True)

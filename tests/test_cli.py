@@ -14,7 +14,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from exporter import demo
-from exporter.catalog import load_catalog
+from exporter.law.catalog import load_catalog
 from exporter.cli import app
 from exporter.resources import schemas_dir
 

@@ -17,7 +17,7 @@ from exporter.api import AccessRequest, ExportOptions, export
 from exporter.cli import app
 from exporter.config import load_config
 from exporter.errors import ConfigError, IncompletePackage
-from exporter.package import verify
+from exporter.packaging.package import verify
 
 NOW = "2026-11-25T10:00:00Z"
 LEDGER_REASON = "This deployment does not run the ledger publishing service, so it holds no ledger postings."
@@ -142,7 +142,7 @@ def test_demo_package_holds_the_scores_and_names_them_in_the_profiling_notice(de
 
     from pypdf import PdfReader  # noqa: F401 - the PDF is read back below
 
-    from exporter.catalog import load_catalog
+    from exporter.law.catalog import load_catalog
 
     request = AccessRequest.parse([demo.DEMO_SUBJECTS["typical"]], jurisdiction="eu", request_id="S-1")
     result = export(request, demo.demo_config_path(demo_store), tmp_path, ExportOptions(html=False))

@@ -1,4 +1,4 @@
-"""Worked examples for exporter.deadlines (every expected date checked by hand against a calendar).
+"""Worked examples for exporter.law.deadlines (every expected date checked by hand against a calendar).
 
 Calendars used: 2024 is a leap year; 2025-03-15 is a Saturday; England & Wales bank holidays 2025:
 Good Friday 18 Apr, Easter Monday 21 Apr, Christmas 25 Dec (Thu), Boxing Day 26 Dec (Fri); 2026 Easter
@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from exporter import jurisdictions
-from exporter.deadlines import (
+from exporter.law import jurisdictions
+from exporter.law.deadlines import (
     ClockStop,
     Extension,
     add_business_days,

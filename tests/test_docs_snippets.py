@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 
 from exporter import AccessRequest, demo, export, load_config
-from exporter.catalog import load_catalog
+from exporter.law.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([ROOT / "README.md", ROOT / "examples" / "README.md", *(ROOT / "docs").glob("*.md")])

@@ -11,7 +11,7 @@ import pytest
 
 from exporter.config import load_config
 from exporter.errors import ConfigError
-from exporter.identity import Identifier, plan, resolve
+from exporter.collect.identity import Identifier, plan, resolve
 from exporter.sources import ReadSpec, Source, register
 
 MINI_CATALOG = """

@@ -32,8 +32,8 @@ from exporter import AccessRequest, demo, export
 from exporter.api import ExportOptions
 from exporter.config import load_config
 from exporter.errors import ConfigError
-from exporter.identity import plan
-from exporter.package import verify
+from exporter.collect.identity import plan
+from exporter.packaging.package import verify
 from exporter.resources import catalog_dir
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

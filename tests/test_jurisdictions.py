@@ -1,4 +1,4 @@
-"""exporter.jurisdictions: rules files load and validate; evaluate() output per jurisdiction."""
+"""exporter.law.jurisdictions: rules files load and validate; evaluate() output per jurisdiction."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from exporter import jurisdictions
+from exporter.law import jurisdictions
 from exporter.errors import ConfigError, RequestError
 from exporter.resources import catalog_dir, schemas_dir
 
@@ -87,7 +87,7 @@ def small_catalog() -> dict[str, Any]:
 
 
 def entries(catalog: dict[str, Any], counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
-    """Bundle category entries as exporter.bundle builds them (docs/architecture.md)."""
+    """Bundle category entries as exporter.packaging.bundle builds them (docs/architecture.md)."""
     out = []
     for c in catalog["categories"]:
         cc = c.get("ccpa_category")

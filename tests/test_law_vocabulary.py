@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from exporter import AccessRequest, demo, export
 from exporter.api import ExportOptions
-from exporter.jurisdictions import vocabulary
+from exporter.law.jurisdictions import vocabulary
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 

@@ -337,7 +337,8 @@ def test_second_export_reuses_loaded_set_up(config: Config, tmp_path: Path, monk
     import jinja2
     import jsonschema_rs
 
-    from exporter import catalog, jurisdictions, schemas
+    from exporter.law import catalog, jurisdictions
+    from exporter.collect import schemas
 
     options = ExportOptions(now=NOW, pdf=False, html=True)
     export(request("typical", "eu"), config, tmp_path / "warm", options)  # loads everything once

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from exporter import demo
 from exporter.api import AccessRequest, ExportOptions, export
-from exporter.catalog import load_catalog
+from exporter.law.catalog import load_catalog
 from exporter.cli import app
 from exporter.config import load_config
 from exporter.errors import ConfigError
-from exporter.package import verify
+from exporter.packaging.package import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "own-data"

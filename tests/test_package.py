@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from exporter.errors import OutputError
-from exporter.package import staging, verify, write_manifest
-from exporter.writers import write_file
+from exporter.packaging.package import staging, verify, write_manifest
+from exporter.collect.writers import write_file
 
 
 def _make(final, *, force=False):

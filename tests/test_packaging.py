@@ -27,7 +27,7 @@ def test_wheel_contains_data_and_runs_from_elsewhere(tmp_path: Path) -> None:
                    check=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    code = ("import exporter.resources as r, exporter.catalog as c; "
+    code = ("import exporter.resources as r, exporter.law.catalog as c; "
             "print(r.schemas_dir()); print(len(c.load_catalog().categories))")
     out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, check=True, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(target)}).stdout.split()

@@ -22,11 +22,11 @@ from demo_reader import Store
 
 from exporter import AccessRequest, demo, export
 from exporter.api import ExportOptions
-from exporter.catalog import load_catalog
+from exporter.law.catalog import load_catalog
 from exporter.config import load_config
 from exporter.errors import ConfigError
-from exporter.package import verify
-from exporter.redaction import (
+from exporter.packaging.package import verify
+from exporter.collect.redaction import (
     RedactionSettings,
     Redactor,
     find_emails,
@@ -36,7 +36,7 @@ from exporter.redaction import (
     phone_key,
 )
 from exporter.resources import schemas_dir
-from exporter.schemas import check_against
+from exporter.collect.schemas import check_against
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 OPTS = ExportOptions(now=NOW, pdf=False, html=True)

@@ -1,10 +1,10 @@
 """Atomic output (issue #8, part 2): the CLI killed with SIGKILL at random points of its run.
 
 Whatever the moment, the output folder then holds either no package or a complete package that
-passes ``exporter.package.verify`` — never a half-written one. A killed run may leave its hidden
+passes ``exporter.packaging.package.verify`` — never a half-written one. A killed run may leave its hidden
 work folder ``.<request id>.partial-*`` behind (nothing can run after SIGKILL); the next run for
 the same package removes such leftovers when it starts, and so can housekeeping with
-``exporter.package.remove_stale``. A live run's work folder is never removed (it is ``flock``-ed).
+``exporter.packaging.package.remove_stale``. A live run's work folder is never removed (it is ``flock``-ed).
 An existing package is never replaced without ``--force`` (exit code 6), and a ``--force`` run
 killed half-way leaves the old package or the new one, whole.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from exporter import demo
-from exporter.package import remove_stale, verify
+from exporter.packaging.package import remove_stale, verify
 
 NOW = "2026-11-25T12:00:00Z"
 SEED = 20261125
@@ -108,7 +108,7 @@ def test_sigkill_at_random_points_leaves_nothing_or_a_complete_package(
 def test_a_live_runs_work_folder_is_never_removed(tmp_path: Path) -> None:
     final = tmp_path / "out" / "LIVE"
     final.parent.mkdir()
-    code = ("import sys, time\nfrom pathlib import Path\nfrom exporter.package import staging\n"
+    code = ("import sys, time\nfrom pathlib import Path\nfrom exporter.packaging.package import staging\n"
             "with staging(Path(sys.argv[1])) as root:\n    print(root, flush=True)\n    time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(final)], stdout=subprocess.PIPE, text=True)
     try:
@@ -158,8 +158,8 @@ def test_force_replacement_killed_at_random_points_keeps_a_whole_package(
 
 
 def _package(final: Path, *, force: bool = False) -> None:
-    from exporter.package import staging, write_manifest
-    from exporter.writers import write_file
+    from exporter.packaging.package import staging, write_manifest
+    from exporter.collect.writers import write_file
 
     with staging(final, force=force) as root:
         files = [write_file(root / "data" / "a.jsonl", root, b"{}\n")]
@@ -181,7 +181,7 @@ def test_leftovers_of_an_interrupted_replacement_are_put_back_or_removed(tmp_pat
 
 
 def test_a_failed_run_removes_the_output_folders_it_created(tmp_path: Path) -> None:
-    from exporter.package import staging
+    from exporter.packaging.package import staging
 
     final = tmp_path / "new" / "deeper" / "R"
     with pytest.raises(RuntimeError), staging(final):

@@ -13,7 +13,7 @@ import pytest
 import pyzipper
 from ministore import ANN, MiniStore
 
-from exporter.package import verify
+from exporter.packaging.package import verify
 
 PASSWORD = "correct-horse-battery-staple-7f3a"
 

@@ -30,7 +30,7 @@ from werkzeug import Request, Response
 from exporter import AccessRequest, export
 from exporter.api import ExportOptions, ExportResult
 from exporter.errors import SourceDataError, SourceError, SourceUnavailable
-from exporter.package import verify
+from exporter.packaging.package import verify
 from exporter.reliability import RetryPolicy
 from exporter.testing import PostgresServer
 

@@ -802,7 +802,7 @@ def test_font_folders_of_killed_renders_are_removed(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from exporter.package import _lock
+    from exporter.packaging.package import _lock
     from exporter.render.pdf import FONT_FOLDER_PREFIX, remove_stale_font_folders
 
     temp = tmp_path / "tmp"
@@ -1352,9 +1352,9 @@ def test_templates_reference_only_packaged_assets() -> None:
 
 
 def test_catalog_pdf_columns_name_schema_fields() -> None:
-    from exporter.catalog import load_catalog
+    from exporter.law.catalog import load_catalog
     from exporter.render.context import MAX_TABLE_COLUMNS
-    from exporter.schemas import category_schema
+    from exporter.collect.schemas import category_schema
 
     catalog = load_catalog()
     with_columns = [c for c in catalog if c.raw.get("pdf_columns")]

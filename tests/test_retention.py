@@ -1,4 +1,4 @@
-"""Worked examples for exporter.retention (retention forms of docs/architecture.md, policy §4)."""
+"""Worked examples for exporter.law.retention (retention forms of docs/architecture.md, policy §4)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from exporter import retention
+from exporter.law import retention
 from exporter.errors import ConfigError
 from exporter.resources import catalog_dir
 

@@ -18,11 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exporter import AccessRequest, demo, export, pipeline
-from exporter.columnar import Unsupported, csv_lines, json_lines, pan_safe_fields, prepare_columns
-from exporter.schemas import category_schema
-from exporter.transforms import mask_pans
-from exporter.writers import CsvWriter, csv_cell
+from exporter import AccessRequest, demo, export
+from exporter.collect import pipeline
+from exporter.collect.columnar import Unsupported, csv_lines, json_lines, pan_safe_fields, prepare_columns
+from exporter.collect.schemas import category_schema
+from exporter.collect.transforms import mask_pans
+from exporter.collect.writers import CsvWriter, csv_cell
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30) | st.sampled_from(
     ["", "=1+2", "-3", "@x", "\tx", "\rx", 'a"b', "a,b", "line\nbreak", "\\", "4242424242424242", "é", "王芳", "😀"])
@@ -152,7 +153,7 @@ def test_columnar_and_record_paths_write_the_same_package(heavy_store: Path, tmp
 
 def test_record_path_screening_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Skipping the transform when the screen finds nothing gives the same result as always running it."""
-    from exporter.catalog import load_catalog
+    from exporter.law.catalog import load_catalog
     from exporter.config import Read
     from exporter.sources.base import ReadSpec
 

@@ -9,8 +9,8 @@ import io
 import orjson
 import pytest
 
-from exporter.transforms import RecordTransformer, luhn_ok, mask_pans
-from exporter.writers import CsvWriter, JsonlWriter, csv_cell
+from exporter.collect.transforms import RecordTransformer, luhn_ok, mask_pans
+from exporter.collect.writers import CsvWriter, JsonlWriter, csv_cell
 
 
 @pytest.mark.parametrize(

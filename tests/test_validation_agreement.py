@@ -7,7 +7,7 @@ violations, missing required fields, extra fields. Checked:
 * ``RecordValidator`` (jsonschema_rs; per record and per batch) == ``reference_validator``
   (jsonschema with the project's aligned ``email`` rule and ECMA ``$``), except the two documented
   date-time cases where the fast validator is more permissive (leap second, year 0000);
-* the columnar check (exporter.columnar) never accepts a record the compiled validator refuses;
+* the columnar check (exporter.collect.columnar) never accepts a record the compiled validator refuses;
 * error messages carry the JSON pointer, never the offending value.
 """
 
@@ -23,9 +23,9 @@ import pyarrow as pa
 import pytest
 
 from exporter import AccessRequest, demo, export
-from exporter.catalog import load_catalog
-from exporter.columnar import ColumnarValidator, Unsupported, prepare_columns
-from exporter.schemas import RecordValidator, category_schema, is_email, reference_validator
+from exporter.law.catalog import load_catalog
+from exporter.collect.columnar import ColumnarValidator, Unsupported, prepare_columns
+from exporter.collect.schemas import RecordValidator, category_schema, is_email, reference_validator
 
 BAD_FORMATS = {
     "date-time": ["2024-13-01T00:00:00Z", "2023-02-29T10:00:00Z", "2024-01-01 10:00:00Z", "2024-01-01T10:00:00",
@@ -45,7 +45,7 @@ GOOD_FORMATS = {
     "ipv6": ["::1", "2001:db8::1", "::ffff:1.2.3.4", "1:2:3:4:5:6:7::", "::"],
     "uri": ["urn:isbn:0451450523", "mailto:a@b.example", "https://x.example:8080/a?b=c#d"],
 }
-#: Documented differences (exporter/schemas.py): the fast validator accepts these, the reference not.
+#: Documented differences (exporter/collect/schemas.py): the fast validator accepts these, the reference not.
 KNOWN_MORE_PERMISSIVE = {"2024-12-31T23:59:60Z", "0000-01-01T00:00:00Z"}
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
@@ -216,7 +216,7 @@ def test_schemas_dir_is_complete() -> None:
 
 
 def test_columnar_distinct_value_matching_gives_the_row_by_row_mask(corpus: dict[str, list[dict[str, Any]]]) -> None:
-    """Patterns on repetitive columns are matched on their distinct values (exporter/columnar.py,
+    """Patterns on repetitive columns are matched on their distinct values (exporter/collect/columnar.py,
     _regex_check); the mask must be the one the compiled validator gives record by record."""
     category = "access_logs"
     schema = category_schema(category)

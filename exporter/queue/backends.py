@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 
 from ..errors import OutputError
-from ..package import _RENAME_NOREPLACE, _fsync_dir, _renameat2
+from ..packaging.package import _RENAME_NOREPLACE, _fsync_dir, _renameat2
 
 __all__ = ["LocalFolderBackend", "OutputBackend"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..writers import replace_atomically
+from ..collect.writers import replace_atomically
 from ._env import environment, read_text
 from .context import build_view
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
-from ..writers import replace_atomically
+from ..collect.writers import replace_atomically
 from ._env import capture_weasyprint_warnings, environment, read_text
 from .context import build_view
 from .fetcher import ASSET_BASE, AssetFetcher
@@ -336,7 +336,7 @@ def _write(html_text: str, font_config: Any, fetcher: AssetFetcher, files: list[
 
 
 #: The folder of each render's ``@font-face`` fonts: ``<temp dir>/weasyprint-exporter-<random>``,
-#: ``flock``-ed while the render runs (as a package's work folder is, exporter/package.py).
+#: ``flock``-ed while the render runs (as a package's work folder is, exporter/packaging/package.py).
 FONT_FOLDER_PREFIX = "weasyprint-exporter-"
 #: A folder this young is never removed: between ``mkdtemp`` and ``flock`` it is not locked yet.
 _FONT_FOLDER_MIN_AGE = 60.0
@@ -348,7 +348,7 @@ def _own_font_folder(font_config: Any) -> int | None:
     none (``_folder``, its own attribute: a test fails if it changes)."""
     import tempfile
 
-    from ..package import _lock
+    from ..packaging.package import _lock
 
     folder = Path(tempfile.mkdtemp(prefix=FONT_FOLDER_PREFIX))
     font_config._folder = folder
@@ -367,7 +367,7 @@ def remove_stale_font_folders(temp_dir: Path | None = None) -> int:
     of other WeasyPrint users (plain ``weasyprint-*``) are not touched."""
     import tempfile
 
-    from ..package import _abandoned
+    from ..packaging.package import _abandoned
 
     root = Path(temp_dir or tempfile.gettempdir())
     removed = 0

@@ -69,7 +69,7 @@ class Source(ABC):
         """Identifier type → its matching rule (:mod:`exporter.identifiers`): set from the
         configuration's catalog when the config creates the source, else the shipped catalog's."""
         if self._rules is None:
-            from ..catalog import load_catalog
+            from ..law.catalog import load_catalog
 
             self._rules = load_catalog().rules()
         return self._rules

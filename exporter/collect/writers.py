@@ -3,7 +3,7 @@
 Both writers take a whole batch at a time and encode it in one go (``orjson`` per record, joined;
 CSV column by column), then hand one buffer to the hashing file: the per-record cost is the
 encoding only. ``write_encoded`` accepts bytes encoded elsewhere (the columnar fast path in
-:mod:`exporter.columnar` builds JSONL and CSV lines with Arrow kernels); both encoders produce
+:mod:`exporter.collect.columnar` builds JSONL and CSV lines with Arrow kernels); both encoders produce
 the same bytes for the same records (tests/test_streaming.py checks it).
 """
 

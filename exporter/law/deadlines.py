@@ -47,7 +47,7 @@ from typing import Any
 import holidays as _holidays
 from dateutil.relativedelta import relativedelta
 
-from .errors import ConfigError, RequestError
+from ..errors import ConfigError, RequestError
 
 __all__ = [
     "ClockStop",

@@ -36,8 +36,8 @@ import jsonschema_rs
 import orjson
 from referencing import Registry, Resource
 
-from .errors import ConfigError, ExporterError
-from .resources import schemas_dir
+from ..errors import ConfigError, ExporterError
+from ..resources import schemas_dir
 
 __all__ = [
     "RecordValidator",

@@ -22,9 +22,9 @@ from typing import Any
 
 import orjson
 
-from .errors import OutputError
-from .schemas import check_against
-from .writers import FileInfo, dumps, write_file
+from ..errors import OutputError
+from ..collect.schemas import check_against
+from ..collect.writers import FileInfo, dumps, write_file
 
 __all__ = [
     "MANIFEST",
@@ -36,7 +36,7 @@ __all__ = [
     "write_manifest",
 ]
 
-log = logging.getLogger("exporter.package")
+log = logging.getLogger("exporter.packaging.package")
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "piconext-access-manifest/1"
@@ -332,8 +332,8 @@ def verify(package: Path, *, public_key: Path | None = None, schemas: bool = Tru
 
 def _check_documents(package: Path, manifest: dict[str, Any]) -> list[str]:
     """bundle.json, the manifest and every data file against the shipped schemas."""
-    from .errors import ExporterError
-    from .schemas import RecordValidator
+    from ..errors import ExporterError
+    from ..collect.schemas import RecordValidator
 
     problems: list[str] = []
     try:

@@ -6,8 +6,8 @@
 * Fields the catalog marks ``withheld`` (11 CCR §7024(d): passwords, security answers, government
   ids …) are removed; the bundle states that they are held but not disclosed.
 * Other people's e-mail addresses, phone numbers and listed names in the catalog's ``free_text``
-  fields are replaced by placeholders (GDPR Art. 15(4); :mod:`exporter.redaction`), when the
-  export hands the transformer a :class:`~exporter.redaction.CategoryRedaction`.
+  fields are replaced by placeholders (GDPR Art. 15(4); :mod:`exporter.collect.redaction`), when the
+  export hands the transformer a :class:`~exporter.collect.redaction.CategoryRedaction`.
 * Strings that cannot be written as UTF-8 (lone surrogates, e.g. from a JSON ``"\ud800"`` escape)
   get U+FFFD in place of each such code point instead of crashing the writers.
 """

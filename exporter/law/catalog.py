@@ -20,9 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .identifiers import REFUSED, RULES, Rule, rule_named
-from .resources import catalog_dir
+from ..errors import ConfigError
+from ..identifiers import REFUSED, RULES, Rule, rule_named
+from ..resources import catalog_dir
 
 __all__ = ["Catalog", "Category", "load_catalog"]
 
@@ -287,7 +287,7 @@ def load_overlay(folder: Path) -> Catalog:
                                   hint="name the file <category id>.json after a catalog category")
             _check_schema(path)
             categories[index[path.stem]]["schema_file"] = str(path)
-    from .resources import schemas_dir
+    from ..resources import schemas_dir
 
     for i, cat in enumerate(categories):
         if not cat.get("schema_file") and not (schemas_dir() / "categories" / f"{cat['id']}.json").is_file():

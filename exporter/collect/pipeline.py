@@ -11,7 +11,7 @@ Two paths, same bytes:
   validates with one call into the compiled validator, runs the PAN/withheld transform only when a
   cheap batch-level screen says it could change something (:func:`_Run._needs_transform`), and
   encodes JSONL and CSV per batch;
-* the **columnar path** (:meth:`_Run.arrow_batch`, :mod:`exporter.columnar`) takes Arrow record
+* the **columnar path** (:meth:`_Run.arrow_batch`, :mod:`exporter.collect.columnar`) takes Arrow record
   batches from sources that offer ``read_arrow`` (Parquet) and never builds a Python object per
   record. Whatever it cannot prove it handles exactly like the record path goes the record path.
 """
@@ -32,14 +32,14 @@ from typing import Any
 import pyarrow as pa
 
 from . import columnar
-from .catalog import Category
-from .config import Read
-from .errors import ForeignRecordError, RecordValidationError, SourceError
+from ..law.catalog import Category
+from ..config import Read
+from ..errors import ForeignRecordError, RecordValidationError, SourceError
 from .identity import IdentitySet
-from .matching import RowCheck, match_fields
+from ..matching import RowCheck, match_fields
 from .normalize import normalize_record
 from .schemas import RecordValidator
-from .sources import Source
+from ..sources import Source
 from .transforms import RecordTransformer
 from .writers import CsvWriter, FileInfo, JsonlWriter
 
@@ -53,7 +53,7 @@ ARROW_BATCH_ROWS = 4096
 Progress = Callable[[str, int], None]
 timing_log = logging.getLogger("exporter.timing")
 
-#: A superset of the card-number expression of exporter.transforms (no look-around).
+#: A superset of the card-number expression of exporter.collect.transforms (no look-around).
 _PAN_PREFILTER = re.compile(r"[2-6](?:[ -]?\d){12}")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # the transform replaces lone surrogates
 _NESTED = (dict, list)
@@ -153,7 +153,7 @@ class _Run:
         self.validator = RecordValidator.for_category(category.id, category.schema_file)
         self.plan = _plan(category.id, category.schema_file)
         self.transform = RecordTransformer(category.withheld)
-        #: the transform's redaction of other people's data (exporter.redaction) runs on every record
+        #: the transform's redaction of other people's data (exporter.collect.redaction) runs on every record
         self._redacts = getattr(self.transform, "redaction", None) is not None
         self.counters: dict[str, TopK] = {f: TopK() for f in category.summary_fields}
         self.fact_fields = dict(category.facts)
@@ -301,7 +301,7 @@ class _Run:
         rules out a card number are not screened (a record is written only if valid, and then such
         a field holds none; an invalid batch is re-run with the transform, see :meth:`batch`);
         the other fields are screened with a superset of the card expression and for lone
-        surrogates. The transform (exporter.transforms) changes only withheld fields, card numbers,
+        surrogates. The transform (exporter.collect.transforms) changes only withheld fields, card numbers,
         lone surrogates and — when the export redacts — free text; a new kind of change there must
         be screened for here too (tests/test_streaming.py compares both ways on tricky records).
         """

@@ -28,7 +28,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["describe_duration", "evaluate"]
 

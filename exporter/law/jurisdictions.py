@@ -32,8 +32,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from .deadlines import ClockStop, Extension, due_date, holiday_calendar
-from .errors import ConfigError, RequestError
-from .resources import catalog_dir, schemas_dir
+from ..errors import ConfigError, RequestError
+from ..resources import catalog_dir, schemas_dir
 
 __all__ = [
     "VERIFICATION_LEVELS",
@@ -512,7 +512,7 @@ def evaluate(
     ``origins``, ``ccpa_category``, ``sensitive``, ``retention`` …); ``catalog``: the catalog
     mapping (controller, purposes, origins, recipients, ccpa_categories, categories). ``facts`` is
     accepted for rules that need subject facts; the current rules do not (retention is evaluated per
-    category by :mod:`exporter.retention`). Everything returned is JSON-serialisable; dates are ISO
+    category by :mod:`exporter.law.retention`). Everything returned is JSON-serialisable; dates are ISO
     strings. Raises :class:`RequestError` for bad request values and :class:`ConfigError` for a
     broken rules file or a catalog reference that does not resolve.
     """

@@ -42,12 +42,12 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from .catalog import Catalog
-from .config import Config, Read
-from .errors import ConfigError, SourceDataError, SourceError
-from .identifiers import RULES, Rule
-from .matching import RowCheck, Screening
-from .sources import Source
+from ..law.catalog import Catalog
+from ..config import Config, Read
+from ..errors import ConfigError, SourceDataError, SourceError
+from ..identifiers import RULES, Rule
+from ..matching import RowCheck, Screening
+from ..sources import Source
 
 __all__ = ["MAX_IDENTIFIERS", "MAX_ROUNDS", "Identifier", "IdentitySet", "person_types", "plan", "resolve",
            "shared_types"]

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from . import retention
-from .catalog import Catalog, Category
-from .config import Config
-from .pipeline import CategoryResult
+from ..law import retention
+from ..law.catalog import Catalog, Category
+from ..config import Config
+from ..collect.pipeline import CategoryResult
 
 __all__ = ["FORMAT", "NOT_SEARCHED", "category_entry", "category_status", "parse_instant"]
 

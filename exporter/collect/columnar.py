@@ -4,7 +4,7 @@ Sources that can hand over Arrow record batches (``read_arrow``, e.g. the Parque
 processed column by column with Arrow kernels: the batch is checked against a *conservative*
 columnar compilation of the category schema, and its JSONL and CSV lines are built by Arrow string
 kernels straight into one buffer that is hashed and written. The result is byte-for-byte what the
-record path (:meth:`exporter.pipeline._Run.batch`: ``to_pylist`` → map → normalise → transform →
+record path (:meth:`exporter.collect.pipeline._Run.batch`: ``to_pylist`` → map → normalise → transform →
 validate → ``orjson``/``csv``) produces — tests/test_streaming.py checks that on generated data.
 
 Whenever the fast path cannot *prove* it would do the same as the record path, the batch goes the
@@ -16,7 +16,7 @@ record path instead (exactly, including its error messages):
 * a row the columnar check does not accept. The check only ever accepts what the compiled
   validator accepts (its regular expressions are strict subsets: no 29 February, no leap second,
   upper-case ``T``/``Z`` …), so a row it refuses may still be valid — the record path decides;
-* a string that could hold a payment card number: PAN masking (``exporter.transforms``) is left to
+* a string that could hold a payment card number: PAN masking (``exporter.collect.transforms``) is left to
   the record path. Strings of fields whose schema rules out a card number (identifiers with an
   anchored pattern, enums, IP addresses, dates, numbers — :func:`pan_safe_fields`) are not even
   scanned; the others are scanned with a superset of the card-number expression, one kernel call
@@ -347,7 +347,7 @@ def pan_safe_fields(schema: Mapping[str, Any], *, columnar: bool = False) -> fro
     return frozenset(k for k, v in props.items() if _node_pan_safe(v, formats))
 
 
-#: A superset of ``exporter.transforms``' card expression (no look-around; Python's ``\d`` is
+#: A superset of ``exporter.collect.transforms``' card expression (no look-around; Python's ``\d`` is
 #: Unicode ``Nd``): a value with no match here is never changed by the masking.
 _PAN_PREFILTER = r"[2-6](?:[ -]?\p{Nd}){12}"
 

@@ -39,11 +39,11 @@ from typing import Any
 
 import phonenumbers
 
-from .catalog import Catalog, Category
-from .config import Config
-from .errors import ConfigError
-from .identifiers import rule_named
-from .sources.base import ReadSpec
+from ..law.catalog import Catalog, Category
+from ..config import Config
+from ..errors import ConfigError
+from ..identifiers import rule_named
+from ..sources.base import ReadSpec
 from .transforms import WithheldFields
 
 __all__ = [
@@ -544,7 +544,7 @@ class Redactor:
 
     def wrap(self, category: Category) -> Category:
         """``category`` as the pipeline should see it: its ``withheld`` carries a fresh redaction
-        (:class:`~exporter.transforms.WithheldFields`), which the record transformer applies.
+        (:class:`~exporter.collect.transforms.WithheldFields`), which the record transformer applies.
         Call once per collection attempt of the category (counts start again at zero)."""
         rule = self.rule(category)
         if rule is None:

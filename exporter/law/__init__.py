@@ -1,0 +1,8 @@
+"""The law: what the catalog says about each category and what each jurisdiction's rules require.
+
+* :mod:`.catalog` — categories, purposes, legal bases, recipients, retention, sources (catalog/*.toml);
+* :mod:`.jurisdictions` — the access right per law (catalog/jurisdictions/*.toml): GDPR Art. 15,
+  UK GDPR + DPA 2018, CCPA/CPRA + 11 CCR §7024, Utah;
+* :mod:`.deadlines` — the response deadline (Art. 12(3), CCPA §1798.130(a)(2)) with extensions and stops;
+* :mod:`.retention` — concrete retention dates per record (Art. 15(1)(d)).
+"""

@@ -1,0 +1,2 @@
+"""The package: bundle.json (:mod:`.bundle`), the manifest, atomic publishing, verification and
+encryption (:mod:`.package`)."""
