@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from .. import testhooks
+
 __all__ = [
     "CsvWriter",
     "FileInfo",
@@ -106,24 +108,33 @@ def write_file(path: Path, root: Path, data: bytes) -> FileInfo:
     return f.info()
 
 
-class JsonlWriter:
-    """``data/<category>.jsonl``: one JSON object per line, keys sorted, UTF-8."""
+class _BufferedWriter:
+    """A hashing data file behind a 1 MiB buffer: what both writers share."""
 
     def __init__(self, path: Path, root: Path) -> None:
         self._raw = HashingFile(path, root)
         self._buf = io.BufferedWriter(self._raw, buffer_size=1 << 20)
 
-    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
-        self._buf.write(b"".join([orjson.dumps(rec, option=_JSONL) for rec in records]))
-
     def write_encoded(self, data: bytes | memoryview) -> None:
-        """Lines already encoded exactly as :meth:`write_many` would encode them."""
+        """Bytes already encoded exactly as this writer's ``write_many`` would encode them."""
         self._buf.write(data)
 
     def close(self) -> FileInfo:
         self._buf.flush()
         self._raw.close()
         return self._raw.info()
+
+
+class JsonlWriter(_BufferedWriter):
+    """``data/<category>.jsonl``: one JSON object per line, keys sorted, UTF-8."""
+
+    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
+        self._buf.write(b"".join([orjson.dumps(rec, option=_JSONL) for rec in records]))
+
+    def close(self) -> FileInfo:
+        info = super().close()
+        testhooks.reached("data")
+        return info
 
 
 def csv_cell(value: Any) -> str:
@@ -165,15 +176,14 @@ def csv_column(values: Sequence[Any]) -> Sequence[str]:
     return [csv_quote(csv_cell(v)) for v in values]
 
 
-class CsvWriter:
+class CsvWriter(_BufferedWriter):
     """RFC 4180 CSV in UTF-8 (``\\r\\n``); columns = the schema's properties, then ``_extra`` if open.
 
     Byte-for-byte what ``csv.writer`` writes for the ``csv_cell`` of every value.
     """
 
     def __init__(self, path: Path, root: Path, columns: Sequence[str], *, extra: bool) -> None:
-        self._raw = HashingFile(path, root)
-        self._buf = io.BufferedWriter(self._raw, buffer_size=1 << 20)
+        super().__init__(path, root)
         self.columns = list(columns)
         self.extra = extra
         self._known = set(columns)
@@ -202,12 +212,3 @@ class CsvWriter:
         else:
             lines = map(",".join, zip(*cols))
         self._buf.write(("\r\n".join(lines) + "\r\n").encode("utf-8"))
-
-    def write_encoded(self, data: bytes | memoryview) -> None:
-        """Rows already encoded exactly as :meth:`write_many` would encode them."""
-        self._buf.write(data)
-
-    def close(self) -> FileInfo:
-        self._buf.flush()
-        self._raw.close()
-        return self._raw.info()
