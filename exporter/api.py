@@ -30,6 +30,7 @@ from typing import Any
 from .law import jurisdictions
 from .packaging.bundle import FORMAT, NOT_SEARCHED, category_entry, category_status
 from .law.catalog import Category
+from .law.deadlines import parse_date
 from .config import Config, Read, load_config
 from .errors import IncompletePackage, OutputError, RequestError, SourceError, SubjectNotFound
 from .collect.identity import Identifier, resolve
@@ -42,7 +43,7 @@ from .collect.redaction import RedactionSettings, Redactor, known_names
 from .reliability import RetryPolicy, collect_with_retries, open_source, resolve_with_retries
 from .resources import schemas_dir
 from .collect.schemas import category_schema, check_against
-from .collect.writers import FileInfo, dumps, write_file
+from .collect.writers import FileInfo, dumps, hash_file, write_file
 
 __all__ = [
     "VERIFICATION_LEVELS",
@@ -210,9 +211,7 @@ class AccessRequest:
                                         reason=stop.get("reason", "")))
             kwargs["clock_stops"] = tuple(parsed)
         request = cls(**kwargs)
-        if request.request_id is not None and not _REQUEST_ID.match(request.request_id):
-            raise RequestError("a request id may hold letters, digits, '.', '_' and '-' only (max 80)",
-                               pointer="/request_id")
+        _check_request_id(request.request_id, pointer="/request_id")
         if request.verification not in VERIFICATION_LEVELS:
             raise RequestError(f"unknown verification level {request.verification!r}", pointer="/verification",
                                hint=f"use one of: {', '.join(VERIFICATION_LEVELS)}")
@@ -246,12 +245,12 @@ _REQUEST_KEYS = frozenset({"identifiers", "jurisdiction", "received", "request_i
 
 
 def _parse_date(value: Any, pointer: str) -> dt.date:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise RequestError("a date must be written YYYY-MM-DD", pointer=pointer)
+    return parse_date(value, pointer, pointer=True)  # the one date parser (exporter.law.deadlines)
+
+
+def _check_request_id(request_id: str | None, **where: str) -> None:
+    if request_id is not None and not _REQUEST_ID.match(request_id):
+        raise RequestError("a request id may hold letters, digits, '.', '_' and '-' only (max 80)", **where)
 
 
 @dataclass(frozen=True)
@@ -478,8 +477,8 @@ def _release_memory() -> None:
         import pyarrow as pa
 
         pa.default_memory_pool().release_unused()
-    except Exception:  # noqa: BLE001, S110 - only an optimisation
-        pass
+    except Exception as exc:  # noqa: BLE001 - only an optimisation: say so and go on
+        log.debug("could not release Arrow's unused memory (%s)", type(exc).__name__)
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
@@ -507,8 +506,7 @@ def _check_request(request: AccessRequest, config: Config) -> None:
         if ident.type not in config.given:
             raise RequestError(f"identifier type {ident.type!r} cannot be used to name a subject",
                                hint=f"use one of: {', '.join(config.given)}")
-    if request.request_id is not None and not _REQUEST_ID.match(request.request_id):
-        raise RequestError("a request id may hold letters, digits, '.', '_' and '-' only (max 80)")
+    _check_request_id(request.request_id)
 
 
 def export(
@@ -800,11 +798,7 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
 
 
 def _info(root: Path, rel: str) -> FileInfo:
-    path = root / rel
-    h = hashlib.sha256(path.read_bytes()).hexdigest()
-    with path.open("rb") as fh:
-        os.fsync(fh.fileno())
-    return {"path": rel, "bytes": path.stat().st_size, "sha256": h}
+    return hash_file(root / rel, root, fsync=True)  # streamed: the PDF is never read whole
 
 
 def verify_package(path: str | Path) -> list[str]:

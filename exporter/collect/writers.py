@@ -32,6 +32,7 @@ __all__ = [
     "csv_column",
     "csv_quote",
     "dumps",
+    "hash_file",
     "replace_atomically",
 ]
 
@@ -99,6 +100,20 @@ def replace_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def hash_file(path: Path, root: Path, *, fsync: bool = False) -> FileInfo:
+    """Size and SHA-256 of a file written by someone else (the PDF/HTML renderers), read in 1 MiB
+    chunks (never whole into memory); with ``fsync`` it is flushed to disk too. The one file hasher:
+    :class:`HashingFile` hashes what this module writes, ``verify`` checks packages with this."""
+    sha, size = hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(chunk)
+            size += len(chunk)
+        if fsync:
+            os.fsync(fh.fileno())
+    return {"path": path.relative_to(root).as_posix(), "bytes": size, "sha256": sha.hexdigest()}
 
 
 def write_file(path: Path, root: Path, data: bytes) -> FileInfo:

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import holidays as _holidays
@@ -59,6 +59,7 @@ __all__ = [
     "holiday_calendar",
     "is_working_day",
     "next_working_day",
+    "parse_date",
 ]
 
 
@@ -103,8 +104,8 @@ class ClockStop:
         if not isinstance(value, Mapping):
             raise RequestError("each request.clock_stops entry must be an object {from, to, reason}")
         return cls(
-            start=_parse_date(value.get("from"), "clock_stops.from"),
-            end=_parse_date(value.get("to"), "clock_stops.to"),
+            start=parse_date(value.get("from"), "clock_stops.from"),
+            end=parse_date(value.get("to"), "clock_stops.to"),
             reason=str(value.get("reason") or ""),
         )
 
@@ -213,15 +214,25 @@ def _skipped(start: date, end: date, calendar: Any | None) -> list[str]:
     return out
 
 
-def _parse_date(value: Any, key: str) -> date:
+def parse_date(value: Any, where: str, *, pointer: bool = False) -> date:
+    """The one date parser of requests: a ``date`` (a ``datetime`` keeps its date) or an ISO 8601
+    string (``YYYY-MM-DD``, or a date-time whose date is taken). ``where`` names the value in the
+    error: a JSON pointer with ``pointer``, else a key."""
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
-        return value.date() if hasattr(value, "hour") else value  # type: ignore[attr-defined]
+        return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value[:10])
+            return date.fromisoformat(value)
         except ValueError:
             pass
-    raise RequestError(f"{key} must be an ISO date (YYYY-MM-DD)", key=key)
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        except ValueError:
+            pass
+    raise RequestError("a date must be written YYYY-MM-DD",
+                       **({"pointer": where} if pointer else {"key": where}))
 
 
 # ----------------------------------------------------------------------------------------------
