@@ -40,7 +40,7 @@ from ..matching import RowCheck, match_fields
 from .normalize import normalize_record
 from .schemas import RecordValidator
 from ..sources import Source
-from .transforms import RecordTransformer
+from .transforms import PAN_SCREEN, RecordTransformer
 from .writers import CsvWriter, FileInfo, JsonlWriter
 
 __all__ = ["ARROW_BATCH_ROWS", "TOP_VALUES", "CategoryResult", "TopK", "collect_category"]
@@ -53,8 +53,7 @@ ARROW_BATCH_ROWS = 4096
 Progress = Callable[[str, int], None]
 timing_log = logging.getLogger("exporter.timing")
 
-#: A superset of the card-number expression of exporter.collect.transforms (no look-around).
-_PAN_PREFILTER = re.compile(r"[2-6](?:[ -]?\d){12}")
+_PAN_PREFILTER = re.compile(PAN_SCREEN)  # a superset of the card expression (exporter.collect.transforms)
 _SURROGATE = re.compile("[\ud800-\udfff]")  # the transform replaces lone surrogates
 _NESTED = (dict, list)
 

@@ -24,6 +24,10 @@ import orjson
 from .. import testhooks
 
 __all__ = [
+    "CSV_FORMULA_START",
+    "CSV_FORMULA_START_RE",
+    "CSV_QUOTE_CHARS",
+    "CSV_QUOTE_RE",
     "CsvWriter",
     "FileInfo",
     "HashingFile",
@@ -37,8 +41,17 @@ __all__ = [
 ]
 
 FileInfo = dict[str, Any]  # {"path": rel, "bytes": n, "sha256": hex}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_QUOTE_CHARS = (",", '"', "\r", "\n")  # what makes csv.writer (QUOTE_MINIMAL, "\r\n") quote a field
+#: The rules of the one CSV encoding, which both encoders apply — this module's, value by value,
+#: and the columnar path's, with Arrow kernels (exporter.collect.columnar builds its expressions
+#: from these; tests/test_streaming.py checks that the two write the same bytes):
+#: a text cell starting with one of these gets a leading "'" (a spreadsheet runs no formula) …
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: … and a cell holding one of these is quoted, '"' doubled (csv.writer's QUOTE_MINIMAL, "\r\n" rows).
+CSV_QUOTE_CHARS = (",", '"', "\r", "\n")
+#: the same two rules as (RE2- and Python-compatible) regular expressions
+CSV_FORMULA_START_RE = "^[" + "".join("\\" + c if c in "-]\\^" else c for c in CSV_FORMULA_START) + "]"
+CSV_QUOTE_RE = "[" + "".join(CSV_QUOTE_CHARS) + "]"
+_FORMULA_START, _QUOTE_CHARS = CSV_FORMULA_START, CSV_QUOTE_CHARS
 _JSONL = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
