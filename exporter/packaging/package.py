@@ -12,7 +12,6 @@ import errno
 import logging
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from typing import Any
 import orjson
 
 from .. import testhooks
+from ..cleanup import remove_tree
 from ..errors import OutputError
 from ..collect.schemas import check_against
 from ..collect.writers import FileInfo, dumps, hash_file, write_file
@@ -137,7 +137,7 @@ def remove_stale(final: Path) -> int:
         rest = entry.name[len(name) + 2:]
         if rest.startswith(("partial-", "zip.partial-")) and _abandoned(entry):
             if entry.is_dir() and not entry.is_symlink():
-                _remove_tree(entry, "the work folder of an interrupted run")
+                remove_tree(entry, "the work folder of an interrupted run")
             else:
                 entry.unlink(missing_ok=True)
             removed += 1
@@ -145,7 +145,7 @@ def remove_stale(final: Path) -> int:
             if not final.exists():
                 os.rename(entry, final)
             else:
-                _remove_tree(entry, "the previous package moved aside by an interrupted --force run")
+                remove_tree(entry, "the previous package moved aside by an interrupted --force run")
             removed += 1
     if removed:
         log.info("removed %d leftover(s) of interrupted runs beside the package folder", removed)
@@ -186,7 +186,7 @@ def staging(final: Path, *, force: bool = False) -> Iterator[Path]:
         lock = _lock(tmp)
         testhooks.reached("staging")
     except OSError as exc:
-        _remove_tree(tmp, "the work folder", missing_ok=True)
+        remove_tree(tmp, "the work folder", missing_ok=True)
         _remove_empty(created)
         raise OutputError(f"cannot create the output folder: {exc.strerror}", path=str(final.parent)) from exc
     try:
@@ -196,7 +196,7 @@ def staging(final: Path, *, force: bool = False) -> Iterator[Path]:
         _publish(tmp, final, force=force)
         _fsync_dir(final.parent)
     except BaseException:
-        _remove_tree(tmp, "the work folder", missing_ok=True)
+        remove_tree(tmp, "the work folder", missing_ok=True)
         _remove_empty(created)
         raise
     finally:
@@ -223,7 +223,7 @@ def _publish(tmp: Path, final: Path, *, force: bool = False) -> None:
                               hint="the previous package was kept") from exc
         if exchanged:
             testhooks.reached("exchanged")
-            _remove_tree(tmp, "the previous package (after the exchange)")
+            remove_tree(tmp, "the previous package (after the exchange)")
             return
         old = final.parent / f".{final.name}.old-{secrets.token_hex(4)}"
         try:
@@ -238,7 +238,7 @@ def _publish(tmp: Path, final: Path, *, force: bool = False) -> None:
             raise OutputError(f"cannot move the package into place: {exc.strerror}", path=str(final),
                               hint="the previous package was kept") from exc
         testhooks.reached("replaced")
-        _remove_tree(old, "the previous package (after the replacement)")
+        remove_tree(old, "the previous package (after the replacement)")
         return
     try:
         if not _renameat2(tmp, final, _RENAME_NOREPLACE):
@@ -250,19 +250,6 @@ def _publish(tmp: Path, final: Path, *, force: bool = False) -> None:
             raise OutputError("the package folder already exists (another run wrote it meanwhile)",
                               path=str(final), hint="pass --force to replace it") from None
         raise OutputError(f"cannot move the package into place: {exc.strerror}", path=str(final)) from exc
-
-
-def _remove_tree(path: Path, what: str, *, missing_ok: bool = False) -> None:
-    """Remove a folder this module made; a failure is logged (what and why, never file contents)
-    and left for :func:`remove_stale` or housekeeping, instead of failing a finished export."""
-    try:
-        shutil.rmtree(path)
-    except FileNotFoundError:
-        if not missing_ok:
-            log.warning("could not remove %s: it is gone already", what)
-    except OSError as exc:
-        log.warning("could not remove %s (%s): %s; remove_stale() or the next run removes it",
-                    what, path.name, exc.strerror or type(exc).__name__)
 
 
 def _remove_empty(folders: list[Path]) -> None:
