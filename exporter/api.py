@@ -504,6 +504,8 @@ def export(
     return ExportRun(request, cfg, out_dir, opts).execute()
 
 
-def verify_package(path: str | Path) -> list[str]:
-    """Problems with a package on disk (empty = intact)."""
-    return verify(Path(path))
+def verify_package(path: str | Path, *, public_key: str | Path | None = None) -> list[str]:
+    """Problems with a package on disk (empty = intact): changed, missing or extra files, documents
+    that break their schema and, with ``public_key`` (the Ed25519 public key, PEM, of the key that
+    signed it: ``ExportOptions(sign_key=…)``), a missing or bad signature of manifest.json."""
+    return verify(Path(path), public_key=Path(public_key) if public_key is not None else None)
