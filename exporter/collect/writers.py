@@ -36,7 +36,6 @@ __all__ = [
     "csv_column",
     "csv_quote",
     "dumps",
-    "hash_file",
     "replace_atomically",
 ]
 
@@ -115,25 +114,26 @@ def replace_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def hash_file(path: Path, root: Path, *, fsync: bool = False) -> FileInfo:
-    """Size and SHA-256 of a file written by someone else (the PDF/HTML renderers), read in 1 MiB
-    chunks (never whole into memory); with ``fsync`` it is flushed to disk too. The one file hasher:
-    :class:`HashingFile` hashes what this module writes, ``verify`` checks packages with this."""
-    sha, size = hashlib.sha256(), 0
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            sha.update(chunk)
-            size += len(chunk)
-        if fsync:
-            os.fsync(fh.fileno())
-    return {"path": path.relative_to(root).as_posix(), "bytes": size, "sha256": sha.hexdigest()}
-
-
 def write_file(path: Path, root: Path, data: bytes) -> FileInfo:
     f = HashingFile(path, root)
     f.write(data)
     f.close()
     return f.info()
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in chunks (never whole into memory)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def file_info(root: Path, rel: str) -> FileInfo:
+    """:data:`FileInfo` of a file another writer made (report.pdf, index.html): fsynced, hashed in chunks."""
+    path = root / rel
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        os.fsync(fh.fileno())
+    return {"path": rel, "bytes": path.stat().st_size, "sha256": digest}
 
 
 class _BufferedWriter:

@@ -24,7 +24,7 @@ from .. import testhooks
 from ..cleanup import remove_tree
 from ..errors import OutputError
 from ..collect.schemas import check_against
-from ..collect.writers import FileInfo, dumps, hash_file, write_file
+from ..collect.writers import FileInfo, dumps, sha256_file, write_file
 
 __all__ = [
     "MANIFEST",
@@ -346,7 +346,7 @@ def verify(package: Path, *, public_key: Path | None = None, schemas: bool = Tru
         problems.append(f"extra file not in the manifest: {rel}")
     for rel in sorted(set(listed) & present):
         entry, path = listed[rel], package / rel
-        if path.stat().st_size != entry["bytes"] or hash_file(path, package)["sha256"] != entry["sha256"]:
+        if path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
             problems.append(f"changed file: {rel}")
     if schemas:
         problems += _check_documents(package, manifest)
