@@ -60,6 +60,7 @@ __all__ = [
     "is_working_day",
     "next_working_day",
     "parse_date",
+    "to_date",
 ]
 
 
@@ -214,25 +215,29 @@ def _skipped(start: date, end: date, calendar: Any | None) -> list[str]:
     return out
 
 
-def parse_date(value: Any, where: str, *, pointer: bool = False) -> date:
-    """The one date parser of requests: a ``date`` (a ``datetime`` keeps its date) or an ISO 8601
-    string (``YYYY-MM-DD``, or a date-time whose date is taken). ``where`` names the value in the
-    error: a JSON pointer with ``pointer``, else a key."""
+def to_date(value: Any) -> date | None:
+    """The one date reader: a ``date`` (a ``datetime`` keeps its date) or an ISO 8601 string
+    (``YYYY-MM-DD`` or a date-time, whose date is taken); None for anything else. Used for
+    request dates (:func:`parse_date`) and for the facts and record dates retention reads."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and value:
         try:
-            return date.fromisoformat(value)
+            return datetime.fromisoformat(value).date()
         except ValueError:
-            pass
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-        except ValueError:
-            pass
-    raise RequestError("a date must be written YYYY-MM-DD",
-                       **({"pointer": where} if pointer else {"key": where}))
+            return None
+    return None
+
+
+def parse_date(value: Any, where: str, *, pointer: bool = False) -> date:
+    """:func:`to_date`, or a :class:`RequestError` naming ``where`` (a JSON pointer with
+    ``pointer``, else a key) when ``value`` is not a date."""
+    day = to_date(value)
+    if day is None:
+        raise RequestError("a date must be written YYYY-MM-DD", **({"pointer": where} if pointer else {"key": where}))
+    return day
 
 
 # ----------------------------------------------------------------------------------------------
