@@ -7,7 +7,8 @@
   ids …) are removed; the bundle states that they are held but not disclosed.
 * Other people's e-mail addresses, phone numbers and listed names in the catalog's ``free_text``
   fields are replaced by placeholders (GDPR Art. 15(4); :mod:`exporter.collect.redaction`), when the
-  export hands the transformer a :class:`~exporter.collect.redaction.CategoryRedaction`.
+  export hands the transformer a :class:`~exporter.collect.redaction.CategoryRedaction`
+  (``collect_category(..., redaction=Redactor.rule(category))``: passed explicitly).
 * Strings that cannot be written as UTF-8 (lone surrogates, e.g. from a JSON ``"\ud800"`` escape)
   get U+FFFD in place of each such code point instead of crashing the writers.
 """
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
-from typing import Any, Self
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["PAN_MAX_DIGITS", "PAN_MIN_DIGITS", "PAN_SCREEN", "PAN_SCREEN_RE2", "RecordTransformer", "WithheldFields",
+__all__ = ["PAN_MAX_DIGITS", "PAN_MIN_DIGITS", "PAN_SCREEN", "PAN_SCREEN_RE2", "RecordTransformer", "Redaction",
            "luhn_ok", "mask_pans"]
 
 #: The card numbers masked: 13 to 19 digits (ISO/IEC 7812-1 PANs are at most 19 digits; 13 is the
@@ -39,22 +40,6 @@ PAN_SCREEN_RE2 = PAN_SCREEN.replace("\\d", "\\p{Nd}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 Redaction = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class WithheldFields(tuple[str, ...]):
-    """The catalog's ``withheld`` field names, optionally carrying the category's redaction.
-
-    The pipeline builds its transformer as ``RecordTransformer(category.withheld)``; an export
-    that redacts hands it a category whose ``withheld`` is one of these, so the redaction reaches
-    the transformer without the pipeline knowing about it.
-    """
-
-    redaction: Redaction | None
-
-    def __new__(cls, names: Iterable[str] = (), redaction: Redaction | None = None) -> Self:
-        obj = super().__new__(cls, tuple(names))
-        obj.redaction = redaction
-        return obj
 
 
 def _utf8_safe(text: str) -> str:
@@ -89,7 +74,7 @@ class RecordTransformer:
 
     def __init__(self, withheld: tuple[str, ...] = (), redaction: Redaction | None = None) -> None:
         self.withheld = tuple(withheld)
-        self.redaction = redaction if redaction is not None else getattr(withheld, "redaction", None)
+        self.redaction = redaction
         self.masked = 0
         self.withheld_counts: Counter[str] = Counter()
 
