@@ -52,13 +52,15 @@ CHILD = textwrap.dedent("""
     def rss():
         with open("/proc/self/statm") as fh:
             return int(fh.read().split()[1]) * resource.getpagesize()
+    def peak():  # VmHWM: this process's own high-water mark (ru_maxrss keeps the parent's across fork + exec)
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:"))
     before = rss()
     request = AccessRequest.parse([f"email:{subject}"], jurisdiction="eu", received=dt.date(2026, 11, 2),
                                   request_id="DSAR-LAKE")
     result = export(request, config=f"{store}/exporter.toml", out_dir=out,
                     options=ExportOptions(pdf=False, now=dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"reads": reads, "rss_before": before, "rss_peak": peak,
+    print(json.dumps({"reads": reads, "rss_before": before, "rss_peak": peak(),
                       "counts": result.counts, "path": str(result.path)}))
 """)
 

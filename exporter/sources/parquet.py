@@ -22,7 +22,7 @@ is one of the spellings iff its ``lower()`` is one of the probes), so the matchi
 near-match screening are unchanged; every row is still re-checked in Python (exporter.matching).
 
 What each read touched (DuckDB's profiler: queries, files, row groups scanned of those in the
-files, rows and bytes read) is added up in :attr:`ParquetSource.scan_stats` and logged at DEBUG
+files, rows and bytes read) is added up in :attr:`ParquetSource.scan_stats` and logged at INFO (`exporter -v`)
 on ``exporter.sources.parquet`` (counts only, never values).
 
 Bounded memory for big subjects: ``ORDER BY`` over a million rows makes DuckDB hold (or spill)
@@ -383,7 +383,7 @@ class ParquetSource(Source):
         finally:
             cursor.close()
             self.scan_stats.add(stats)
-            log.debug("%s: %d queries, %d file scans, %d of %d row groups, %d rows scanned, %d bytes read",
+            log.info("%s: %d queries, %d file scans, %d of %d row groups, %d rows scanned, %d bytes read",
                       spec.label, stats.queries, stats.files, stats.row_groups_scanned, stats.row_groups_total,
                       stats.rows_scanned, stats.bytes_read)
 
