@@ -191,3 +191,21 @@ def test_spelling_lookup_and_exact_read_are_profiled(tricky: Path) -> None:
     assert rows and stats.queries >= 3  # spellings, count, the ordered read
     assert stats.row_groups_total == stats.queries * 12  # 600 rows in row groups of 50, per query
     assert 0 < stats.row_groups_scanned <= stats.row_groups_total
+
+
+def test_too_many_spellings_keep_the_lower_filter(tricky: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above MAX_SPELLINGS stored spellings the read keeps lower(email) IN (probes): the same rows."""
+    from exporter.identifiers import rule_named
+    from exporter.sources import parquet
+
+    rule = rule_named("email")
+    ids = {"email": rule.probes(rule.key("jane.doe@example.com"))}
+    exact = _flat(_read(tricky, ids, match={"email": "email"}))
+    monkeypatch.setattr(parquet, "MAX_SPELLINGS", 1)
+    spec = ReadSpec(label="lake/events", needs=("email",),
+                    params={"path": "events/**/*.parquet", "match": {"email": "email"}, "order_by": ["event_id"]})
+    with _source(tricky) as src:
+        assert isinstance(src, ParquetSource)
+        plan = src._plan(spec, ids)
+        assert plan is not None and "lower(\"email\") IN" in plan[0]
+    assert _flat(_read(tricky, ids, match={"email": "email"})) == exact and len(exact) > 40
