@@ -62,7 +62,8 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TYPE = re.compile(r"^[A-Za-z0-9_(), ]+$")  # DuckDB type names as DESCRIBE prints them (no nesting)
 _REMOTE = re.compile(r"^(s3|s3a|gs|gcs|r2|az|azure|abfss|https?)://", re.IGNORECASE)
 _NAME_LIST = {"type": "array", "items": {"type": "string", "pattern": _IDENT.pattern}}
-#: more stored spellings than this for one subject's values: keep ``lower(col) IN`` instead of binding them
+#: more stored spellings than this for one subject's values: keep ``lower(col) IN`` instead of binding
+#: them (0: never look them up)
 MAX_SPELLINGS = 1000
 
 
@@ -312,6 +313,8 @@ class ParquetSource(Source):
     def _spellings(self, cursor: duckdb.DuckDBPyConnection, scan: str, col: str, cond: str,
                    params: dict[str, Any], stats: ScanStats, spec: ReadSpec) -> list[str] | None:
         """The distinct stored values of ``col`` that satisfy ``cond`` (sorted; None: too many)."""
+        if MAX_SPELLINGS <= 0:
+            return None  # switched off: lower() in every query
         try:
             found = cursor.execute(f"SELECT DISTINCT {_q(col)} FROM {scan} WHERE {cond} LIMIT {MAX_SPELLINGS + 1}",
                                    params).fetchall()
