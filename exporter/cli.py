@@ -116,6 +116,56 @@ def _date(value: str | None, name: str) -> dt.date | None:
         raise typer.Exit(2) from None
 
 
+def _triple(value: str, option: str, pointer: str) -> tuple[str, str, str]:
+    first, sep1, rest = value.partition(":")
+    second, sep2, reason = rest.partition(":")
+    if not (sep1 and sep2):
+        from .errors import RequestError
+
+        raise RequestError(f"{option} must be written DATE:DATE:REASON (e.g. 2026-11-03:2026-11-10:proof of identity)",
+                           pointer=pointer)
+    return first.strip(), second.strip(), reason.strip()
+
+
+def _request_json(subject: list[str], *, jurisdiction: str, received: str | None, request_id: str | None,
+                  verification: str, country: str | None, extension: int | None, extension_reason: str | None,
+                  clock_stop: list[str], clarification: list[str],
+                  verification_details: tuple[str | None, str | None, str | None, str | None],
+                  confirmation_sent: str | None) -> dict[str, Any]:
+    """The access request as AccessRequest.from_dict reads it (the same JSON as the batch input)."""
+    from .errors import RequestError
+
+    data: dict[str, Any] = {"identifiers": list(subject), "jurisdiction": jurisdiction, "received": received,
+                            "request_id": request_id, "verification": verification, "country": country}
+    if extension is not None or extension_reason is not None:
+        if extension is None:
+            raise RequestError("--extension-reason needs --extension N", pointer="/extension")
+        data["extension"] = {"length": extension, "reason": extension_reason or ""}
+    stops = []
+    for n, item in enumerate(clock_stop):
+        start, end, reason = _triple(item, "--clock-stop", f"/clock_stops/{n}")
+        stops.append({"from": start, "to": end, "reason": reason})
+    if stops:
+        data["clock_stops"] = stops
+    clar = []
+    for n, item in enumerate(clarification):
+        asked, answered, reason = _triple(item, "--clarification", f"/clarifications/{n}")
+        clar.append({"asked": asked, "answered": answered or None, "reason": reason})
+    if clar:
+        data["clarifications"] = clar
+    if any(v is not None for v in verification_details):
+        names = ("--verification-method", "--verification-evidence", "--verified-by", "--verified-on")
+        missing = [n for n, v in zip(names, verification_details, strict=True) if not v]
+        if missing:
+            raise RequestError(f"the identity-check details need {', '.join(missing)} too", pointer="/verification_details",
+                               hint="give all four: method, evidence type (never the evidence), who, when")
+        method, evidence, by, on = verification_details
+        data["verification_details"] = {"method": method, "evidence_type": evidence, "by": by, "on": on}
+    if confirmation_sent is not None:
+        data["confirmation_sent"] = confirmation_sent
+    return {k: v for k, v in data.items() if v is not None}
+
+
 def _instant(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -192,6 +242,16 @@ def export(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (schemas/cli/export.json) instead of the package path.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress; show tracebacks of internal errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
+    extension: Annotated[int | None, typer.Option("--extension", metavar="N", rich_help_panel="The request's life", help="Extend the deadline by N months (EU/UK) or days (CA/UT); needs --extension-reason, told to the subject.")] = None,
+    extension_reason: Annotated[str | None, typer.Option("--extension-reason", metavar="TEXT", rich_help_panel="The request's life", help="Why the deadline was extended (GDPR/UK GDPR Art. 12(3); CCPA §1798.130(a)(2)).")] = None,
+    clock_stop: Annotated[list[str] | None, typer.Option("--clock-stop", metavar="FROM:TO:REASON", rich_help_panel="The request's life", help="Stop-the-clock (UK GDPR Art. 12A): paused from the day we asked to the day the answer arrived, and what we asked for; repeatable. Refused where the law has none, or when it starts after the deadline.")] = None,
+    clarification: Annotated[list[str] | None, typer.Option("--clarification", metavar="ASKED:ANSWERED:REASON", rich_help_panel="The request's life", help="We asked the subject to clarify the request (ANSWERED empty: no answer yet); shown to the subject, pauses the clock where the law allows (UK); repeatable.")] = None,
+    verification_method: Annotated[str | None, typer.Option("--verification-method", metavar="TEXT", rich_help_panel="The request's life", help="How the identity was checked, e.g. 'log-in to the account'. With --verification-evidence, --verified-by and --verified-on.")] = None,
+    verification_evidence: Annotated[str | None, typer.Option("--verification-evidence", metavar="TYPE", rich_help_panel="The request's life", help="The type of evidence, e.g. 'passport'; never the evidence itself.")] = None,
+    verified_by: Annotated[str | None, typer.Option("--verified-by", metavar="WHO", rich_help_panel="The request's life", help="Who checked the identity (a role or team).")] = None,
+    verified_on: Annotated[str | None, typer.Option("--verified-on", metavar="DATE", rich_help_panel="The request's life", help="When the identity was checked (YYYY-MM-DD).")] = None,
+    confirmation_sent: Annotated[str | None, typer.Option("--confirmation-sent", metavar="DATE", rich_help_panel="The request's life", help="The day receipt was confirmed to the consumer (11 CCR §7021(a)); without it the package says it is due, never that it was sent.")] = None,
+    acknowledge: Annotated[list[str] | None, typer.Option("--acknowledge", metavar="CODE", help="Acknowledge a blocking finding for the operator by its code (exit 8 otherwise, no package); repeatable.")] = None,
 ) -> None:
     """Export the access package for one subject."""
     _setup_logging(verbose, quiet)
@@ -204,12 +264,17 @@ def export(
         from .config import load_config
 
         try:
-            request = AccessRequest.parse(
-                subject, jurisdiction=jurisdiction, received=_date(received, "--received"),
-                request_id=request_id, verification=verification, country=country)
+            received_day = _date(received, "--received")
+            request = AccessRequest.from_dict(_request_json(
+                subject, jurisdiction=jurisdiction, received=received_day.isoformat() if received_day else None,
+                request_id=request_id, verification=verification, country=country, extension=extension,
+                extension_reason=extension_reason, clock_stop=clock_stop or [], clarification=clarification or [],
+                verification_details=(verification_method, verification_evidence, verified_by, verified_on),
+                confirmation_sent=confirmation_sent))
             password = _password(password_env, password_stdin) if encrypt else None
             options = ExportOptions(now=_instant(now), force=force, strict=strict, allow_partial=allow_partial,
-                                    sign_key=sign_key, pdf=not no_pdf, html=not no_html, pdf_renderer=renderer)
+                                    sign_key=sign_key, pdf=not no_pdf, html=not no_html, pdf_renderer=renderer,
+                                    acknowledge=frozenset(acknowledge or ()))
             from .progress import reporter
 
             with reporter(quiet=quiet) as progress:  # a bar on a terminal, plain lines otherwise (counts only)
@@ -225,7 +290,10 @@ def export(
             raise
         except Exception as exc:  # noqa: BLE001 - a bug: report it without a traceback full of subject data
             _crash(exc, verbose, as_json)
-    # the warnings were logged by the export, one line per kind (exporter.messages)
+    # the warnings were logged by the export, one line per kind (exporter.messages); findings for the
+    # operator are one line each, also with --quiet (they say what to do)
+    for finding in result.findings:
+        typer.echo(finding.line(), err=True)
     if not quiet:
         typer.echo(f"{result.records} records in {result.categories_held} categories", err=True)
     if as_json:

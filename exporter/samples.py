@@ -123,7 +123,7 @@ SAMPLES: tuple[Sample, ...] = (
                "6 November."),
         review=(
             "The UK wording (UK GDPR, DPA 2018) and the ICO as the complaint route.",
-            "The stop-the-clock rule: the three days spent waiting for her answer move the deadline.",
+            "The stop-the-clock rule: the four days from asking (3 November) to her answer (6 November), both counted (UK GDPR Art. 12A), move the deadline.",
             "Transfers from the UK to the US and the UK safeguard named for them.",
         ),
     ),
