@@ -29,6 +29,7 @@ from typing import Any
 
 from .law import jurisdictions
 from .law import overdue as _overdue
+from .law import deadlines as _deadlines
 from .law import timeline as _timeline
 from .law.findings import Finding, blocking_unacknowledged
 from .law.timeline import Clarification, VerificationDetails
@@ -609,6 +610,10 @@ def export(
     _timeline.check_dates(received=received, today=generated.date(), clock_stops=request.clock_stops,
                           clarifications=request.clarifications, confirmation_sent=request.confirmation_sent,
                           verification=request.verification_details)
+    _timeline.precheck(jurisdictions.load(request.jurisdiction), received, extension=request.extension,
+                       clock_stops=[_deadlines.ClockStop(start=c.start, end=c.end, reason=c.reason)
+                                    for c in request.clock_stops],
+                       clarifications=request.clarifications, country=request.country)
     request_id = request.resolved_id(received)
     final = Path(out_dir).resolve() / request_id
     specific, withheld_reason = jurisdictions.specific_pieces_allowed(request.jurisdiction, request.verification)
@@ -690,7 +695,8 @@ def export(
                             "the package confirms that nothing is held")
         bundle = _bundle(cfg, request, request_id, received, generated, ids.as_list(), results, facts,
                          specific, withheld_reason, warnings)
-        findings = (*_overdue.findings(bundle["categories"], cite=_storage_cite(bundle)),
+        findings = (*_overdue.findings(bundle["categories"], cite=_storage_cite(bundle),
+                                       blocking=bool(cfg.catalog.table("retention_overdue").get("blocking", False))),
                     *_timeline.findings(bundle["jurisdiction"].get("timeline") or {}))
         unacknowledged = blocking_unacknowledged(findings, opts.acknowledge)
         if unacknowledged:  # raised inside staging: the temporary folder is discarded, nothing published

@@ -116,56 +116,6 @@ def _date(value: str | None, name: str) -> dt.date | None:
         raise typer.Exit(2) from None
 
 
-def _triple(value: str, option: str, pointer: str) -> tuple[str, str, str]:
-    first, sep1, rest = value.partition(":")
-    second, sep2, reason = rest.partition(":")
-    if not (sep1 and sep2):
-        from .errors import RequestError
-
-        raise RequestError(f"{option} must be written DATE:DATE:REASON (e.g. 2026-11-03:2026-11-10:proof of identity)",
-                           pointer=pointer)
-    return first.strip(), second.strip(), reason.strip()
-
-
-def _request_json(subject: list[str], *, jurisdiction: str, received: str | None, request_id: str | None,
-                  verification: str, country: str | None, extension: int | None, extension_reason: str | None,
-                  clock_stop: list[str], clarification: list[str],
-                  verification_details: tuple[str | None, str | None, str | None, str | None],
-                  confirmation_sent: str | None) -> dict[str, Any]:
-    """The access request as AccessRequest.from_dict reads it (the same JSON as the batch input)."""
-    from .errors import RequestError
-
-    data: dict[str, Any] = {"identifiers": list(subject), "jurisdiction": jurisdiction, "received": received,
-                            "request_id": request_id, "verification": verification, "country": country}
-    if extension is not None or extension_reason is not None:
-        if extension is None:
-            raise RequestError("--extension-reason needs --extension N", pointer="/extension")
-        data["extension"] = {"length": extension, "reason": extension_reason or ""}
-    stops = []
-    for n, item in enumerate(clock_stop):
-        start, end, reason = _triple(item, "--clock-stop", f"/clock_stops/{n}")
-        stops.append({"from": start, "to": end, "reason": reason})
-    if stops:
-        data["clock_stops"] = stops
-    clar = []
-    for n, item in enumerate(clarification):
-        asked, answered, reason = _triple(item, "--clarification", f"/clarifications/{n}")
-        clar.append({"asked": asked, "answered": answered or None, "reason": reason})
-    if clar:
-        data["clarifications"] = clar
-    if any(v is not None for v in verification_details):
-        names = ("--verification-method", "--verification-evidence", "--verified-by", "--verified-on")
-        missing = [n for n, v in zip(names, verification_details, strict=True) if not v]
-        if missing:
-            raise RequestError(f"the identity-check details need {', '.join(missing)} too", pointer="/verification_details",
-                               hint="give all four: method, evidence type (never the evidence), who, when")
-        method, evidence, by, on = verification_details
-        data["verification_details"] = {"method": method, "evidence_type": evidence, "by": by, "on": on}
-    if confirmation_sent is not None:
-        data["confirmation_sent"] = confirmation_sent
-    return {k: v for k, v in data.items() if v is not None}
-
-
 def _instant(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -265,12 +215,15 @@ def export(
 
         try:
             received_day = _date(received, "--received")
-            request = AccessRequest.from_dict(_request_json(
+            from .batch import request_json
+
+            request = AccessRequest.from_dict(request_json(
                 subject, jurisdiction=jurisdiction, received=received_day.isoformat() if received_day else None,
                 request_id=request_id, verification=verification, country=country, extension=extension,
-                extension_reason=extension_reason, clock_stop=clock_stop or [], clarification=clarification or [],
+                extension_reason=extension_reason, clock_stops=clock_stop or (), clarifications=clarification or (),
                 verification_details=(verification_method, verification_evidence, verified_by, verified_on),
-                confirmation_sent=confirmation_sent))
+                confirmation_sent=confirmation_sent,
+                names=("--verification-method", "--verification-evidence", "--verified-by", "--verified-on")))
             password = _password(password_env, password_stdin) if encrypt else None
             options = ExportOptions(now=_instant(now), force=force, strict=strict, allow_partial=allow_partial,
                                     sign_key=sign_key, pdf=not no_pdf, html=not no_html, pdf_renderer=renderer,
@@ -581,7 +534,7 @@ def samples(
   requests.csv:  subject,jurisdiction,received,request_id,verification,country
                  email:jane@example.com;account_id:A-1,eu,2026-11-02,DSAR-1,verified,DE""")
 def export_batch(
-    requests: Annotated[Path, typer.Argument(metavar="REQUESTS.csv", help="CSV: subject (TYPE:VALUE, several separated by ';'), jurisdiction, received, request_id, verification, country.")],
+    requests: Annotated[Path, typer.Argument(metavar="REQUESTS.csv", help="CSV: subject (TYPE:VALUE, several separated by ';'), jurisdiction, received, request_id, verification, country, and optionally extension, extension_reason, clock_stops, clarifications (FROM:TO:REASON; …), verification_method, verification_evidence, verified_by, verified_on, confirmation_sent, acknowledge (codes; …). Or a .jsonl file: one access request per line (schemas/cli/export-batch-input.json).")],
     config: Annotated[Path, typer.Option("--config", "-c", metavar="FILE", help="Configuration TOML file.")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the package folders into.")] = Path("out"),
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Requests exported in parallel (worker processes).")] = 2,

@@ -90,8 +90,9 @@ def annotate(entry: dict[str, Any], rule: Mapping[str, Any], days: Mapping[str, 
     ret["explanation"] = f"{str(ret.get('explanation') or '').rstrip()} {text}".strip()
 
 
-def findings(entries: Sequence[Mapping[str, Any]], *, cite: str = "") -> list[Finding]:
-    """One non-blocking ``past_retention`` finding per category with overdue records."""
+def findings(entries: Sequence[Mapping[str, Any]], *, cite: str = "", blocking: bool = False) -> list[Finding]:
+    """One ``past_retention`` finding per category with overdue records; blocking only where the
+    catalog's ``[retention_overdue] blocking = true`` asks for the operator's sign-off first."""
     out = []
     for e in entries:
         over = (e.get("retention") or {}).get("overdue")
@@ -104,5 +105,5 @@ def findings(entries: Sequence[Mapping[str, Any]], *, cite: str = "") -> list[Fi
             action=(f"deliver this package first (the records are part of the answer), then delete them by "
                     f"{over['delete_by']}, the date the package gives the data subject; check why the "
                     f"deletion job missed them"),
-            blocking=False, cite=(f"{cite}; " if cite else "") + f"privacy policy {policy}".strip()))
+            blocking=blocking, cite=(f"{cite}; " if cite else "") + f"privacy policy {policy}".strip()))
     return out

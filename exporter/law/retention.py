@@ -205,6 +205,7 @@ def evaluate(
     if first == last:
         detail = f"the one you have {due(last)}"
     else:
-        detail = f"the oldest you have {due(first)}, the newest {'is' if last >= today else 'was'} due on {last.isoformat()}"
+        newest = f"the newest on {last.isoformat()}" if (first >= today) == (last >= today) else f"the newest {due(last)}"
+        detail = f"the oldest you have {due(first)}, {newest}"
     # records already past their date are stated by exporter.law.overdue (how many, deleted by when)
     return {**base, "until": last.isoformat(), "explanation": f"{head}; {detail}."}

@@ -25,7 +25,7 @@ from ..errors import RequestError
 from .deadlines import ClockStop
 from .findings import Finding
 
-__all__ = ["Clarification", "VerificationDetails", "build", "check_dates", "findings", "stops_for_deadline"]
+__all__ = ["Clarification", "VerificationDetails", "build", "check_dates", "findings", "precheck", "stops_for_deadline"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,21 @@ def check_dates(*, received: dt.date, today: dt.date, clock_stops: Sequence[Any]
         for key in ("method", "evidence_type", "by"):
             if not str(getattr(verification, key)).strip():
                 raise RequestError(f"verification_details.{key} is empty", pointer=f"/verification_details/{key}")
+
+
+def precheck(rules: Mapping[str, Any], received: dt.date, *, extension: Any = None,
+             clock_stops: Sequence[ClockStop] = (), clarifications: Sequence[Clarification] = (),
+             country: str | None = None) -> None:
+    """Compute the deadline once before any source is read, so that a request the rules refuse (a
+    stop where the law has none or after the deadline, an extension too long or without a reason)
+    fails at once, with nothing read and nothing written."""
+    from .deadlines import Extension, due_date
+
+    dl = rules.get("deadline") or {}
+    from_subject = bool((dl.get("calendar") or {}).get("from_subject"))
+    ext = Extension(length=extension.length, reason=extension.reason) if extension is not None else None
+    due_date(received, rules, extension=ext, clock_stops=stops_for_deadline(rules, clock_stops, clarifications),
+             subdivision=country.upper() if (from_subject and country) else None)
 
 
 def stops_for_deadline(rules: Mapping[str, Any], clock_stops: Sequence[ClockStop],
