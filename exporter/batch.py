@@ -66,7 +66,7 @@ def request_json(subject: Sequence[str], *, jurisdiction: str, received: str | N
                  request_id: str | None = None, verification: str = "verified", country: str | None = None,
                  extension: int | None = None, extension_reason: str | None = None,
                  clock_stops: Sequence[str] = (), clarifications: Sequence[str] = (),
-                 verification_details: tuple[str | None, str | None, str | None, str | None] = (None,) * 4,  # type: ignore[assignment]
+                 verification_details: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None),
                  confirmation_sent: str | None = None, names: Sequence[str] | None = None) -> dict[str, Any]:
     """The access request as AccessRequest.from_dict reads it, from flat text fields (CLI options,
     CSV columns). ``clock_stops`` are ``FROM:TO:REASON``, ``clarifications`` ``ASKED:ANSWERED:REASON``

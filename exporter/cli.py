@@ -217,6 +217,7 @@ def export(
             received_day = _date(received, "--received")
             from .batch import request_json
 
+            AccessRequest.parse(subject, jurisdiction=jurisdiction)  # identifier errors name the option, not a pointer
             request = AccessRequest.from_dict(request_json(
                 subject, jurisdiction=jurisdiction, received=received_day.isoformat() if received_day else None,
                 request_id=request_id, verification=verification, country=country, extension=extension,

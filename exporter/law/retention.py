@@ -199,13 +199,14 @@ def evaluate(
     if newest < oldest:
         oldest, newest = newest, oldest
     first, last = rule_start(spec, oldest) + delta, rule_start(spec, newest) + delta
+
     def due(day: date) -> str:
         return f"{'is' if day >= today else 'was'} due on {day.isoformat()}"
 
     if first == last:
         detail = f"the one you have {due(last)}"
     else:
-        newest = f"the newest on {last.isoformat()}" if (first >= today) == (last >= today) else f"the newest {due(last)}"
-        detail = f"the oldest you have {due(first)}, {newest}"
+        tail = f"the newest on {last.isoformat()}" if (first >= today) == (last >= today) else f"the newest {due(last)}"
+        detail = f"the oldest you have {due(first)}, {tail}"
     # records already past their date are stated by exporter.law.overdue (how many, deleted by when)
     return {**base, "until": last.isoformat(), "explanation": f"{head}; {detail}."}
