@@ -144,6 +144,17 @@ def test_past_retention_is_a_finding_and_a_plain_statement(config: Path, tmp_pat
     assert result.to_dict()["findings"][0]["code"] in {"past_retention", "late_response"}
 
 
+def test_categories_only_answer_keeps_past_retention_for_the_operator(config: Path, tmp_path: Path) -> None:
+    # 11 CCR §7024(a): "1 chat transcript is older than one month" would describe a specific record
+    request = AccessRequest.parse([CA], jurisdiction="ca", received=dt.date(2026, 11, 20), request_id="T-CAT",
+                                  verification="reasonable", confirmation_sent=dt.date(2026, 11, 23))
+    result = export(request, config, tmp_path, ExportOptions(now=NOW, pdf=False))
+    assert not result.specific_pieces
+    assert any(f.code == "past_retention" and f.category == "support_chats" and f.count == 1 for f in result.findings)
+    text = "\n".join((result.path / name).read_text(encoding="utf-8") for name in ("bundle.json", "index.html"))
+    assert "older than our" not in text and '"overdue": {' not in text and "_overdue" not in text
+
+
 def test_blocking_finding_publishes_nothing_until_acknowledged(config: Path, tmp_path: Path) -> None:
     overlay = tmp_path / "overlay"
     overlay.mkdir()
@@ -246,7 +257,8 @@ def test_uk_timeline_in_bundle_and_report(config: Path, tmp_path: Path) -> None:
     statements = " ".join(tl["statements"])
     assert "On 2026-11-06 we checked that you are the person this data is about: log-in to the account, using " \
            "account password; checked by privacy team." in statements
-    assert "paused from 2026-11-03 to 2026-11-06 (4 days) while we waited for proof of identity" in statements
+    assert ("paused from 2026-11-03 to 2026-11-06 (4 days, both days counted) while we waited for information "
+            "from you: proof of identity") in statements
     assert "your answer arrived on 2026-11-11" in statements
     notice = next(n for n in bundle["jurisdiction"]["notices"] if n["id"] == "timeline")
     assert notice["title"] == "How we handled your request" and "12A" in notice["cite"]

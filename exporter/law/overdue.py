@@ -64,10 +64,18 @@ def _rule_words(rule: Mapping[str, Any]) -> str:
     return str(rule.get("text") or "retention")
 
 
+PRIVATE = "_overdue"  #: where a categories-only entry keeps the count for the finding only (popped before output)
+
+
 def annotate(entry: dict[str, Any], rule: Mapping[str, Any], days: Mapping[str, int], *, today: dt.date,
-             count: int, texts: Mapping[str, Any] | None = None) -> None:
+             count: int, texts: Mapping[str, Any] | None = None, disclose: bool = True) -> None:
     """Add ``retention.overdue`` ({count, delete_by, text}) to a bundle category entry and the
-    statement to its retention explanation, when some of its records are past their retention date."""
+    statement to its retention explanation, when some of its records are past their retention date.
+
+    ``disclose=False`` (a categories-only answer, 11 CCR §7024(a)): "N records older than one month"
+    would tell the consumer something about specific records, so the entry gets nothing; the count
+    is kept under ``entry["_overdue"]`` for the operator's finding and must be popped
+    (:func:`findings` with ``pop=True``) before the bundle is written."""
     ret = entry.get("retention")
     if not isinstance(ret, dict) or not count:
         return
@@ -86,16 +94,22 @@ def annotate(entry: dict[str, Any], rule: Mapping[str, Any], days: Mapping[str, 
         text = str(t["text_all"]).format(rule=str(rule.get("text") or "").rstrip("."), delete_by=delete_by)
     else:
         return
+    if not disclose:
+        entry[PRIVATE] = {"count": past, "delete_by": delete_by}
+        return
     ret["overdue"] = {"count": past, "delete_by": delete_by, "text": text}
     ret["explanation"] = f"{str(ret.get('explanation') or '').rstrip()} {text}".strip()
 
 
-def findings(entries: Sequence[Mapping[str, Any]], *, cite: str = "", blocking: bool = False) -> list[Finding]:
+def findings(entries: Sequence[dict[str, Any]], *, cite: str = "", blocking: bool = False,
+             pop: bool = True) -> list[Finding]:
     """One ``past_retention`` finding per category with overdue records; blocking only where the
-    catalog's ``[retention_overdue] blocking = true`` asks for the operator's sign-off first."""
+    catalog's ``[retention_overdue] blocking = true`` asks for the operator's sign-off first.
+    ``pop`` removes the undisclosed counts of a categories-only answer from the entries."""
     out = []
     for e in entries:
-        over = (e.get("retention") or {}).get("overdue")
+        private = e.pop(PRIVATE, None) if pop else e.get(PRIVATE)
+        over = (e.get("retention") or {}).get("overdue") or private
         if not over:
             continue
         policy = (e.get("retention") or {}).get("policy") or ""

@@ -106,7 +106,7 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
     }
     # records past their retention date: a plain statement here, a finding for the operator (api)
     overdue.annotate(entry, cat.retention, res.retention_days, today=today, count=res.count,
-                     texts=config.catalog.table("retention_overdue"))
+                     texts=config.catalog.table("retention_overdue"), disclose=specific)
     status = category_status(config, cat, res)
     entry.update(
         status=status,
