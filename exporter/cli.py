@@ -116,6 +116,12 @@ def _date(value: str | None, name: str) -> dt.date | None:
         raise typer.Exit(2) from None
 
 
+def _finding_line(f: Any) -> str:
+    """One stderr line per finding for the operator: code, category, count, message, action."""
+    return (f"finding {f.code}{' (blocking)' if f.blocking else ''}: category {f.category or '-'}, "
+            f"{f.count} record{'s' if f.count != 1 else ''}: {f.message} — {f.action}")
+
+
 def _instant(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -247,7 +253,7 @@ def export(
     # the warnings were logged by the export, one line per kind (exporter.messages); findings for the
     # operator are one line each, also with --quiet (they say what to do)
     for finding in result.findings:
-        typer.echo(finding.line(), err=True)
+        typer.echo(_finding_line(finding), err=True)
     if not quiet:
         typer.echo(f"{result.records} records in {result.categories_held} categories", err=True)
     if as_json:

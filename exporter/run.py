@@ -43,7 +43,7 @@ from .law import deadlines as _deadlines
 from .law import jurisdictions
 from .law import overdue as _overdue
 from .law import timeline as _timeline
-from .law.findings import Finding, blocking_unacknowledged
+from .law.findings import Finding
 from .law.catalog import Category
 from .logsafety import install_log_filters
 from .messages import group as group_messages
@@ -216,7 +216,7 @@ class ExportRun:
             *_overdue.findings(self.bundle["categories"], cite=storage_cite(self.request.jurisdiction),
                                blocking=blocking),
             *_timeline.findings(self.bundle["jurisdiction"].get("timeline") or {}))
-        unacknowledged = blocking_unacknowledged(self.findings, self.opts.acknowledge)
+        unacknowledged = [f for f in self.findings if f.blocking and f.code not in self.opts.acknowledge]
         if unacknowledged:
             codes = sorted({f.code for f in unacknowledged})
             raise UnacknowledgedFinding(

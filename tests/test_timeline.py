@@ -28,7 +28,8 @@ from exporter.cli import app
 from exporter.errors import RequestError, UnacknowledgedFinding
 from exporter.law import overdue, timeline
 from exporter.law.catalog import load_catalog
-from exporter.law.findings import Finding, blocking_unacknowledged
+from exporter.cli import _finding_line
+from exporter.law.findings import Finding
 from exporter.resources import catalog_dir, schemas_dir
 
 NOW = dt.datetime(2026, 12, 3, 10, tzinfo=dt.UTC)
@@ -67,10 +68,9 @@ def test_finding_api_is_the_shared_design() -> None:
     with pytest.raises(AttributeError):
         f.count = 4  # type: ignore[misc]  # frozen
     warn = Finding("late_response", None, 0, "m", "a", False, "c")
-    assert blocking_unacknowledged([f, warn], []) == [f]
-    assert blocking_unacknowledged([f, warn], ["past_retention"]) == []
+    assert warn.to_dict()["category"] is None and not warn.blocking
     assert UnacknowledgedFinding("x").exit_code == 8 and UnacknowledgedFinding.code == "unacknowledged_finding"
-    line = f.line()
+    line = _finding_line(f)
     assert all(part in line for part in ("past_retention", "support_chats", "3 records", "m", "a"))
 
 
@@ -368,3 +368,22 @@ def test_access_request_json_round_trip() -> None:
     with pytest.raises(RequestError) as exc:
         AccessRequest.from_dict({**data, "clarifications": [{"asked": "2026-11-07", "reason": " "}]})
     assert exc.value.context["pointer"] == "/clarifications/0"
+
+
+def test_report_pdf_tells_the_subject(config: Path, tmp_path: Path) -> None:
+    """Read back as the subject would: the request's life and the retention statement are in report.pdf."""
+    import pypdf
+
+    request = AccessRequest.from_dict({
+        "identifiers": [UK], "jurisdiction": "uk", "received": "2026-11-02", "request_id": "T-PDF",
+        "clock_stops": [{"from": "2026-11-03", "to": "2026-11-06", "reason": "proof of identity"}],
+        "verification_details": {"method": "a one-time code sent to the account's e-mail address",
+                                 "evidence_type": "one-time code", "by": "privacy team", "on": "2026-11-06"}})
+    result = export(request, config, tmp_path, ExportOptions(now=NOW, html=False))
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(result.path / "report.pdf").pages)
+    assert "How we handled your request" in text
+    assert "we checked that you are the person this data is about: a one-time code sent to the account's e-mail" in text
+    assert "(4 days, both days counted)" in text
+    assert "1 chat transcript is older than our one-month rule; it will be deleted by 2 Jan 2027" in text
+    assert "within 30 days" in text  # DPA 2018 s.164A
+    assert "deletion run" not in text and "past_retention" not in text

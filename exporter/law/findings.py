@@ -11,11 +11,10 @@ comes from catalog texts, separately.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Finding", "blocking_unacknowledged"]
+__all__ = ["Finding"]
 
 
 @dataclass(frozen=True)
@@ -31,15 +30,3 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "category": self.category, "count": self.count, "message": self.message,
                 "action": self.action, "blocking": self.blocking, "cite": self.cite}
-
-    def line(self) -> str:
-        """One line for stderr: code, category, count, message, action."""
-        return (f"finding {self.code}{' (blocking)' if self.blocking else ''}: category "
-                f"{self.category or '-'}, {self.count} record{'s' if self.count != 1 else ''}: "
-                f"{self.message} — {self.action}")
-
-
-def blocking_unacknowledged(findings: Iterable[Finding], acknowledged: Iterable[str]) -> list[Finding]:
-    """The blocking findings whose code is not in ``acknowledged``."""
-    ack = set(acknowledged)
-    return [f for f in findings if f.blocking and f.code not in ack]
