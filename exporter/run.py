@@ -234,7 +234,8 @@ class ExportRun:
         sign_key = self.opts.sign_key
         self.manifest = write_manifest(self.root, self.files, generated_at=self.bundle["generated_at"],
                                        request_id=self.request_id, incomplete=self.incomplete,
-                                       sign_key=Path(sign_key) if sign_key else None)
+                                       sign_key=Path(sign_key) if sign_key else None,
+                                       acknowledged=[f.code for f in self.findings if f.blocking])
         self.clock.lap("manifest")
 
     # -- the result ---------------------------------------------------------------------------

@@ -187,6 +187,9 @@ def test_blocking_finding_publishes_nothing_until_acknowledged(config: Path, tmp
     defs = json.loads((schemas_dir() / "cli" / "export.json").read_text(encoding="utf-8"))["$defs"]
     Draft202012Validator({"$defs": defs, "$ref": "#/$defs/result"}).validate(doc)
     assert (out / "T-BLOCK" / "bundle.json").is_file()
+    manifest = json.loads((out / "T-BLOCK" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["acknowledged_findings"] == ["past_retention"]
+    assert cli("verify", str(out / "T-BLOCK")).exit_code == 0
 
 
 # ---- the request's life -------------------------------------------------------------------------
