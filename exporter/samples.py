@@ -120,9 +120,9 @@ SAMPLES: tuple[Sample, ...] = (
         jurisdiction="uk",
         country="GB",
         clock_stops=(ClockStop(start=dt.date(2026, 11, 3), end=dt.date(2026, 11, 6),
-                               reason="the requester's confirmation of their identity"),),
+                               reason="confirmation of your identity"),),
         verification_details=VerificationDetails(
-            method="a code sent to the e-mail address of her account, entered on our request form",
+            method="a code we sent to the e-mail address of your account, entered on our request form",
             evidence_type="one-time code", by="PicoNext privacy team", on=dt.date(2026, 11, 6)),
         about=("Olivia Bennett, a category manager at a Manchester retailer and a business-plan customer "
                "since 2024. PicoNext asked her to confirm her identity on 3 November; she answered on "

@@ -258,8 +258,8 @@ def test_uk_timeline_in_bundle_and_report(config: Path, tmp_path: Path) -> None:
     tl = bundle["jurisdiction"]["timeline"]
     assert tl["late"] is False and tl["confirmation"] is None
     statements = " ".join(tl["statements"])
-    assert "On 2026-11-06 we checked that you are the person this data is about: log-in to the account, using " \
-           "account password; checked by privacy team." in statements
+    assert "On 2026-11-06 we checked that you are the person this data is about: log-in to the account " \
+           "(evidence: account password; checked by privacy team)." in statements
     assert ("paused from 2026-11-03 to 2026-11-06 (4 days, both days counted) while we waited for information "
             "from you: proof of identity") in statements
     assert "your answer arrived on 2026-11-11" in statements
