@@ -633,7 +633,7 @@ def export(
                                       hint="check the identifiers; without strict mode a 'nothing held' package is written")
             warnings.append("no personal data matched the identifiers of this request; "
                             "the package confirms that nothing is held")
-        bundle = _bundle(cfg, request, request_id, received, generated, ids.as_list(), results, facts,
+        bundle = _bundle(cfg, request, request_id, received, generated, _titled(ids.as_list(), cfg), results, facts,
                          specific, withheld_reason, warnings)
         if specific:
             # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
@@ -668,6 +668,12 @@ def export(
         review=review,
         screening=ids.screening.to_dict(),
     )
+
+
+def _titled(identifiers: list[dict[str, Any]], cfg: Config) -> list[dict[str, Any]]:
+    """Each identifier with its type's catalog title, the words the report uses for it."""
+    types = cfg.catalog.identifier_types
+    return [{**i, "title": str((types.get(i["type"]) or {}).get("title") or i["type"])} for i in identifiers]
 
 
 def _coverage(cfg: Config, results: Sequence[CategoryResult],
@@ -718,6 +724,10 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
     }
     generated_at = generated.isoformat().replace("+00:00", "Z")
     held = [e for e in entries if e["count"]]
+    law = jurisdictions.evaluate(request.jurisdiction, catalog=cfg.catalog.data, request=req,
+                                 facts=facts if specific else {}, categories=entries, now=generated)
+    if cfg.locale:  # the deployment's [export] locale: how the report writes money (exporter/render/money.py)
+        law["vocabulary"]["locale"] = cfg.locale
     not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
     return {
         "format": FORMAT,
@@ -739,9 +749,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
                     "not_searched": not_searched,
                     "not_applicable": [e["id"] for e in entries if e["status"] == "not_applicable"]},
         "categories": entries,
-        "jurisdiction": jurisdictions.evaluate(
-            request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
-            categories=entries, now=generated),
+        "jurisdiction": law,
         "warnings": warnings,
     }
 

@@ -31,6 +31,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from . import plain
 from .deadlines import ClockStop, Extension, due_date, holiday_calendar
 from ..errors import ConfigError, RequestError
 from ..resources import catalog_dir, schemas_dir
@@ -225,7 +226,7 @@ def _check(data: dict[str, Any], path: Path, jid: str) -> None:
                 raise ConfigError(exc.message, file=file, key=f"deadline.{where}") from exc
     for key_path, text in _walk_strings(data):
         for name in _PLACEHOLDER.findall(text):
-            if name not in PLACEHOLDERS:
+            if name not in PLACEHOLDERS and name not in plain.PLACEHOLDERS.get(str(key_path[0]), ()):
                 raise ConfigError(
                     f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})",
                     file=file,
@@ -292,7 +293,8 @@ def vocabulary(jid: str, *, directory: str | Path | None = None) -> dict[str, An
     file): a report shows no other law's citations (GDPR terms in a CCPA report, CCPA terms in a UK
     one)."""
     vocab = _thaw(load(jid, directory=directory).get("vocabulary") or {})
-    return {"legal_bases": bool(vocab.get("legal_bases", True)), "law_cite": str(vocab.get("law_cite") or ""),
+    return {"locale": str(vocab.get("locale") or "en"),
+            "legal_bases": bool(vocab.get("legal_bases", True)), "law_cite": str(vocab.get("law_cite") or ""),
             "purposes_note": str(vocab.get("purposes_note") or ""), "others_cite": str(vocab.get("others_cite") or "")}
 
 
@@ -585,6 +587,8 @@ def evaluate(
         "any_shared": any(m.get("shared") for m in recipient_meta.values()),
         "any_sensitive": any(c.get("sensitive") for c in held),
         "specific_pieces": access["specific_pieces"],
+        # the copy holds records (notices that describe the data files)
+        "copy_has_records": bool(access["specific_pieces"] and held),
     }
 
     def applies(entry: Mapping[str, Any]) -> bool:
@@ -613,6 +617,9 @@ def evaluate(
             "applies": ok,
             "note": note,
         })
+    # nothing held: the answer is the confirmation; items about held data say why they do not apply
+    nothing_held = plain.nothing_held(rules, categories, fill=fill)
+    plain.nothing_held_elements(elements, nothing_held)
 
     rights = [
         {"id": r["id"], "title": fill(r["title"]), "cite": r["cite"], "how": fill(r["how"])}
@@ -705,6 +712,8 @@ def evaluate(
         "automated_decisions": automated,
         "withheld": {"cite": rules["withheld"]["cite"], "text": fill(rules["withheld"]["text"])},
     }
+    if nothing_held is not None:
+        out["nothing_held"] = nothing_held
     if "ccpa" in rules:
         out["ccpa"] = _ccpa(rules, catalog, held, catalog_cats, fill)
     out["notices"] = _notices(rules, out, held, recipient_meta, entry_recipient_names, origins_not_subject,
@@ -963,7 +972,8 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
     titles = {n["id"]: n["title"] for n in notices}
     for e in out["elements"]:
         if e["applies"]:
-            contents["items"].append(f"{e['title']} ({e['cite']}): see {_satisfied_where(e['satisfied_by'], titles)}.")
+            where = plain.place(rules, e["satisfied_by"]) or _satisfied_where(e["satisfied_by"], titles)
+            contents["items"].append(f"{e['title']} ({e['cite']}): see {where}.")
         else:
             contents["items"].append(f"{e['title']} ({e['cite']}): does not apply to you. {e['note']}")
     return notices
