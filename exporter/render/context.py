@@ -798,7 +798,8 @@ def _category_view(
         explanation = explanation[len(lead):]
     withheld_counts = cat.get("withheld_counts") or {}
     withheld = []
-    for field in cat.get("withheld_fields") or ():
+    # fields held but not shown exist only where records are held (not in a kind we hold none of)
+    for field in (cat.get("withheld_fields") or ()) if count else ():
         node = field_schema(schema, [field])
         n = withheld_counts.get(field) if isinstance(withheld_counts, Mapping) else None
         withheld.append({"title": title_of(node, field), "count": format_count(n) if n is not None else ""})
