@@ -972,8 +972,8 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
     titles = {n["id"]: n["title"] for n in notices}
     for e in out["elements"]:
         if e["applies"]:
-            where = plain.place(rules, e["satisfied_by"]) or _satisfied_where(e["satisfied_by"], titles)
-            contents["items"].append(f"{e['title']} ({e['cite']}): see {where}.")
+            shown_in = plain.place(rules, e["satisfied_by"]) or _satisfied_where(e["satisfied_by"], titles)
+            contents["items"].append(f"{e['title']} ({e['cite']}): see {shown_in}.")
         else:
             contents["items"].append(f"{e['title']} ({e['cite']}): does not apply to you. {e['note']}")
     return notices
