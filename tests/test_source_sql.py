@@ -243,3 +243,32 @@ def test_audit_engine_for_a_stdlib_sqlite_source(tmp_path: Path) -> None:
         engine = src.sqlalchemy_engine()
         assert sorted(sa.inspect(engine).get_table_names()) == ["accounts", "events"]
     assert src.engine is None and src.sqlite_path is None
+
+
+def test_cli_export_of_a_sqlite_and_files_config_imports_neither_sqlalchemy_nor_duckdb(tmp_path: Path) -> None:
+    """The CLI reads what a SQLite-only (plus files) config names without SQLAlchemy or DuckDB,
+    and writes the same records the SQLAlchemy path reads."""
+    import json
+    import subprocess
+    import sys
+
+    from ministore import ANN, MiniStore
+
+    store = MiniStore(tmp_path / "store", personalisation_rows=7)
+    code = (
+        "import sys\n"
+        "from exporter.cli import app\n"
+        "try:\n"
+        "    app(sys.argv[1:])\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "print('MODULES', sorted(m for m in ('sqlalchemy', 'duckdb') if m in sys.modules), code)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, "export", "--config", str(store.config), "--subject",
+                          ANN["email"], "--jurisdiction", "eu", "--out", str(tmp_path / "out"), "--no-pdf",
+                          "--no-html", "--allow-partial", "--quiet", "--request-id", "R1", "--json"],
+                         capture_output=True, text=True, check=False)
+    assert out.stdout.strip().splitlines()[-1] == "MODULES [] 0", out.stderr[-2000:]
+    result = json.loads("\n".join(out.stdout.strip().splitlines()[:-1]))
+    rows = (Path(result["path"]) / "data" / "personalisation.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 7
