@@ -272,3 +272,12 @@ def test_cli_export_of_a_sqlite_and_files_config_imports_neither_sqlalchemy_nor_
     result = json.loads("\n".join(out.stdout.strip().splitlines()[:-1]))
     rows = (Path(result["path"]) / "data" / "personalisation.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 7
+
+
+def test_wrong_query_is_a_config_error_before_connecting(tmp_path: Path) -> None:
+    """The query's checks come first: an unreachable database does not hide a wrong query."""
+    spec = ReadSpec(label="app/test", needs=("email",), params={"query": "SELECT * FROM accounts WHERE email IN :email"})
+    for url in (f"postgresql+psycopg://app@127.0.0.1:{_closed_port()}/app", "sqlite:///nope.sqlite"):
+        src = SqlSource("app", {"url": url, "connect_timeout": 1}, base_dir=tmp_path, env={})
+        with pytest.raises(ConfigError, match="lower"):
+            next(src.read(spec, {"email": ("x@example.com",)}))

@@ -236,6 +236,7 @@ class SqlSource(Source):
         return query
 
     def _statement(self, spec: ReadSpec) -> sa.TextClause:
+        """The checked query as SQLAlchemy ``text()`` with expanding binds (the audit runs it)."""
         import sqlalchemy as sa
 
         return sa.text(self._query(spec)).bindparams(*(sa.bindparam(t, expanding=True) for t in spec.needs))
@@ -271,14 +272,16 @@ class SqlSource(Source):
                            sqlstate=state or None)
 
     def read(self, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
+        query = self._query(spec)  # a wrong query is a ConfigError before any connection is tried
         if self.engine is None and self.sqlite_path is None:
             self.open()
         if self.sqlite_path is not None:
-            yield from self._read_sqlite(self.sqlite_path, spec, ids)
+            yield from self._read_sqlite(self.sqlite_path, query, spec, ids)
             return
+        import sqlalchemy as sa
         from sqlalchemy import exc as sa_exc
 
-        stmt = self._statement(spec)
+        stmt = sa.text(query).bindparams(*(sa.bindparam(t, expanding=True) for t in spec.needs))
         assert self.engine is not None
         params = {t: list(ids.get(t, ())) for t in spec.needs}
         if any(not v for v in params.values()):
@@ -296,10 +299,9 @@ class SqlSource(Source):
             raise ConfigError(f"query cannot be run: {type(exc).__name__}: {_first_line(exc)}",
                               source=self.name, stream=spec.label) from exc
 
-    def _read_sqlite(self, path: Path, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
+    def _read_sqlite(self, path: Path, query: str, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
         """:meth:`read` with :mod:`sqlite3`: each ``:type`` placeholder becomes ``(?, ?, …)`` with
         one bound value per identifier (what SQLAlchemy's expanding bind renders for pysqlite)."""
-        query = self._query(spec)
         params = {t: list(ids.get(t, ())) for t in spec.needs}
         if any(not v for v in params.values()):
             return  # nothing to match for a needed type: an empty IN () is not portable SQL
