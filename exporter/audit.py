@@ -382,7 +382,7 @@ def _exports_of(q: _Query, result: list[str], columns: Mapping[str, list[str]]) 
 def _audit_sql(cfg: Config, sc: SourceConfig, source: Any, excl: _Exclusions) -> list[TableAudit]:
     import sqlalchemy as sa
 
-    engine = source.engine
+    engine = source.sqlalchemy_engine()
     insp = sa.inspect(engine)
     names: list[str] = list(insp.get_table_names())
     for r in list(sc.streams) + list(sc.identities):

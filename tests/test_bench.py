@@ -55,6 +55,7 @@ def test_cli_measurement_runs_the_real_command(bench: ModuleType, demo_store: Pa
     (tmp_path / "cli").mkdir()
     cli = bench.measure_cli(demo_store, tmp_path / "cli", runs=1)
     assert len(cli["walls"]) == 1 and cli["wall"] > 0 and cli["peak_rss_mb"] > 30
+    assert cli["cpus"] == [cli["cpu"]] and 0 < cli["cpu"] and "peer" not in cli
     assert {"bundle.json", "manifest.json", "report.pdf", "index.html"} <= set(cli["files"])
 
 
@@ -62,24 +63,67 @@ def test_naive_pdf_child_is_stopped_at_its_time_limit(bench: ModuleType, demo_st
     assert bench.run_child("naive-pdf", demo_store, tmp_path / "naive-pdf", timeout=0.5) == {"timed_out": 0.5}
 
 
-def test_targets_table(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
-    run = {"wall": 4.0, "peak_rss_mb": 200.0, "stages": [{"stage": "pdf", "seconds": 3.0}]}
-    sc = {
-        "typical-25k": {"package": {**run, "warm": {**run, "wall": 3.0}, "warm_walls": [3.2, 3.0, 2.9]},
+def _scenarios(*, peer: bool) -> dict:
+    run = {"wall": 4.0, "cpu": 3.6, "peak_rss_mb": 200.0, "stages": [{"stage": "pdf", "seconds": 3.0}]}
+    cli = {"wall": 3.5, "cpu": 2.8, "peak_rss_mb": 140.0}
+    if peer:
+        cli["peer"] = {"wall": 7.0, "cpu": 5.0, "warm": {"wall": 2.5, "cpu": 2.4}}
+    return {
+        "typical-25k": {"package": {**run, "warm": {**run, "wall": 3.0, "cpu": 2.5}, "warm_walls": [3.2, 3.0, 2.9]},
                         "package_helper": {**run, "warm": {**run, "wall": 2.8}, "warm_walls": [2.8, 2.7, 3.1]},
-                        "cli": {"wall": 3.5},
+                        "cli": cli,
                         "naive": {"with_pdf": {"seconds": 900.0, "lower_bound": True}},
                         "validation": {"records": 10, "a": 400_000.0, "b": None}},
         "heavy-100k": {"export": {**run}},
-        "heavy-1M": {"export": {**run, "peak_rss_mb": 220.0}, "package": run,
+        "heavy-1M": {"export": {**run, "peak_rss_mb": 220.0}, "package": {**run, "warm": {**run, "wall": 12.0}},
                      "json_only": {"warm": {"wall": 9.0}}, "floor": {"wall": 3.0}},
     }
-    bench.print_targets(sc)
+
+
+def test_targets_table(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = {what.strip(): (target, got, met) for what, target, got, met in bench.print_targets(_scenarios(peer=True))}
     out = capsys.readouterr().out
-    assert "> 225x (> 900 s / 4.00 s)" in out and "CLI (fresh interpreter)" in out and "3.50 s" in out
-    assert "3.00x" in out and "400,000/s" in out and "1.10" in out
-    assert "3.00 s (median of 3: 2.90-3.20)" in out
-    assert "WarmRenderer helper" in out and "2.80 s (median of 3: 2.70-3.10)" in out
+    assert rows["typical full package, CLI / peer HTML report (wall)"] == (
+        "<= 0.6x", "0.50x (3.50 s / peer 7.00 s wall / 5.00 s CPU)", "met")
+    assert rows["typical full package, CLI / peer HTML report (CPU)"][1:] == ("0.56x (2.80 s CPU / 5.00 s CPU)", "met")
+    assert rows["typical full package, CLI peak RSS (CLI or its PDF helper)"] == ("<= 150 MB", "140 MB", "met")
+    assert rows["typical full package, warm library / peer (wall)"] == (
+        "<= 0.4x", "0.43x (3.00 s, median of 3: 2.90-3.20 s)", "NOT MET")
+    assert rows["typical full package, warm library / peer (CPU)"][2] == "NOT MET"  # 2.5 / 5.0 = 0.50
+    assert rows["heavy-1M JSON part / floor"] == ("<= 2x", "3.00x (9.00 s / 3.00 s)", "NOT MET")
+    assert rows["heavy-1M full package / JSON part (warm)"] == ("<= 1.5x", "1.33x (12.00 s / 9.00 s)", "met")
+    assert rows["peak RSS 1M / 100k events (export): flat"] == ("<= 1.2", "1.10", "met")
+    assert rows["naive baseline / ours (full package, fresh processes; issue 7)"][1:] == (
+        "> 225x (> 900 s / 4.00 s)", "met")
+    assert rows["validation throughput, one core (issue 7)"][1:] == ("400,000/s", "met")
+    assert "targets (issue 20" in out and "NOT MET" in out and "2.80 s" in out
+
+
+def test_targets_without_the_peer_use_the_issues_figure(bench: ModuleType) -> None:
+    rows = {what.strip(): (target, got, met) for what, target, got, met in bench.print_targets(_scenarios(peer=False))}
+    assert rows["typical full package, CLI (peer not measured: issue's 5.0 s)"] == (
+        "<= 3.0 s", "3.50 s wall (2.80 s CPU)", "NOT MET")
+    assert rows["typical full package, warm library (peer not measured: issue's 5.0 s)"][2] == "NOT MET"
+
+
+def test_peer_not_measured_says_why(tmp_path: Path) -> None:
+    import subprocess
+
+    script = ROOT / "bench" / "peer.py"
+    out = subprocess.run([sys.executable, str(script), "--package", str(tmp_path)], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.startswith("peer: not measured (no --peer-python given")
+    # this venv has no Fides: the report builder does not import
+    out = subprocess.run([sys.executable, str(script), "--package", str(tmp_path), "--peer-python", sys.executable],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("peer: not measured (the report builder does not import") and "fides" in out
+
+
+def test_wrapper_reports_cpu_and_rss_of_the_command(bench: ModuleType) -> None:
+    peer = bench._load_peer()
+    res = peer.run_wrapped([sys.executable, "-c", "x = bytearray(60 * 2**20); sum(range(3_000_000)); print('ok')"])
+    assert res["code"] == 0 and res["stdout"].strip() == "ok"
+    assert res["peak_rss_mb"] > 60 and res["cpu"] > 0 and res["wall"] >= res["cpu"] * 0.5
 
 
 def test_helper_child_renders_the_same_package(bench: ModuleType, demo_store: Path, tmp_path: Path) -> None:

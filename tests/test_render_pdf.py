@@ -1101,6 +1101,49 @@ def test_embedded_font_subsets_keep_the_source_fonts_timestamp(rendered: dict) -
     assert seen and seen <= source, (seen, source)
 
 
+def test_layout_tables_deleted_before_subsetting_give_the_same_font_and_pdf(
+        rendered: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fontTools path: WeasyPrint drops GSUB/GPOS; deleting them before ``subset`` (so that
+    fontTools does not decompile them first, exporter.render.pdf._drop_first_subsetter) gives the
+    very same subset of every packaged face, and the very same report.pdf."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont, woff2
+
+    import weasyprint.pdf.fonts as weasy_fonts
+
+    from exporter.render import pdf as pdf_module
+
+    pdf_module._prepare_weasyprint()
+    assert isinstance(weasy_fonts.subset, pdf_module._SubsetModule)
+    assert weasy_fonts.subset.Options is subset.Options
+    ours = weasy_fonts.subset.Subsetter
+    assert issubclass(ours, subset.Subsetter) and ours is not subset.Subsetter
+    for font in sorted((Path(__file__).resolve().parent.parent / "templates" / "fonts").glob("NotoSans*.woff2")):
+        if "CJK" in font.name:
+            continue  # 5 MB: the Latin, Arabic, Hebrew and mono faces have the layout tables in question
+        raw = io.BytesIO()
+        woff2.decompress(io.BytesIO(font.read_bytes()), raw)
+        cmap = TTFont(io.BytesIO(raw.getvalue())).getBestCmap()
+        gids = sorted({TTFont(io.BytesIO(raw.getvalue())).getGlyphID(g) for g in list(cmap.values())[:120]})
+        made = []
+        for cls in (subset.Subsetter, ours):  # WeasyPrint 70's options (pdf/fonts.py _fonttools_subset)
+            options = subset.Options(retain_gids=True, passthrough_tables=True, ignore_missing_glyphs=True,
+                                     hinting=False, desubroutinize=True, notdef_outline=False)
+            options.drop_tables += ["GSUB", "GPOS", "SVG"]
+            ttfont = TTFont(io.BytesIO(raw.getvalue()), recalcTimestamp=False)
+            sub = cls(options)
+            sub.populate(gids=gids)
+            sub.subset(ttfont)
+            out = io.BytesIO()
+            ttfont.save(out)
+            made.append(out.getvalue())
+        assert made[0] == made[1], font.name
+    bundle, samples, schemas = make_context()
+    monkeypatch.setattr(weasy_fonts, "subset", subset)  # fontTools' own Subsetter
+    assert pdf_module.render_pdf_bytes(bundle, samples, schemas, bundle_json=rendered["bundle_json"],
+                                       columns=COLUMNS) == rendered["out"].read_bytes()
+
+
 def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
     bundle, samples, schemas = make_context()
     out = tmp_path / "again.pdf"

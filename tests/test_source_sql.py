@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from exporter.errors import ConfigError, SourceUnavailable
+from exporter.errors import ConfigError, SourceError, SourceUnavailable
 from exporter.sources import ReadSpec
 from exporter.sources.sql import SqlSource
 
@@ -170,3 +170,114 @@ def test_server_stopped_mid_stream(postgres_server: object, postgres_url: str, t
                 pass
     assert info.value.retriable and "app/events" in str(info.value)
     postgres_server.start()
+
+
+# -- SQLite files through the standard library's sqlite3 (no SQLAlchemy import) ---------------------
+
+
+def test_sqlite_file_is_read_by_the_stdlib_like_sqlalchemy_reads_it(tmp_path: Path) -> None:
+    (tmp_path / "store").mkdir()
+    _fill(f"sqlite:///{tmp_path / 'store' / 'app.sqlite'}")
+    query = ("SELECT e.id, e.kind, a.email, '12:30' AS literal_time, 'a\\:b' AS escaped FROM events e "
+             "JOIN accounts a USING (account_id) WHERE e.account_id IN :account_id OR lower(a.email) IN :email "
+             "ORDER BY e.id")
+    ids = {"account_id": ("A-1", "A-2"), "email": (EMAILS[0],)}
+    stdlib = SqlSource("app", {"url": "sqlite:///store/app.sqlite"}, base_dir=tmp_path, env={})
+    # a URL option sends the same file through SQLAlchemy's pysqlite dialect
+    alchemy = SqlSource("app", {"url": "sqlite:///store/app.sqlite?timeout=5"}, base_dir=tmp_path, env={})
+    with stdlib, alchemy:
+        assert stdlib.sqlite_path == tmp_path / "store" / "app.sqlite" and stdlib.engine is None
+        assert alchemy.sqlite_path is None and alchemy.engine is not None
+        ours = _read(stdlib, query, ("account_id", "email"), ids, batch_size=64)
+        theirs = _read(alchemy, query, ("account_id", "email"), ids, batch_size=64)
+    assert [len(b) for b in ours] == [64, 64, 64, 64, 44] and ours == theirs
+    assert ours[0][0] == {"id": 0, "kind": "login", "email": EMAILS[0], "literal_time": "12:30", "escaped": "a:b"}
+
+
+def test_sqlite_errors_through_the_stdlib(tmp_path: Path) -> None:
+    (tmp_path / "store").mkdir()
+    _fill(f"sqlite:///{tmp_path / 'store' / 'app.sqlite'}")
+    src = SqlSource("app", {"url": "sqlite:///store/app.sqlite"}, base_dir=tmp_path, env={})
+    with src, pytest.raises(ConfigError) as info:
+        _read(src, "SELECT * FROM no_such_table WHERE account_id IN :a", ("a",), {"a": ("secret-value",)})
+    assert "no such table: no_such_table" in str(info.value) and "app/test" in str(info.value)
+    assert "secret-value" not in str(info.value)
+    with src, pytest.raises(ConfigError, match="lower"):  # the checks on the query are the same
+        _read(src, "SELECT * FROM accounts WHERE email IN :email", ("email",), {"email": ("x@example.com",)})
+    (tmp_path / "store" / "broken.sqlite").write_bytes(b"not a database, " * 200)
+    errors = []
+    for url in ("sqlite:///store/broken.sqlite", "sqlite:///store/broken.sqlite?timeout=5"):  # stdlib, SQLAlchemy
+        with SqlSource("app", {"url": url}, base_dir=tmp_path, env={}) as broken, pytest.raises(SourceError) as err:
+            _read(broken, "SELECT * FROM accounts", (), {})
+        errors.append((type(err.value), str(err.value)))
+    assert errors[0] == errors[1] and "DatabaseError" in errors[0][1]
+
+
+def test_sqlite_only_config_does_not_import_sqlalchemy(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "store").mkdir()
+    _fill(f"sqlite:///{tmp_path / 'store' / 'app.sqlite'}")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from exporter.sources import ReadSpec\n"
+        "from exporter.sources.sql import SqlSource\n"
+        f"src = SqlSource('app', {{'url': 'sqlite:///store/app.sqlite'}}, base_dir=Path({str(tmp_path)!r}), env={{}})\n"
+        "spec = ReadSpec(label='app/t', needs=('a',), params={'query': 'SELECT account_id FROM accounts "
+        "WHERE account_id IN :a'})\n"
+        "with src:\n"
+        "    rows = [r for b in src.read(spec, {'a': ('A-1', 'A-3')}) for r in b]\n"
+        "print(sorted(r['account_id'] for r in rows), 'sqlalchemy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['A-1', 'A-3'] False"
+
+
+def test_audit_engine_for_a_stdlib_sqlite_source(tmp_path: Path) -> None:
+    (tmp_path / "store").mkdir()
+    _fill(f"sqlite:///{tmp_path / 'store' / 'app.sqlite'}")
+    src = SqlSource("app", {"url": "sqlite:///store/app.sqlite"}, base_dir=tmp_path, env={})
+    with src:
+        engine = src.sqlalchemy_engine()
+        assert sorted(sa.inspect(engine).get_table_names()) == ["accounts", "events"]
+    assert src.engine is None and src.sqlite_path is None
+
+
+def test_cli_export_of_a_sqlite_and_files_config_imports_neither_sqlalchemy_nor_duckdb(tmp_path: Path) -> None:
+    """The CLI reads what a SQLite-only (plus files) config names without SQLAlchemy or DuckDB,
+    and writes the same records the SQLAlchemy path reads."""
+    import json
+    import subprocess
+    import sys
+
+    from ministore import ANN, MiniStore
+
+    store = MiniStore(tmp_path / "store", personalisation_rows=7)
+    code = (
+        "import sys\n"
+        "from exporter.cli import app\n"
+        "try:\n"
+        "    app(sys.argv[1:])\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "print('MODULES', sorted(m for m in ('sqlalchemy', 'duckdb') if m in sys.modules), code)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, "export", "--config", str(store.config), "--subject",
+                          ANN["email"], "--jurisdiction", "eu", "--out", str(tmp_path / "out"), "--no-pdf",
+                          "--no-html", "--allow-partial", "--quiet", "--request-id", "R1", "--json"],
+                         capture_output=True, text=True, check=False)
+    assert out.stdout.strip().splitlines()[-1] == "MODULES [] 0", out.stderr[-2000:]
+    result = json.loads("\n".join(out.stdout.strip().splitlines()[:-1]))
+    rows = (Path(result["path"]) / "data" / "personalisation.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 7
+
+
+def test_wrong_query_is_a_config_error_before_connecting(tmp_path: Path) -> None:
+    """The query's checks come first: an unreachable database does not hide a wrong query."""
+    spec = ReadSpec(label="app/test", needs=("email",), params={"query": "SELECT * FROM accounts WHERE email IN :email"})
+    for url in (f"postgresql+psycopg://app@127.0.0.1:{_closed_port()}/app", "sqlite:///nope.sqlite"):
+        src = SqlSource("app", {"url": url, "connect_timeout": 1}, base_dir=tmp_path, env={})
+        with pytest.raises(ConfigError, match="lower"):
+            next(src.read(spec, {"email": ("x@example.com",)}))

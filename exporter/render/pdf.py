@@ -141,7 +141,45 @@ def _prepare_weasyprint() -> None:
                 super().__init__(*args, recalcTimestamp=recalcTimestamp, **kwargs)
 
         weasy_fonts.TTFont = KeepTimestampTTFont
+    if not isinstance(weasy_fonts.subset, _SubsetModule):
+        weasy_fonts.subset = _SubsetModule(weasy_fonts.subset)
     logging.getLogger("weasyprint").addFilter(_SubsetterNotice())
+
+
+class _SubsetModule:
+    """``fontTools.subset`` as WeasyPrint's ``pdf.fonts`` sees it, with :func:`_drop_first_subsetter`'s
+    ``Subsetter``; every other name is the module's own."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self.Subsetter = _drop_first_subsetter(module.Subsetter)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+def _drop_first_subsetter(base: type) -> type:
+    """fontTools' ``Subsetter`` deleting the layout tables it is told to drop *before* subsetting.
+
+    WeasyPrint's fontTools path drops ``GSUB`` and ``GPOS`` (Pango has shaped the text already),
+    and fontTools deletes dropped tables as the first step of ``subset`` — but since 4.68 it
+    first decompiles ``GDEF``/``GSUB``/``GPOS`` whole to convert them to compact layouts
+    (``beyond64k._compact_layout_tables``): for the Noto faces that was a third of a report's PDF
+    time, for tables thrown away a moment later. Deleting them first (and ``kern`` where fontTools
+    would drop it because ``GPOS`` is there) leaves the same font, byte for byte
+    (tests/test_render_pdf.py compares the subsets)."""
+
+    class DropFirstSubsetter(base):  # type: ignore[misc, valid-type]
+        def subset(self, font: Any) -> None:
+            layout = [t for t in ("GSUB", "GPOS") if t in self.options.drop_tables and t in font]
+            if layout:
+                if "kern" in font and not self.options.legacy_kern and "GPOS" in font:
+                    del font["kern"]
+                for tag in layout:
+                    del font[tag]
+            super().subset(font)
+
+    return DropFirstSubsetter
 
 
 @cache
