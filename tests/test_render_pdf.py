@@ -1151,7 +1151,8 @@ def test_render_is_deterministic(tmp_path: Path, rendered: dict) -> None:
     assert out.read_bytes() == rendered["out"].read_bytes()
 
 
-def test_render_holds_off_full_garbage_collection_and_restores_it(tmp_path: Path) -> None:
+def test_render_holds_off_full_garbage_collection_and_restores_it(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """No oldest-generation pass while a report renders (each walks every object of the process);
     young generations still run; one full pass when the render ends, and the thresholds are
     restored afterwards, also when renders overlap in threads."""
@@ -1159,6 +1160,10 @@ def test_render_holds_off_full_garbage_collection_and_restores_it(tmp_path: Path
     import threading
 
     from exporter.render import pdf as pdfmod
+
+    # a process that warmed a helper in-process (tests/test_render_worker.py) collects before a
+    # report instead; this is the default, collecting after
+    monkeypatch.setattr(pdfmod, "_collect_after_render", True)
 
     bundle, samples, schemas = make_context()
     started: list[int] = []
