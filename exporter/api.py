@@ -41,7 +41,7 @@ from .progress import CountOnce, StageClock
 from .collect.redaction import RedactionSettings, Redactor, known_names
 from .reliability import RetryPolicy, collect_with_retries, open_source, resolve_with_retries
 from .resources import schemas_dir
-from .collect.schemas import category_schema, check_against
+from .collect.schemas import category_schema, category_schema_bytes, check_against
 from .collect.writers import FileInfo, dumps, write_file
 
 __all__ = [
@@ -755,8 +755,7 @@ def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Seq
     for name in ("bundle.json", "jurisdiction.json", "manifest.json"):
         files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
     for cat in cfg.catalog:
-        files.append(write_file(root / "schemas" / f"{cat.id}.json", root,
-                                (cat.schema_file or schemas_dir() / "categories" / f"{cat.id}.json").read_bytes()))
+        files.append(write_file(root / "schemas" / f"{cat.id}.json", root, category_schema_bytes(cat.id, cat.schema_file)))
     check_against("bundle.json", bundle, error=OutputError)
     bundle_info = write_file(root / "bundle.json", root, dumps(bundle, indent=True) + b"\n")
     files.append(bundle_info)
