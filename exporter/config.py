@@ -114,9 +114,16 @@ def load_config(path: str | Path) -> Config:
 
     check_against("config.json", data, file=file)
     export = data.get("export", {})
-    catalog = (
-        load_catalog((path.parent / export["catalog"]).resolve()) if "catalog" in export else load_catalog()
-    )
+    if "catalog" in export:
+        where = (path.parent / export["catalog"]).resolve()
+        if not where.exists():
+            raise ConfigError(f"the catalog overlay {export['catalog']!r} does not exist (looked for {where})",
+                              file=file, key="export.catalog",
+                              hint="name a folder (categories.toml, schemas/, jurisdictions/) or a catalog file, "
+                                   "relative to this configuration file")
+        catalog = load_catalog(where)
+    else:
+        catalog = load_catalog()
     known_types = set(catalog.identifier_types)
     given = tuple(data.get("identity", {}).get("given", [t for t in DEFAULT_GIVEN if t in known_types]))
     for t in given:

@@ -124,6 +124,7 @@ def test_searched_and_nothing_found_is_none_held_and_complete(demo_store: Path, 
 
 def test_not_applicable_must_name_a_category_without_a_stream(demo_store: Path, tmp_path: Path) -> None:
     text = demo.demo_config_path(demo_store).read_text(encoding="utf-8")
+    shutil.copytree(demo_store / "catalog", tmp_path / "catalog")  # the demo overlay the config names
     for table, key in (('nonsense = "x"', "not_applicable.nonsense"), ('cookies = "x"', "not_applicable.cookies")):
         cfg = tmp_path / "exporter.toml"
         cfg.write_text(text + f"\n[not_applicable]\n{table}\n", encoding="utf-8")
