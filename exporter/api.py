@@ -556,7 +556,8 @@ def export(
     received = request.received or generated.date()
     request_id = request.resolved_id(received)
     final = Path(out_dir).resolve() / request_id
-    specific, withheld_reason = jurisdictions.specific_pieces_allowed(request.jurisdiction, request.verification)
+    specific, withheld_reason = jurisdictions.specific_pieces_allowed(request.jurisdiction, request.verification,
+                                                                      overlay=cfg.catalog.jurisdictions)
     warnings: list[str] = []
 
     with staging(final, force=force) as root, ExitStack() as stack:
@@ -701,7 +702,8 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         category_entry(cfg, cat, res, facts=facts, today=today, specific=specific, withheld_reason=withheld_reason)
         for cat, res in zip(cfg.catalog, results, strict=True)
     ]
-    jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction)
+    jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction,
+                                    overlay=cfg.catalog.jurisdictions)
     req = {
         "id": request_id,
         "received": received.isoformat(),
@@ -731,7 +733,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         "subject": {"display_name": facts.get("display_name") if specific else None,
                     "identifiers": identifiers if specific else []},
         "period": jurisdictions.period(request.jurisdiction, now=today, first=min(
-            (e["first"] for e in held if e.get("first")), default=None)),
+            (e["first"] for e in held if e.get("first")), default=None), overlay=cfg.catalog.jurisdictions),
         "facts": dict(sorted(facts.items())) if specific else {},
         "summary": {"categories": len(entries), "categories_held": len(held),
                     "records": sum(e["count"] for e in entries), "specific_pieces": specific,
@@ -741,7 +743,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         "categories": entries,
         "jurisdiction": jurisdictions.evaluate(
             request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
-            categories=entries, now=generated),
+            categories=entries, now=generated, overlay=cfg.catalog.jurisdictions),
         "warnings": warnings,
     }
 

@@ -239,3 +239,43 @@ def test_without_the_demo_overlay_the_shipped_schemas_take_any_identifier(demo_s
     shipped = json.loads((ROOT / "schemas" / "categories" / "payment_cards.json").read_text(encoding="utf-8"))
     assert json.loads((result.path / "schemas" / "payment_cards.json").read_text(encoding="utf-8")) == shipped
     assert verify(result.path) == []
+
+
+COMPLAINT = ("You may complain to a supervisory authority, in particular in the Member State where you live or "
+             "work. Spoke & Chain Cycles would like to hear from you first at {email} (notice §5).")
+
+
+def test_an_overlay_changes_a_jurisdiction_text_without_copying_the_rules_file(shop: Path) -> None:
+    rules = shop / "catalog" / "jurisdictions"
+    rules.mkdir()
+    (rules / "eu.toml").write_text(f'[complaint]\ntext = """{COMPLAINT}"""\n', encoding="utf-8")
+    config = load_config(shop / "exporter.toml")
+    assert config.catalog.jurisdictions == rules.resolve()
+    request = AccessRequest.parse(["email:ines.weber@example.org"], jurisdiction="eu", request_id="SC-J")
+    result = export(request, config, shop / "out", ExportOptions(pdf=False, html=True))
+    bundle = json.loads((result.path / "bundle.json").read_text(encoding="utf-8"))
+    complaint = bundle["jurisdiction"]["complaint"]
+    assert "Spoke & Chain Cycles would like to hear from you first at privacy@spoke-chain.example" in json.dumps(complaint)
+    assert "Data Protection Officer first" not in json.dumps(bundle)  # the shipped text is replaced …
+    assert complaint["authorities"] and complaint["cite"] == "GDPR Art. 77(1), Art. 15(1)(f)"  # … the rest stays
+    html = " ".join((result.path / "index.html").read_text(encoding="utf-8").split())
+    assert "would like to hear from you first" in html
+    from exporter.law import jurisdictions
+
+    assert "Data Protection Officer first" in jurisdictions.load("eu")["complaint"]["text"]  # shipped untouched
+
+
+@pytest.mark.parametrize(("name", "text", "key"), [
+    ("eu.toml", "[deadline]\ntext = 3\n", "deadline.text"),
+    ("eu.toml", "[complaint]\ntext = \"ask {nobody}\"\n", "complaint.text"),
+    ("xx.toml", "[complaint]\ntext = \"x\"\n", None),
+])
+def test_jurisdiction_overlay_errors_name_file_and_key(shop: Path, name: str, text: str, key: str | None) -> None:
+    rules = shop / "catalog" / "jurisdictions"
+    rules.mkdir()
+    (rules / name).write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(shop / "exporter.toml")
+    assert info.value.context["file"] == str((rules / name).resolve())
+    if key is not None:
+        assert info.value.context["key"] == key

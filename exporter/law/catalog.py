@@ -84,9 +84,11 @@ class Category:
 class Catalog:
     """Read-only view of the catalog file; safe to share between threads."""
 
-    def __init__(self, data: Mapping[str, Any], *, path: Path) -> None:
+    def __init__(self, data: Mapping[str, Any], *, path: Path, jurisdictions: Path | None = None) -> None:
         self.path = path
         self.data = data
+        #: the overlay's ``jurisdictions/`` folder (rules files merged over the shipped ones), if any
+        self.jurisdictions = jurisdictions
         self.categories: tuple[Category, ...] = tuple(
             Category(id=c["id"], title=c.get("title", c["id"]), raw=c) for c in data.get("categories", [])
         )
@@ -312,7 +314,19 @@ def load_overlay(folder: Path) -> Catalog:
             raise ConfigError(f"category {cat['id']!r} has no JSON Schema", file=where,
                               key=f"categories ({cat['id']})", hint=f"add {schemas / (cat['id'] + '.json')}")
     base["categories"] = categories
-    return Catalog(base, path=cat_file if cat_file.is_file() else folder)
+    rules = folder / "jurisdictions"
+    if rules.is_dir():
+        from . import jurisdictions
+
+        shipped_rules = jurisdictions.available()
+        for path in sorted(rules.glob("*.toml")):
+            if path.stem not in shipped_rules:
+                raise ConfigError(f"rules for unknown jurisdiction {path.stem!r} (an overlay changes the shipped "
+                                  f"rules: {', '.join(shipped_rules)})", file=str(path),
+                                  hint="name the file <jurisdiction id>.toml after a shipped rules file")
+            jurisdictions.load(path.stem, overlay=rules)  # validated merged, errors name this file and key
+    return Catalog(base, path=cat_file if cat_file.is_file() else folder,
+                   jurisdictions=rules if rules.is_dir() else None)
 
 
 def _check_schema(path: Path) -> None:
