@@ -1474,6 +1474,7 @@ order_by = ["occurred_at", "event_id"]
 table = "payment_cards"
 columns = ["raw_card_number"]
 reason = "withheld"
+titles = { raw_card_number = "Full card number (from an old data import)" }
 note = "Legacy import column; a full card number is never disclosed or passed on (PCI DSS Req. 3.3-3.4) and is being erased. The card's last four digits are exported (payment_cards.last4)."
 
 [[sources.app.exclude]]
