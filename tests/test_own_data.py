@@ -148,6 +148,19 @@ match = { account_id = "account_id" }
     assert verify(pkg) == []  # checked against the package's own (overlay) schemas
     assert load_catalog()["orders"].schema_file is None  # the shipped catalog is untouched
 
+    # `exporter catalog` and `exporter schemas` show the merged result
+    runner = CliRunner()
+    res = runner.invoke(app, ["catalog", "--config", str(cfg), "--json"])
+    assert res.exit_code == 0, res.stderr
+    shown = {c["id"]: c for c in json.loads(res.stdout)["categories"]}
+    assert shown["orders"]["description"] == "Orders, as this deployment describes them."
+    assert shown["orders"]["retention"]["text"] == "Kept for ten years (the deployment's own words)."
+    res = runner.invoke(app, ["schemas", "--config", str(cfg), "--out", str(tmp_path / "merged")])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads((tmp_path / "merged" / "categories" / "orders.json").read_text(encoding="utf-8")) == orders
+    merged_account = json.loads((tmp_path / "merged" / "categories" / "account.json").read_text(encoding="utf-8"))
+    assert merged_account["properties"]["account_id"]["pattern"] == "^ACC-[0-9]{6}$"  # the demo overlay's
+
 
 @pytest.mark.parametrize(("change", "where", "key"), [
     (lambda o: (o / "schemas" / "client.json").write_text(json.dumps({
