@@ -207,9 +207,17 @@ def _reads_table(sc: SourceConfig, read: Read, table: str) -> bool:
     """Does ``read`` read ``table``: an SQL query that names it (sqlglot's parser, exporter.audit), or
     the ``path`` / ``endpoint`` of another kind's read as written."""
     if sc.kind == "sql":
-        from .audit import _same_table, _tables_of
+        query = str(read.spec.params.get("query", ""))
+        if table.rpartition(".")[2].strip('"`').lower() not in query.lower():
+            return False  # not even named: no need to parse (sqlglot is imported only when it is)
+        from .audit import _bare, _tables_of
 
-        return any(_same_table(t, table) for t in _tables_of(str(read.spec.params.get("query", ""))))
+        want = _bare(table)
+        for name in map(_bare, _tables_of(query)):  # "orders" read is "main.orders" excluded, and back
+            if name == want or ("." not in name or "." not in want) and \
+                    name.rpartition(".")[2] == want.rpartition(".")[2]:
+                return True
+        return False
     return table in (read.spec.params.get("path"), read.spec.params.get("endpoint"))
 
 
@@ -242,4 +250,4 @@ def _not_included(sources: tuple[SourceConfig, ...], *, catalog: Catalog, file: 
                 title = e["titles"].get(col) or (f"every column of {e['table']}" if col == "*" else col)
                 for cid in cats:
                     out.setdefault(cid, []).append({"column": col, "title": title, "ground": e["note"]})
-    return {cid: tuple(sorted(v, key=lambda x: (x["title"], x["column"]))) for cid, v in sorted(out.items())}
+    return {cid: tuple(sorted(v, key=lambda x: (x["title"].casefold(), x["column"]))) for cid, v in sorted(out.items())}

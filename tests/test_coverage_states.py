@@ -224,3 +224,25 @@ def test_withheld_exclusion_errors_name_the_key(demo_store: Path, tmp_path: Path
     with pytest.raises(ConfigError) as info:
         load_config(cfg)
     assert info.value.context["key"] == f"sources.app.exclude[{n}].{key}"
+
+
+def test_withheld_exclusion_category_defaults_to_the_streams_reading_the_table(demo_store: Path,
+                                                                                tmp_path: Path) -> None:
+    from exporter.config import load_config
+
+    shutil.copytree(demo_store / "catalog", tmp_path / "catalog")
+    cfg = tmp_path / "exporter.toml"
+    cfg.write_text(demo.demo_config_path(demo_store).read_text(encoding="utf-8") + '''
+[[sources.app.exclude]]
+table = "main.orders"
+columns = ["fraud_note", "courier_ref"]
+reason = "withheld"
+note = "Kept for the prevention of fraud; disclosing it would defeat that purpose (a stated ground)."
+titles = { fraud_note = "Fraud-check note" }
+''', encoding="utf-8")
+    config = load_config(cfg)
+    assert [dict(x) for x in config.not_included["orders"]] == [  # sorted by title; default title = the column
+        {"column": "courier_ref", "title": "courier_ref", "ground": config.not_included["orders"][0]["ground"]},
+        {"column": "fraud_note", "title": "Fraud-check note", "ground": config.not_included["orders"][0]["ground"]},
+    ]
+    assert "fraud" in config.not_included["orders"][0]["ground"]
