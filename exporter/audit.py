@@ -335,7 +335,7 @@ def _exports_of(query: str, dialect: str | None, result: list[str], columns: Map
             if not node.db:
                 node.set("db", exp.to_identifier(_DEFAULT_DB))
         read = list(dict.fromkeys(key(n) for n in nodes))
-        schema: dict[str, dict[str, dict[str, str]]] = {}
+        schema: dict[str, Any] = {}
         for node in nodes:
             known = columns.get(key(node))
             if known is not None:
