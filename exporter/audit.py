@@ -317,6 +317,7 @@ def _exports_of(query: str, dialect: str | None, result: list[str], columns: Map
     from sqlglot import exp
     from sqlglot.lineage import lineage
     from sqlglot.optimizer.qualify import qualify
+    from sqlglot.optimizer.scope import build_scope
 
     out: dict[tuple[str, str], str] = {}
     lower_result = {r.lower(): r for r in result}
@@ -343,11 +344,13 @@ def _exports_of(query: str, dialect: str | None, result: list[str], columns: Map
         try:
             tree = qualify(tree, schema=schema, dialect=dialect, validate_qualify_columns=False,
                            quote_identifiers=False, identify=False)
-            for sel in tree.selects:
-                name = sel.alias_or_name
+            graphs = lineage(None, tree, schema=schema, dialect=dialect, scope=build_scope(tree), copy=False)
+            if not isinstance(graphs, dict):  # one Node only when a column is named
+                raise TypeError("sqlglot.lineage(None, …) returned a single node")
+            for name, graph in graphs.items():  # every output column at once (one qualification)
                 if name.lower() not in lower_result:
                     continue
-                for step in lineage(name, tree, schema=schema, dialect=dialect).walk():
+                for step in graph.walk():
                     if isinstance(step.source, exp.Table) and step.source.name:
                         col = exp.to_column(step.name, dialect=dialect).name
                         out.setdefault((key(step.source), col.lower()), lower_result[name.lower()])
