@@ -41,6 +41,7 @@ __all__ = [
     "SourceError",
     "SourceUnavailable",
     "SubjectNotFound",
+    "UnacknowledgedFinding",
 ]
 
 
@@ -183,6 +184,14 @@ class IncompletePackage(ExporterError):
 
     code = "incomplete"
     exit_code = 7
+
+
+class UnacknowledgedFinding(ExporterError):
+    """A blocking finding for the operator (exporter.law.findings) was not acknowledged: no package
+    is published. Acknowledge its code (``--acknowledge CODE``) after dealing with it."""
+
+    code = "unacknowledged_finding"
+    exit_code = 8
 
 
 class OutputError(ExporterError):

@@ -38,8 +38,12 @@ from .collect.redaction import RedactionSettings, Redactor, known_names
 from .collect.schemas import category_schema, category_schema_bytes, check_against
 from .collect.writers import FileInfo, dumps, file_info, write_file
 from .config import Config, Read
-from .errors import OutputError, SourceError, SubjectNotFound
+from .errors import OutputError, SourceError, SubjectNotFound, UnacknowledgedFinding
+from .law import deadlines as _deadlines
 from .law import jurisdictions
+from .law import overdue as _overdue
+from .law import timeline as _timeline
+from .law.findings import Finding
 from .law.catalog import Category
 from .logsafety import install_log_filters
 from .messages import group as group_messages
@@ -68,6 +72,16 @@ class ExportRun:
         self.request, self.cfg, self.opts = request, cfg, opts
         self.generated = now_utc(opts.now)
         self.received = request.received or self.generated.date()
+        # the request's life (exporter.law.timeline): dates that cannot be true on the generation date,
+        # and a deadline the rules refuse (a stop where the law has none or after the due date), fail
+        # here, before any source is read
+        _timeline.check_dates(received=self.received, today=self.generated.date(), clock_stops=request.clock_stops,
+                              clarifications=request.clarifications, confirmation_sent=request.confirmation_sent,
+                              verification=request.verification_details)
+        _timeline.precheck(jurisdictions.load(request.jurisdiction), self.received, extension=request.extension,
+                           clock_stops=[_deadlines.ClockStop(start=c.start, end=c.end, reason=c.reason)
+                                        for c in request.clock_stops],
+                           clarifications=request.clarifications, country=request.country)
         self.request_id = request.resolved_id(self.received)
         self.final = Path(out_dir).resolve() / self.request_id
         # categories only (e.g. CCPA, verified to a reasonable degree, 11 CCR §7062): no specific piece
@@ -82,6 +96,7 @@ class ExportRun:
         self.bundle: dict[str, Any] = {}
         self.files: list[FileInfo] = []
         self.manifest: dict[str, Any] = {}
+        self.findings: tuple[Finding, ...] = ()  # for the operator, never in the package
         self.root = self.final
         self.clock = StageClock()  # stage timings on the exporter.timing logger (DEBUG)
 
@@ -189,7 +204,26 @@ class ExportRun:
             # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
             self.redactor.annotate(self.bundle["categories"],
                                    cite=self.bundle["jurisdiction"]["vocabulary"]["others_cite"])
+        self.check_findings()
         self.clock.lap("bundle")
+
+    def check_findings(self) -> None:
+        """Findings for the operator (exporter.law.findings): records past their retention date, a
+        late response, a receipt confirmation not recorded. A blocking one that is not acknowledged
+        raises :class:`UnacknowledgedFinding` here, inside the staging: nothing is published."""
+        blocking = bool(self.cfg.catalog.table("retention_overdue").get("blocking", False))
+        self.findings = (
+            *_overdue.findings(self.bundle["categories"], cite=storage_cite(self.request.jurisdiction),
+                               blocking=blocking),
+            *_timeline.findings(self.bundle["jurisdiction"].get("timeline") or {}))
+        unacknowledged = [f for f in self.findings if f.blocking and f.code not in self.opts.acknowledge]
+        if unacknowledged:
+            codes = sorted({f.code for f in unacknowledged})
+            raise UnacknowledgedFinding(
+                f"{len(unacknowledged)} blocking finding(s) for the operator: " + "; ".join(
+                    f"{f.code} ({f.category or '-'}, {f.count}): {f.message}" for f in unacknowledged),
+                hint="deal with each, then export again with " + " ".join(f"--acknowledge {c}" for c in codes),
+                codes=codes)
 
     def write_outputs(self) -> None:
         self.files = write_outputs(self.root, self.cfg, self.bundle, self.results, pdf=self.opts.pdf,
@@ -200,7 +234,8 @@ class ExportRun:
         sign_key = self.opts.sign_key
         self.manifest = write_manifest(self.root, self.files, generated_at=self.bundle["generated_at"],
                                        request_id=self.request_id, incomplete=self.incomplete,
-                                       sign_key=Path(sign_key) if sign_key else None)
+                                       sign_key=Path(sign_key) if sign_key else None,
+                                       acknowledged=[f.code for f in self.findings if f.blocking])
         self.clock.lap("manifest")
 
     # -- the result ---------------------------------------------------------------------------
@@ -229,7 +264,14 @@ class ExportRun:
             specific_pieces=self.specific,
             review=review,
             screening=self.ids.screening.to_dict(),
+            findings=self.findings,
         )
+
+
+def storage_cite(jid: str) -> str:
+    """The storage-limitation rule of a law (its rules file's ``[storage_limitation]``), cited in
+    the past_retention finding."""
+    return str((jurisdictions.load(jid).get("storage_limitation") or {}).get("cite") or "")
 
 
 def now_utc(now: dt.datetime | None) -> dt.datetime:
@@ -316,6 +358,9 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
         if request.extension else None,
         "clock_stops": [{"from": c.start.isoformat(), "to": c.end.isoformat(), "reason": c.reason}
                         for c in request.clock_stops],
+        "verification_details": request.verification_details.to_dict() if request.verification_details else None,
+        "clarifications": [c.to_dict() for c in request.clarifications],
+        "confirmation_sent": request.confirmation_sent.isoformat() if request.confirmation_sent else None,
     }
     generated_at = generated.isoformat().replace("+00:00", "Z")
     held = [e for e in entries if e["count"]]

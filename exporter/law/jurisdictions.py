@@ -31,6 +31,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from . import timeline as _timeline
 from .deadlines import ClockStop, Extension, due_date, holiday_calendar
 from ..errors import ConfigError, RequestError
 from ..resources import catalog_dir, schemas_dir
@@ -224,8 +225,9 @@ def _check(data: dict[str, Any], path: Path, jid: str) -> None:
             except RequestError as exc:
                 raise ConfigError(exc.message, file=file, key=f"deadline.{where}") from exc
     for key_path, text in _walk_strings(data):
+        own = _timeline.PLACEHOLDERS.get(str(key_path[1]), ()) if key_path[:1] == ("timeline",) and len(key_path) > 1 else ()
         for name in _PLACEHOLDER.findall(text):
-            if name not in PLACEHOLDERS:
+            if name not in PLACEHOLDERS and name not in own:
                 raise ConfigError(
                     f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})",
                     file=file,
@@ -481,7 +483,13 @@ def _parse_request(request: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
     if not isinstance(stops_raw, list | tuple):
         raise RequestError("request.clock_stops must be a list", key="clock_stops")
     stops = [s if isinstance(s, ClockStop) else ClockStop.from_dict(s) for s in stops_raw]
+    clarifications = [
+        c if isinstance(c, _timeline.Clarification) else _timeline.Clarification(
+            asked=_as_day(c.get("asked")) or received, answered=_as_day(c.get("answered")),
+            reason=str(c.get("reason") or ""))
+        for c in request.get("clarifications") or []]
     return {
+        "clarifications": clarifications,
         "id": request.get("id"),
         "received": received,
         "verification": str(verification),
@@ -561,7 +569,7 @@ def evaluate(
         req["received"],
         rules,
         extension=req["extension"],
-        clock_stops=req["clock_stops"],
+        clock_stops=_timeline.stops_for_deadline(rules, req["clock_stops"], req["clarifications"]),
         subdivision=req["country"] if from_subject else None,
     )
     deadlines = result.to_dict()
@@ -736,6 +744,7 @@ def evaluate(
         "automated_decisions": automated,
         "withheld": {"cite": rules["withheld"]["cite"], "text": fill(rules["withheld"]["text"])},
     }
+    out["timeline"] = _timeline.build(rules, request, deadlines, today, fill)
     if "ccpa" in rules:
         out["ccpa"] = _ccpa(rules, catalog, held, catalog_cats, fill)
     out["notices"] = _notices(rules, out, held, recipient_meta, entry_recipient_names, origins_not_subject,
@@ -872,6 +881,9 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
                     f"we extended this to {d['extended_due']}.")
     notices.append(_notice("deadlines", "Your request and our deadline", d["cites"][0] if d["cites"] else dl["cite"],
                            [fill(dl["text"]), due_line, fill(dl.get("counting", ""))], d["steps"]))
+    tl = out.get("timeline") or {}
+    if tl.get("statements"):  # the request's life: identity check, pauses, confirmation, lateness
+        notices.append(_notice("timeline", str(tl["title"]), str(tl["cite"]), tl["statements"]))
     acc = out["access"]
     notices.append(_notice("verification", "Identity and scope of this response", acc["cite"], [acc["text"]]))
     per = out["period"]

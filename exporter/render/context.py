@@ -1011,14 +1011,17 @@ def build_view(
     )
 
     deadline_rows = []
+    confirmation = (jurisdiction.get("timeline") or {}).get("confirmation") or {}
     for key, label in (
         ("received", "Request received"),
-        ("confirmation_due", "Receipt confirmed by"),
+        ("confirmation_due", "Receipt confirmation due by"),  # due, never assumed sent (11 CCR §7021(a))
         ("due", "Response due by"),
         ("extended_due", "Extended deadline"),
     ):
         if deadlines.get(key):
             deadline_rows.append({"label": label, "value": format_date(deadlines[key])})
+        if key == "confirmation_due" and confirmation.get("sent"):
+            deadline_rows.append({"label": "Receipt confirmed on", "value": format_date(confirmation["sent"])})
 
     name = subject.get("display_name") or ""
     jurisdiction_title = str(
