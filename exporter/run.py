@@ -78,7 +78,8 @@ class ExportRun:
         _timeline.check_dates(received=self.received, today=self.generated.date(), clock_stops=request.clock_stops,
                               clarifications=request.clarifications, confirmation_sent=request.confirmation_sent,
                               verification=request.verification_details)
-        _timeline.precheck(jurisdictions.load(request.jurisdiction), self.received, extension=request.extension,
+        _timeline.precheck(jurisdictions.load(request.jurisdiction, overlay=cfg.catalog.jurisdictions), self.received,
+                           extension=request.extension,
                            clock_stops=[_deadlines.ClockStop(start=c.start, end=c.end, reason=c.reason)
                                         for c in request.clock_stops],
                            clarifications=request.clarifications, country=request.country)
@@ -213,7 +214,7 @@ class ExportRun:
         raises :class:`UnacknowledgedFinding` here, inside the staging: nothing is published."""
         blocking = bool(self.cfg.catalog.table("retention_overdue").get("blocking", False))
         self.findings = (
-            *_overdue.findings(self.bundle["categories"], cite=storage_cite(self.request.jurisdiction),
+            *_overdue.findings(self.bundle["categories"], cite=storage_cite(self.request.jurisdiction, self.cfg.catalog.jurisdictions),
                                blocking=blocking),
             *_timeline.findings(self.bundle["jurisdiction"].get("timeline") or {}))
         unacknowledged = [f for f in self.findings if f.blocking and f.code not in self.opts.acknowledge]
@@ -268,10 +269,10 @@ class ExportRun:
         )
 
 
-def storage_cite(jid: str) -> str:
-    """The storage-limitation rule of a law (its rules file's ``[storage_limitation]``), cited in
-    the past_retention finding."""
-    return str((jurisdictions.load(jid).get("storage_limitation") or {}).get("cite") or "")
+def storage_cite(jid: str, overlay: Path | None = None) -> str:
+    """The storage-limitation rule of a law (its rules file's ``[storage_limitation]``, a catalog
+    overlay's ``jurisdictions/`` merged), cited in the past_retention finding."""
+    return str((jurisdictions.load(jid, overlay=overlay).get("storage_limitation") or {}).get("cite") or "")
 
 
 def now_utc(now: dt.datetime | None) -> dt.datetime:
