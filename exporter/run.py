@@ -199,7 +199,7 @@ class ExportRun:
 
     def apply_law(self) -> None:
         self.bundle = build_bundle(self.cfg, self.request, self.request_id, self.received, self.generated,
-                                   self.ids.as_list(), self.results, self.facts, self.specific,
+                                   titled(self.ids.as_list(), self.cfg), self.results, self.facts, self.specific,
                                    self.withheld_reason, self.warnings)
         if self.specific:
             # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
@@ -334,8 +334,14 @@ def coverage(cfg: Config, results: Sequence[CategoryResult],
                     failed_lookups={label: why for label, _types, why in lookup_failures})
 
 
+def titled(identifiers: list[dict[str, Any]], cfg: Config) -> list[dict[str, Any]]:
+    """Each identifier with its type's catalog title, the words the report uses for it."""
+    types = cfg.catalog.identifier_types
+    return [{**i, "title": str((types.get(i["type"]) or {}).get("title") or i["type"])} for i in identifiers]
+
+
 def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.date, generated: dt.datetime,
-                 identifiers: list[dict[str, str]], results: Sequence[CategoryResult], facts: dict[str, str],
+                 identifiers: list[dict[str, Any]], results: Sequence[CategoryResult], facts: dict[str, str],
                  specific: bool, withheld_reason: str | None, warnings: list[str]) -> dict[str, Any]:
     """bundle.json's content (schemas/bundle.json): the request, the subject, each category with the
     catalog's and the jurisdiction's answers (Art. 15(1)(a)-(h), CCPA §1798.110), the law's block."""
@@ -366,6 +372,11 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
     generated_at = generated.isoformat().replace("+00:00", "Z")
     held = [e for e in entries if e["count"]]
     not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
+    law = jurisdictions.evaluate(request.jurisdiction, catalog=cfg.catalog.data, request=req,
+                                 facts=facts if specific else {}, categories=entries, now=generated,
+                                 overlay=cfg.catalog.jurisdictions)
+    if cfg.locale:  # the deployment's [export] locale: how the report writes money (exporter/render/money.py)
+        law["vocabulary"]["locale"] = cfg.locale
     return {
         "format": FORMAT,
         "request": req,
@@ -386,9 +397,7 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
                     "not_searched": not_searched,
                     "not_applicable": [e["id"] for e in entries if e["status"] == "not_applicable"]},
         "categories": entries,
-        "jurisdiction": jurisdictions.evaluate(
-            request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
-            categories=entries, now=generated, overlay=cfg.catalog.jurisdictions),
+        "jurisdiction": law,
         "warnings": warnings,
     }
 

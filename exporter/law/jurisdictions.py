@@ -32,6 +32,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from . import timeline as _timeline
+from . import plain
 from .deadlines import ClockStop, Extension, due_date, holiday_calendar
 from ..errors import ConfigError, RequestError
 from ..resources import catalog_dir, schemas_dir
@@ -227,7 +228,8 @@ def _check(data: dict[str, Any], path: Path, jid: str) -> None:
     for key_path, text in _walk_strings(data):
         own = _timeline.PLACEHOLDERS.get(str(key_path[1]), ()) if key_path[:1] == ("timeline",) and len(key_path) > 1 else ()
         for name in _PLACEHOLDER.findall(text):
-            if name not in PLACEHOLDERS and name not in own:
+            if (name not in PLACEHOLDERS and name not in own
+                    and name not in plain.PLACEHOLDERS.get(str(key_path[0]), ())):
                 raise ConfigError(
                     f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})",
                     file=file,
@@ -325,7 +327,8 @@ def vocabulary(jid: str, *, directory: str | Path | None = None, overlay: str | 
     file): a report shows no other law's citations (GDPR terms in a CCPA report, CCPA terms in a UK
     one)."""
     vocab = _thaw(load(jid, directory=directory, overlay=overlay).get("vocabulary") or {})
-    return {"legal_bases": bool(vocab.get("legal_bases", True)), "law_cite": str(vocab.get("law_cite") or ""),
+    return {"locale": str(vocab.get("locale") or "en"),
+            "legal_bases": bool(vocab.get("legal_bases", True)), "law_cite": str(vocab.get("law_cite") or ""),
             "purposes_note": str(vocab.get("purposes_note") or ""), "others_cite": str(vocab.get("others_cite") or "")}
 
 
@@ -624,6 +627,8 @@ def evaluate(
         "any_shared": any(m.get("shared") for m in recipient_meta.values()),
         "any_sensitive": any(c.get("sensitive") for c in held),
         "specific_pieces": access["specific_pieces"],
+        # the copy holds records (notices that describe the data files)
+        "copy_has_records": bool(access["specific_pieces"] and held),
     }
 
     def applies(entry: Mapping[str, Any]) -> bool:
@@ -652,6 +657,9 @@ def evaluate(
             "applies": ok,
             "note": note,
         })
+    # nothing held: the answer is the confirmation; items about held data say why they do not apply
+    nothing_held = plain.nothing_held(rules, categories, fill=fill)
+    plain.nothing_held_elements(elements, nothing_held)
 
     rights = [
         {"id": r["id"], "title": fill(r["title"]), "cite": r["cite"], "how": fill(r["how"])}
@@ -745,6 +753,8 @@ def evaluate(
         "withheld": {"cite": rules["withheld"]["cite"], "text": fill(rules["withheld"]["text"])},
     }
     out["timeline"] = _timeline.build(rules, request, deadlines, today, fill)
+    if nothing_held is not None:
+        out["nothing_held"] = nothing_held
     if "ccpa" in rules:
         out["ccpa"] = _ccpa(rules, catalog, held, catalog_cats, fill)
     out["notices"] = _notices(rules, out, held, recipient_meta, entry_recipient_names, origins_not_subject,
@@ -1006,7 +1016,8 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
     titles = {n["id"]: n["title"] for n in notices}
     for e in out["elements"]:
         if e["applies"]:
-            contents["items"].append(f"{e['title']} ({e['cite']}): see {_satisfied_where(e['satisfied_by'], titles)}.")
+            shown_in = plain.place(rules, e["satisfied_by"]) or _satisfied_where(e["satisfied_by"], titles)
+            contents["items"].append(f"{e['title']} ({e['cite']}): see {shown_in}.")
         else:
             contents["items"].append(f"{e['title']} ({e['cite']}): does not apply to you. {e['note']}")
     return notices
