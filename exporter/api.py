@@ -25,6 +25,7 @@ from .collect.identity import Identifier
 from .config import Config, load_config
 from .errors import IncompletePackage, RequestError
 from .law import jurisdictions
+from .law.deadlines import parse_date
 from .law.findings import Finding
 from .law.timeline import Clarification, VerificationDetails
 from .packaging.package import verify
@@ -233,9 +234,7 @@ class AccessRequest:
         if data.get("confirmation_sent") is not None:
             kwargs["confirmation_sent"] = _parse_date(data["confirmation_sent"], "/confirmation_sent")
         request = cls(**kwargs)
-        if request.request_id is not None and not _REQUEST_ID.match(request.request_id):
-            raise RequestError("a request id may hold letters, digits, '.', '_' and '-' only (max 80)",
-                               pointer="/request_id")
+        _check_request_id(request.request_id, pointer="/request_id")
         if request.verification not in VERIFICATION_LEVELS:
             raise RequestError(f"unknown verification level {request.verification!r}", pointer="/verification",
                                hint=f"use one of: {', '.join(VERIFICATION_LEVELS)}")
@@ -273,12 +272,12 @@ _REQUEST_KEYS = frozenset({"identifiers", "jurisdiction", "received", "request_i
 
 
 def _parse_date(value: Any, pointer: str) -> dt.date:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise RequestError("a date must be written YYYY-MM-DD", pointer=pointer)
+    return parse_date(value, pointer, pointer=True)  # the one date parser (exporter.law.deadlines)
+
+
+def _check_request_id(request_id: str | None, **where: str) -> None:
+    if request_id is not None and not _REQUEST_ID.match(request_id):
+        raise RequestError("a request id may hold letters, digits, '.', '_' and '-' only (max 80)", **where)
 
 
 @dataclass(frozen=True)
@@ -506,8 +505,7 @@ def _check_request(request: AccessRequest, config: Config) -> None:
         if ident.type not in config.given:
             raise RequestError(f"identifier type {ident.type!r} cannot be used to name a subject",
                                hint=f"use one of: {', '.join(config.given)}")
-    if request.request_id is not None and not _REQUEST_ID.match(request.request_id):
-        raise RequestError("a request id may hold letters, digits, '.', '_' and '-' only (max 80)")
+    _check_request_id(request.request_id)
 
 
 def export(

@@ -17,8 +17,9 @@ source and nothing is written. With it, the category is collected once more in p
 marked ``incomplete`` with the reason, and a source that stayed unavailable is not asked again for
 later categories (they are marked incomplete at once, naming it).
 
-Sources may retry themselves too (the ``http`` source retries each request ``max_retries`` times);
-the bounds multiply: at most ``attempts × (max_retries + 1)`` requests per page. The error raised
+Sources may retry themselves too: the ``http`` source applies the same policy
+(:class:`~exporter.retry.RetryPolicy`) to each request (``max_retries`` + 1 tries, ``backoff``,
+``backoff_max``). The bounds multiply: at most ``attempts × (max_retries + 1)`` requests per page. The error raised
 in the end says how often it was really tried: a source's error that counts its requests
 (context ``requests``) gets the total of all tries ("gave up after 4 requests; read 3 times:
 12 requests in all"), any other the number of tries.
@@ -26,34 +27,18 @@ in the end says how often it was really tried: a source's error that counts its 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from .errors import SourceDataError, SourceError, SourceUnavailable
+from .retry import RetryPolicy
 from .sources import Source
 
 __all__ = ["RetryPolicy", "collect_with_retries", "open_source", "resolve_with_retries"]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently a retriable source failure is retried."""
-
-    attempts: int = 3  #: tries in all (1 = no retry)
-    wait: float = 1.0  #: seconds before the second try; doubled for each further one
-    max_wait: float = 30.0  #: cap of one wait
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
-
-    def pause(self, attempt: int) -> None:
-        """Wait before try number ``attempt`` (0-based; no wait before the first)."""
-        if attempt > 0:
-            self.sleep(min(self.max_wait, self.wait * 2 ** (attempt - 1)))
 
 
 def _too_deep(what: str, **context: object) -> SourceDataError:
@@ -97,18 +82,35 @@ class _Tries:
         return exc
 
 
+def _retried(step: Callable[[], T], policy: RetryPolicy, tries: _Tries,
+             discard: Callable[[], None] | None = None) -> T:
+    """``step()`` until it succeeds, retrying while it raises :class:`SourceUnavailable`; any other
+    :class:`SourceError` ends it. The last error is raised (``tries`` counts the retriable ones);
+    ``discard`` runs after every failed try (a category's half-written files)."""
+    for attempt in range(policy.tries):
+        policy.pause(attempt)
+        try:
+            return step()
+        except SourceUnavailable as exc:
+            tries.failed(exc)
+            if discard is not None:
+                discard()
+            if attempt + 1 >= policy.tries:
+                raise
+        except SourceError:
+            if discard is not None:
+                discard()
+            raise
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
 def open_source(stack: ExitStack, source: Source, policy: RetryPolicy) -> None:
     """Enter ``source`` on ``stack`` (so it is closed with it), retrying while it is unavailable."""
     tries = _Tries()
-    for attempt in range(max(1, policy.attempts)):
-        policy.pause(attempt)
-        try:
-            stack.enter_context(source)
-            return
-        except SourceUnavailable as exc:
-            tries.failed(exc)
-            if attempt + 1 >= max(1, policy.attempts):
-                raise tries.told(exc, "opened")
+    try:
+        _retried(lambda: stack.enter_context(source), policy, tries)
+    except SourceUnavailable as exc:
+        raise tries.told(exc, "opened")
 
 
 def resolve_with_retries(resolve: Callable[[bool], T], policy: RetryPolicy, *, allow_partial: bool) -> T:
@@ -117,21 +119,12 @@ def resolve_with_retries(resolve: Callable[[bool], T], policy: RetryPolicy, *, a
     Tried strictly first; when it keeps failing, raised (or, with ``allow_partial``, run once
     more in partial mode, which records each failed lookup instead of raising)."""
     try:
-        last: SourceError | None = None
         tries = _Tries()
-        for attempt in range(max(1, policy.attempts)):
-            policy.pause(attempt)
-            try:
-                return resolve(False)
-            except SourceUnavailable as exc:
-                last = exc
-                tries.failed(exc)
-            except SourceError as exc:
-                last = exc
-                break
-        assert last is not None
-        if not allow_partial:
-            raise tries.told(last, "looked up")
+        try:
+            return _retried(lambda: resolve(False), policy, tries)
+        except SourceError as exc:
+            if not allow_partial:
+                raise tries.told(exc, "looked up")
         return resolve(True)
     except (RecursionError, ValueError, TypeError) as exc:
         if not _is_too_deep(exc):
@@ -154,21 +147,11 @@ def collect_with_retries(collect: Callable[[bool], T], *, category: str, root: P
     and its sources (with ``allow_partial``: the category is incomplete for that reason)."""
     names = sorted(set(sources))
     try:
-        last: SourceError | None = None
         tries = _Tries()
-        for attempt in range(max(1, policy.attempts)):
-            policy.pause(attempt)
-            try:
-                return collect(False)
-            except SourceUnavailable as exc:
-                last = exc
-                tries.failed(exc)
-                _discard(root, category)
-            except SourceError as exc:
-                last = exc
-                _discard(root, category)
-                break
-        assert last is not None
+        try:
+            return _retried(lambda: collect(False), policy, tries, discard=lambda: _discard(root, category))
+        except SourceError as exc:
+            last = exc
         if not allow_partial:
             raise tries.told(last, "read")
         source = last.context.get("source")

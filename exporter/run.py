@@ -179,14 +179,15 @@ class ExportRun:
 
     def collect_once(self, cat: Category, reads: list[Read], counted: CountOnce | None,
                      partial: bool) -> CategoryResult:
-        """One attempt at one category. ``redactor.wrap`` gives each attempt fresh redaction counts,
+        """One attempt at one category. ``redactor.rule`` gives each attempt fresh redaction counts,
         and :class:`CountOnce` withdraws a failed attempt's progress, so re-read rows count once."""
         if counted is not None:
             counted.restart()
         return collect_category(
-            self.redactor.wrap(cat), reads, self.sources, self.ids, root=self.root,
+            cat, reads, self.sources, self.ids, root=self.root,
             inline_limit=self.cfg.inline_limit, sample_size=self.cfg.pdf_rows,
-            write_records=self.specific, progress=counted, allow_partial=partial, failed=self.failed)
+            write_records=self.specific, progress=counted, allow_partial=partial, failed=self.failed,
+            redaction=self.redactor.rule(cat))
 
     def check_subject(self) -> None:
         if sum(r.count for r in self.results) or any(r.incomplete for r in self.results):

@@ -27,7 +27,6 @@ import html as _html
 import logging
 import multiprocessing
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cleanup import remove_tree
 from . import demo
 from .api import AccessRequest, ClockStop, ExportOptions, VerificationDetails, export
 from .config import load_config
@@ -278,7 +278,7 @@ def generate_samples(
             _write_index(staging, samples, results, when, pdf=pdf, html=html)
             _replace(staging, target)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging, "the samples work folder")
             raise
     return target
 
@@ -293,7 +293,7 @@ def _replace(staging: Path, target: Path) -> None:
         os.rename(target, old)
     os.rename(staging, target)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_tree(old, "the previous samples folder")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import pytest
 
+from .cleanup import remove_tree
+
 __all__ = ["PostgresServer", "find_postgres_bindir", "pgserver_bindir", "postgres_server", "postgres_url",
            "select_postgres"]
 
@@ -233,7 +235,7 @@ class PostgresServer:
         try:
             self.stop("immediate")
         finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            remove_tree(self.dir, "the throw-away PostgreSQL's folder")
 
 
 def _unavailable(reason: str) -> None:

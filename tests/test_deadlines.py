@@ -302,3 +302,21 @@ def test_eu_day_of_receipt_is_not_counted(rules):
     import exporter.law.deadlines as module
 
     assert "Day one is the day of receipt" not in (module.__doc__ or "")
+
+
+def test_the_one_date_parser() -> None:
+    """Requests (api, clock stops) and retention read dates with one parser (exporter.law.deadlines)."""
+    import datetime as _dt
+
+    from exporter.errors import RequestError as _RequestError
+    from exporter.law.deadlines import parse_date, to_date
+    from exporter.law.retention import _as_date
+
+    day = _dt.date(2026, 11, 2)
+    for value in ("2026-11-02", "2026-11-02T23:30:00Z", day, _dt.datetime(2026, 11, 2, 23, 30)):
+        assert to_date(value) == parse_date(value, "/received", pointer=True) == _as_date(value) == day
+    for value in (None, "", "02/11/2026", "2026-13-01", 20261102):
+        assert to_date(value) is None
+        with pytest.raises(_RequestError) as info:
+            parse_date(value, "/clock_stops/0/from", pointer=True)
+        assert info.value.context["pointer"] == "/clock_stops/0/from"

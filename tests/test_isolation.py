@@ -349,6 +349,29 @@ def test_identity_never_hops_through_the_shared_laptop(demo_store: Path, tmp_pat
     assert {i["value"] for i in bundle["subject"]["identifiers"] if i["type"] == "account_id"} == jane["account_id"]
 
 
+def test_a_device_only_somebody_else_uses_is_not_followed(demo_store: Path, tmp_path: Path,
+                                                          pivot_config: Callable[..., Path]) -> None:
+    """The pivot rule's "no other person than the subject's known ones": a device id whose rows name
+    a single person — but somebody else (Max's own phone, given with Jane's e-mail address, or named
+    in one of her records) — is not followed to that person's account."""
+    jane = demo_ids(demo_store, demo.DEFAULT_DEMO_SUBJECT)
+    max_ids = demo_ids(demo_store, demo.CONFUSABLES["shared_device_and_ip"])
+    his = sorted(max_ids["device_id"] - jane["device_id"])
+    assert his, "the demo's Max has a device of his own"
+    config = pivot_config()
+    request = AccessRequest.parse([f"email:{demo.DEFAULT_DEMO_SUBJECT}", f"device_id:{his[0]}"], jurisdiction="eu",
+                                  request_id="OTHER")
+    result = export(request, config, tmp_path, OPTS)
+    bundle = orjson.loads((result.path / "bundle.json").read_bytes())
+    found = {(i["type"], i["value"]) for i in bundle["subject"]["identifiers"]}
+    assert {v for t, v in found if t == "account_id"} == jane["account_id"]
+    assert any("1 device_id value(s) of the subject are shared" in w for w in bundle["warnings"])
+    text = package_text(result.path)
+    assert all(v not in text for v in max_ids["account_id"] | max_ids["contact_id"] | max_ids["customer_id"])
+    assert not email_in(text, demo.CONFUSABLES["shared_device_and_ip"])
+    assert all(r["account_id"] in jane["account_id"] for c, r in package_records(result.path) if c == "devices")
+
+
 def test_without_the_shared_flag_the_pivot_would_leak(demo_store: Path, tmp_path: Path,
                                                      pivot_config: Callable[..., Path]) -> None:
     """Control: the same request with a catalog that does not mark device_id shared pulls Max in —

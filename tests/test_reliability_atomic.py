@@ -1,4 +1,4 @@
-"""Atomic output (issue #8, part 2): the CLI killed with SIGKILL at random points of its run.
+"""Atomic output (issue #8, part 2): the CLI killed with SIGKILL at every stage of its run.
 
 Whatever the moment, the output folder then holds either no package or a complete package that
 passes ``exporter.packaging.package.verify`` — never a half-written one. A killed run may leave its hidden
@@ -8,6 +8,12 @@ the same package removes such leftovers when it starts, and so can housekeeping 
 An existing package is never replaced without ``--force`` (exit code 6), and a ``--force`` run
 killed half-way leaves the old package or the new one, whole.
 
+Where a run is killed is chosen by stage, not by time: the test-only hook ``EXPORTER_TEST_KILL_AT``
+(:mod:`exporter.testhooks`) makes the exporter SIGKILL itself when it reaches the named stage, so
+every run of this file kills at every stage (a run that ends with any other status than SIGKILL
+did not reach its stage, and fails the test). ``EXPORTER_TEST_NO_RENAMEAT2`` runs the
+``--force`` fallback of platforms without ``renameat2``.
+
 The runs use ``--no-pdf`` (the PDF renderer is slow and writing report.pdf goes through the same
 staging folder as every other file).
 """
@@ -15,20 +21,24 @@ staging folder as every other file).
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from exporter import demo
+from exporter import demo, testhooks
 from exporter.packaging.package import remove_stale, verify
 
 NOW = "2026-11-25T12:00:00Z"
-SEED = 20261125
+
+#: where a new package's run is killed: before anything is written, after the first and the third
+#: data file, before the manifest, and with the complete package just before the rename
+NEW_PACKAGE_STAGES = ("staging", "data", "data:3", "manifest", "publish")
+#: where a --force replacement is killed, with renameat2 (exchange) and without (two renames)
+FORCE_STAGES = ("staging", "data", "manifest", "publish", "exchanged")
+FORCE_FALLBACK_STAGES = ("publish", "moved", "replaced")
 
 
 def cli(store: Path, out: Path, request_id: str, *extra: str) -> list[str]:
@@ -37,16 +47,14 @@ def cli(store: Path, out: Path, request_id: str, *extra: str) -> list[str]:
             "--request-id", request_id, "--now", NOW, "--no-pdf", "--quiet", *extra]
 
 
-def run_and_kill(cmd: list[str], delay: float) -> bool:
-    """Start ``cmd``, SIGKILL it after ``delay`` seconds; True when it finished before that."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=delay)
-        return True
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        return False
+def run_killed_at(cmd: list[str], stage: str, *, fallback: bool = False) -> None:
+    """Run ``cmd`` with the exporter told to SIGKILL itself at ``stage``; it must die there."""
+    env = {k: v for k, v in os.environ.items() if k not in (testhooks.KILL_AT, testhooks.NO_RENAMEAT2)}
+    env[testhooks.KILL_AT] = stage
+    if fallback:
+        env[testhooks.NO_RENAMEAT2] = "1"
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == -signal.SIGKILL, f"the run did not reach stage {stage!r}: {done.stderr}"
 
 
 def visible(out: Path) -> list[str]:
@@ -58,51 +66,32 @@ def leftovers(out: Path, request_id: str) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def reference(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
-    """One uninterrupted run: its package, and how long a run takes."""
+def reference(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One uninterrupted run: its output folder (holding package REF)."""
     out = tmp_path_factory.mktemp("atomic") / "out"
-    started = time.monotonic()
     done = subprocess.run(cli(demo_store, out, "REF"), capture_output=True, text=True, check=False)
-    duration = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     assert verify(out / "REF") == []
-    return out, duration
+    return out
 
 
-def test_sigkill_at_random_points_leaves_nothing_or_a_complete_package(
-        demo_store: Path, reference: tuple[Path, float], tmp_path: Path) -> None:
-    _, duration = reference
+def test_sigkill_at_every_stage_leaves_nothing_or_a_complete_package(demo_store: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    rng = random.Random(SEED)
-    delays = sorted(rng.uniform(0.05, duration * 1.1) for _ in range(6))
-    outcomes = []
-    for i, delay in enumerate(delays):
+    for i, stage in enumerate(NEW_PACKAGE_STAGES):
         rid = f"K{i}"
-        finished = run_and_kill(cli(demo_store, out, rid), delay)
-        if rid in visible(out):
-            assert verify(out / rid) == [], f"killed after {delay:.2f}s: a visible package must be complete"
-            assert leftovers(out, rid) == [], "a finished run leaves no work folder"
-            outcomes.append("complete")
-        else:
-            assert not finished, "a run that was not killed must have produced its package"
-            assert all(p.name.startswith(f".{rid}.partial-") for p in leftovers(out, rid))
-            outcomes.append("nothing")
-        assert set(visible(out)) <= {f"K{j}" for j in range(i + 1)}
-    assert "nothing" in outcomes, f"no kill landed inside a run (delays {delays}, run {duration:.2f}s)"
-
-    # leftovers of killed runs: the next run for that package removes them when it starts …
-    killed = [f"K{i}" for i, o in enumerate(outcomes) if o == "nothing"]
-    with_leftover = [rid for rid in killed if leftovers(out, rid)]
-    if with_leftover:
-        rid = with_leftover[0]
-        done = subprocess.run(cli(demo_store, out, rid), capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr
-        assert verify(out / rid) == [] and leftovers(out, rid) == []
+        run_killed_at(cli(demo_store, out, rid), stage)
+        assert visible(out) == [], f"killed at {stage}: no package may be visible"
+        work = leftovers(out, rid)
+        assert len(work) == 1 and work[0].name.startswith(f".{rid}.partial-"), stage  # the dead run's work folder
+    # the next run for a package removes its leftovers when it starts …
+    done = subprocess.run(cli(demo_store, out, "K0"), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert verify(out / "K0") == [] and leftovers(out, "K0") == []
     # … and housekeeping can remove the rest (their runs are dead: their locks are free)
-    for rid in killed:
-        remove_stale(out / rid)
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    for i in range(1, len(NEW_PACKAGE_STAGES)):
+        assert remove_stale(out / f"K{i}") == 1
+    assert [p.name for p in out.iterdir()] == ["K0"]
 
 
 def test_a_live_runs_work_folder_is_never_removed(tmp_path: Path) -> None:
@@ -127,8 +116,8 @@ def test_a_live_runs_work_folder_is_never_removed(tmp_path: Path) -> None:
             proc.wait()
 
 
-def test_existing_package_is_not_replaced_without_force(demo_store: Path, reference: tuple[Path, float]) -> None:
-    out, _ = reference
+def test_existing_package_is_not_replaced_without_force(demo_store: Path, reference: Path) -> None:
+    out = reference
     manifest = (out / "REF" / "manifest.json").read_bytes()
     done = subprocess.run(cli(demo_store, out, "REF"), capture_output=True, text=True, check=False)
     assert done.returncode == 6
@@ -138,23 +127,30 @@ def test_existing_package_is_not_replaced_without_force(demo_store: Path, refere
     assert leftovers(out, "REF") == []
 
 
-def test_force_replacement_killed_at_random_points_keeps_a_whole_package(
-        demo_store: Path, reference: tuple[Path, float], tmp_path: Path) -> None:
-    ref_out, duration = reference
+def test_force_replacement_killed_at_every_stage_keeps_a_whole_package(
+        demo_store: Path, reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     done = subprocess.run(cli(demo_store, out, "F"), capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    rng = random.Random(SEED + 1)
-    for delay in sorted(rng.uniform(duration * 0.4, duration * 1.1) for _ in range(2)):
-        run_and_kill(cli(demo_store, out, "F", "--force"), delay)
-        assert visible(out) == ["F"], "the old package or the new one is always there"
+    for stage in FORCE_STAGES:
+        run_killed_at(cli(demo_store, out, "F", "--force"), stage)
+        assert visible(out) == ["F"], f"killed at {stage}: the old package or the new one is always there"
+        assert verify(out / "F") == []
+    for stage in FORCE_FALLBACK_STAGES:
+        run_killed_at(cli(demo_store, out, "F", "--force"), stage, fallback=True)
+        if stage == "moved":  # between the fallback's two renames: the old package is whole beside it
+            assert visible(out) == []
+            (old,) = [p for p in leftovers(out, "F") if p.name.startswith(".F.old-")]
+            assert verify(old) == []
+            remove_stale(out / "F")  # what the next run does first: it is put back
+        assert visible(out) == ["F"], f"killed at {stage} (fallback)"
         assert verify(out / "F") == []
     done = subprocess.run(cli(demo_store, out, "F", "--force"), capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert verify(out / "F") == [] and visible(out) == ["F"]
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # the forced run cleaned up
-    assert os.listdir(ref_out / "REF")  # the module's reference package is untouched
+    assert os.listdir(reference / "REF")  # the module's reference package is untouched
 
 
 def _package(final: Path, *, force: bool = False) -> None:

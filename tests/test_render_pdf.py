@@ -507,12 +507,10 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp / "report.pdf"
     handler = _Collect()
     logging.getLogger("weasyprint").addHandler(handler)
-    started = time.perf_counter()
     try:
         render_pdf(bundle, samples, schemas, out, bundle_json=bundle_json, columns=COLUMNS)
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
-    seconds = time.perf_counter() - started
     assert not handler.records, [r.getMessage() for r in handler.records]
     reader = PdfReader(out)
     pages = [page.extract_text() or "" for page in reader.pages]
@@ -522,7 +520,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "bundle_json": bundle_json,
         "reader": reader,
         "pages": pages,
-        "seconds": seconds,
         "samples": samples,
         "schemas": schemas,
     }

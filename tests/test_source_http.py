@@ -179,14 +179,30 @@ def test_retry_after_http_date_is_capped(httpserver: HTTPServer) -> None:
     assert sleeps == [7.0]
 
 
-def test_real_sleep_for_retry_after_one_second(httpserver: HTTPServer) -> None:
+def test_default_source_sleeps_for_retry_after(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source made without an injected sleep waits with ``time.sleep``, for what Retry-After asks
+    (counted, not timed: the sleep is recorded instead of measured)."""
     httpserver.expect_ordered_request("/events").respond_with_response(
         Response("", status=429, headers={"Retry-After": "1"}))
     httpserver.expect_ordered_request("/events").respond_with_json([{"id": 1}])
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)  # the default, looked up when the source is made
     src = HttpSource("crm", {"base_url": httpserver.url_for("")}, base_dir=Path("."), env={})
-    started = time.monotonic()
+    monkeypatch.undo()
+    assert src.retry.sleep == slept.append
     assert _flat(_read(src, endpoint="/events", query={"e": "{email}"})) == [{"id": 1}]
-    assert time.monotonic() - started >= 0.95
+    assert slept == [1.0] and len(httpserver.log) == 2
+
+
+def test_the_source_retries_with_the_exports_retry_policy() -> None:
+    """One retry policy: the http source's options become a RetryPolicy (exporter.retry)."""
+    from exporter.retry import RetryPolicy
+
+    src = _source("http://127.0.0.1:9", max_retries=4, backoff=0.25, backoff_max=1.0)
+    assert isinstance(src.retry, RetryPolicy)
+    assert (src.retry.attempts, src.retry.wait, src.retry.max_wait) == (5, 0.25, 1.0)
+    assert [src.retry.delay(n) for n in range(5)] == [0.0, 0.25, 0.5, 1.0, 1.0]
+    assert src.retry.delay(1, asked=9.0) == 1.0  # Retry-After is capped alike
 
 
 def test_503_until_retries_run_out(httpserver: HTTPServer) -> None:

@@ -37,7 +37,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .normalize import to_json_value
-from .transforms import mask_pans
+from .transforms import PAN_MIN_DIGITS, PAN_SCREEN_RE2, mask_pans
+from .writers import CSV_FORMULA_START, CSV_FORMULA_START_RE, CSV_QUOTE_CHARS, CSV_QUOTE_RE
 
 __all__ = [
     "ColumnarValidator",
@@ -347,9 +348,10 @@ def pan_safe_fields(schema: Mapping[str, Any], *, columnar: bool = False) -> fro
     return frozenset(k for k, v in props.items() if _node_pan_safe(v, formats))
 
 
-#: A superset of ``exporter.collect.transforms``' card expression (no look-around; Python's ``\d`` is
-#: Unicode ``Nd``): a value with no match here is never changed by the masking.
-_PAN_PREFILTER = r"[2-6](?:[ -]?\p{Nd}){12}"
+#: A superset of ``exporter.collect.transforms``' card expression, for RE2: a value with no match
+#: here is never changed by the masking.
+_PAN_PREFILTER = PAN_SCREEN_RE2
+_PAN_DIGIT_RUN = b"1" * PAN_MIN_DIGITS  # a card's digits after the _DIGITS mapping
 
 
 def pan_prefilter_hit(arrays: Sequence[pa.Array]) -> bool:
@@ -358,7 +360,7 @@ def pan_prefilter_hit(arrays: Sequence[pa.Array]) -> bool:
         if len(arr) and arr.null_count < len(arr):
             text = _Text(arr)
             mapped = text.data.translate(_DIGITS, b" -")
-            if b"1111111111111" in mapped and (
+            if _PAN_DIGIT_RUN in mapped and (
                     b"u" in mapped or pc.any(pc.match_substring_regex(arr, _PAN_PREFILTER)).as_py()):
                 return True
     return False
@@ -629,21 +631,21 @@ class _Text:
         return bool(self.data.translate(None, _KEEP_ESCAPED))
 
     def needs_csv_quote(self) -> bool:
-        d = self.data
-        return b"," in d or b'"' in d or b"\r" in d or b"\n" in d
+        return any(ch in self.data for ch in _CSV_QUOTE_BYTES)
 
     def has_formula_start(self) -> bool:
         arr = self.arr
         return any(ch.encode() in self.data and bool(pc.any(pc.starts_with(arr, ch)).as_py())
-                   for ch in ("=", "+", "-", "@", "\t", "\r"))
+                   for ch in CSV_FORMULA_START)
 
     def may_hold_card(self) -> bool:
         mapped = self.data.translate(_DIGITS, b" -")
-        if b"1111111111111" not in mapped:
+        if _PAN_DIGIT_RUN not in mapped:
             return False
         return b"u" in mapped or bool(pc.any(pc.match_substring_regex(self.arr, _PAN_PREFILTER)).as_py())
 
 
+_CSV_QUOTE_BYTES = tuple(ch.encode() for ch in CSV_QUOTE_CHARS)
 _NEEDS_ESCAPE = r'[\x00-\x1f"\\]'  # exactly what orjson escapes (checked over every code point)
 
 Part: TypeAlias = "pa.Array | str"  # a column of per-row texts, or the same text on every row
@@ -715,7 +717,7 @@ def json_lines(cols: Columns, n: int) -> pa.Array:
 
 
 def _csv_quote(arr: pa.Array) -> pa.Array:
-    need = pc.match_substring_regex(arr, '[,"\r\n]')
+    need = pc.match_substring_regex(arr, CSV_QUOTE_RE)
     if not pc.any(need).as_py():
         return arr
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
@@ -725,7 +727,7 @@ def _csv_quote(arr: pa.Array) -> pa.Array:
 def _csv_string(arr: pa.Array, formula: bool, quote: bool) -> pa.Array:
     """``csv_quote(csv_cell(v))`` for a string column (nulls stay null)."""
     if formula:
-        starts = pc.match_substring_regex(arr, "^[=+\\-@\t\r]")
+        starts = pc.match_substring_regex(arr, CSV_FORMULA_START_RE)
         arr = pc.if_else(starts, pc.binary_join_element_wise("'", arr, ""), arr)
         quote = True  # a "\r" start needs quoting now
     return _csv_quote(arr) if quote else arr

@@ -26,7 +26,8 @@ never hops through a shared value that belongs to somebody else as well:
 * an identities read that needs a shared type is a *pivot*; it must need only that type and yield
   at least one person type (checked by :func:`plan`). It runs once per value, and a value is
   expanded through only when every row it matches names the same single person of each person
-  type, and no other person than the subject's already known ones (rows naming no person at all
+  type, and no other person than the subject's already known ones (pivots run only once the
+  other reads have reached their fixpoint, so that the subject's own identifiers are known) (rows naming no person at all
   are not followed either: whose they are cannot be told). Otherwise the value is not
   used to find anything (``IdentitySet.shared_skipped`` counts such values per type; a warning
   in the package says how many, never which);
@@ -242,34 +243,47 @@ def resolve(config: Config, given: Iterable[Identifier], sources: Mapping[str, S
     #: read label → the keys per needed type it was last run with
     done: dict[str, dict[str, frozenset[str]]] = {}
     dead: set[str] = set()
+
+    def step(r: Read) -> None:
+        label = r.spec.label
+        if label in dead or not ids.has_any(r.spec.needs):
+            return
+        current = {t: ids.keys(t) for t in r.spec.needs}
+        if done.get(label) == current:
+            return
+        previous = done.get(label, {})
+        done[label] = current
+        if r.source in failed:
+            ids.failures.append((label, tuple(r.yields), failed[r.source]))
+            dead.add(label)
+            return
+        try:
+            _run(catalog, ids, sources[r.source], r, current, previous, shared, persons)
+        except SourceError as exc:
+            if not allow_partial:
+                raise
+            ids.failures.append((label, tuple(r.yields), exc.message))
+            dead.add(label)
+        if len(ids) > MAX_IDENTIFIERS:
+            raise SourceDataError(
+                f"the identity lookups found more than {MAX_IDENTIFIERS} identifiers for one subject",
+                source=r.source, stream=label,
+                hint="a lookup is probably matching other people's records (e.g. a shared value); "
+                     "check the identities reads; no package was written")
+
+    # Pivots through shared values wait until the other reads have settled: whether a device's one
+    # owner is "somebody other than the subject" can only be told once the subject's own person
+    # identifiers are known (run first, a pivot would take a stranger's device for the subject's).
+    pivots = [r for r in reads if shared.intersection(r.spec.needs)]
+    plain = [r for r in reads if not shared.intersection(r.spec.needs)]
     for _round in range(MAX_ROUNDS):
         before = _state(ids)
-        for r in reads:
-            label = r.spec.label
-            if label in dead or not ids.has_any(r.spec.needs):
-                continue
-            current = {t: ids.keys(t) for t in r.spec.needs}
-            if done.get(label) == current:
-                continue
-            previous = done.get(label, {})
-            done[label] = current
-            if r.source in failed:
-                ids.failures.append((label, tuple(r.yields), failed[r.source]))
-                dead.add(label)
-                continue
-            try:
-                _run(catalog, ids, sources[r.source], r, current, previous, shared, persons)
-            except SourceError as exc:
-                if not allow_partial:
-                    raise
-                ids.failures.append((label, tuple(r.yields), exc.message))
-                dead.add(label)
-            if len(ids) > MAX_IDENTIFIERS:
-                raise SourceDataError(
-                    f"the identity lookups found more than {MAX_IDENTIFIERS} identifiers for one subject",
-                    source=r.source, stream=label,
-                    hint="a lookup is probably matching other people's records (e.g. a shared value); "
-                         "check the identities reads; no package was written")
+        for r in plain:
+            step(r)
+        if _state(ids) != before:
+            continue
+        for r in pivots:
+            step(r)
         if _state(ids) == before:
             return ids
     raise SourceDataError(

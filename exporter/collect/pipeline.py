@@ -40,7 +40,7 @@ from ..matching import RowCheck, match_fields
 from .normalize import normalize_record
 from .schemas import RecordValidator
 from ..sources import Source
-from .transforms import RecordTransformer
+from .transforms import PAN_SCREEN, RecordTransformer, Redaction
 from .writers import CsvWriter, FileInfo, JsonlWriter
 
 __all__ = ["ARROW_BATCH_ROWS", "TOP_VALUES", "CategoryResult", "TopK", "collect_category"]
@@ -53,8 +53,7 @@ ARROW_BATCH_ROWS = 4096
 Progress = Callable[[str, int], None]
 timing_log = logging.getLogger("exporter.timing")
 
-#: A superset of the card-number expression of exporter.collect.transforms (no look-around).
-_PAN_PREFILTER = re.compile(r"[2-6](?:[ -]?\d){12}")
+_PAN_PREFILTER = re.compile(PAN_SCREEN)  # a superset of the card expression (exporter.collect.transforms)
 _SURROGATE = re.compile("[\ud800-\udfff]")  # the transform replaces lone surrogates
 _NESTED = (dict, list)
 
@@ -147,7 +146,7 @@ class _Run:
     """State of one category's collection: bounded counters, writers, sample, inline copy."""
 
     def __init__(self, category: Category, root: Path, *, inline_limit: int, sample_size: int,
-                 write_records: bool, ids: IdentitySet | None = None) -> None:
+                 write_records: bool, ids: IdentitySet | None = None, redaction: Redaction | None = None) -> None:
         self.category = category
         self.ids = ids
         self._fields: dict[str, list[tuple[str, Any, frozenset[str]]]] = {}
@@ -155,9 +154,9 @@ class _Run:
         self.result = CategoryResult(id=category.id)
         self.validator = RecordValidator.for_category(category.id, category.schema_file)
         self.plan = _plan(category.id, category.schema_file)
-        self.transform = RecordTransformer(category.withheld)
+        self.transform = RecordTransformer(category.withheld, redaction)
         #: the transform's redaction of other people's data (exporter.collect.redaction) runs on every record
-        self._redacts = getattr(self.transform, "redaction", None) is not None
+        self._redacts = redaction is not None
         self.counters: dict[str, TopK] = {f: TopK() for f in category.summary_fields}
         self.fact_fields = dict(category.facts)
         self.ret_field = category.retention_field
@@ -471,16 +470,20 @@ def collect_category(
     progress: Progress | None = None,
     allow_partial: bool = False,
     failed: Mapping[str, str] | None = None,
+    redaction: Redaction | None = None,
 ) -> CategoryResult:
     """Collect, check and write every record of ``category`` for the subject ``ids``.
 
+    ``redaction`` is the category's redaction of other people's data (GDPR Art. 15(4);
+    :meth:`exporter.collect.redaction.Redactor.rule`), applied by the record transform after
+    withholding and card masking; None = nothing to redact.
     ``failed`` maps source names that could not be opened to the reason. With ``allow_partial``
     a source error marks the category incomplete (records read so far are kept) instead of
     failing the export. ``progress(category_id, records)`` is called after every batch.
     """
     started = time.perf_counter()
     run = _Run(category, root, inline_limit=inline_limit, sample_size=sample_size, write_records=write_records,
-               ids=ids)
+               ids=ids, redaction=redaction)
     failed = failed or {}
     problems: list[str] = []
     try:

@@ -44,7 +44,6 @@ from ..config import Config
 from ..errors import ConfigError
 from ..identifiers import rule_named
 from ..sources.base import ReadSpec
-from .transforms import WithheldFields
 
 __all__ = [
     "KINDS",
@@ -542,15 +541,6 @@ class Redactor:
         return CategoryRedaction(self, free_text=free, staff_fields=staff, own_contact=own, own_name=own_name,
                                  counts=counts)
 
-    def wrap(self, category: Category) -> Category:
-        """``category`` as the pipeline should see it: its ``withheld`` carries a fresh redaction
-        (:class:`~exporter.collect.transforms.WithheldFields`), which the record transformer applies.
-        Call once per collection attempt of the category (counts start again at zero)."""
-        rule = self.rule(category)
-        if rule is None:
-            return category
-        return _RedactedCategory(id=category.id, title=category.title, raw=category.raw, rule=rule)
-
     def annotate(self, entries: Iterable[dict[str, Any]], *, cite: str = "GDPR Art. 15(4)") -> None:
         """Add ``redactions`` (kind → count) and ``redaction_notice`` to bundle category entries;
         ``cite`` is the jurisdiction's rule protecting others (its rules file's [vocabulary])."""
@@ -672,11 +662,3 @@ def _apply(node: Any, path: Sequence[str], fn: Callable[[str], str]) -> None:
     elif isinstance(value, list):
         node[head] = [fn(v) if isinstance(v, str) else v for v in value]
 
-
-@dataclass(frozen=True)
-class _RedactedCategory(Category):
-    rule: CategoryRedaction | None = None
-
-    @property
-    def withheld(self) -> tuple[str, ...]:
-        return WithheldFields(super().withheld, self.rule)

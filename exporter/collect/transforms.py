@@ -7,7 +7,8 @@
   ids …) are removed; the bundle states that they are held but not disclosed.
 * Other people's e-mail addresses, phone numbers and listed names in the catalog's ``free_text``
   fields are replaced by placeholders (GDPR Art. 15(4); :mod:`exporter.collect.redaction`), when the
-  export hands the transformer a :class:`~exporter.collect.redaction.CategoryRedaction`.
+  export hands the transformer a :class:`~exporter.collect.redaction.CategoryRedaction`
+  (``collect_category(..., redaction=Redactor.rule(category))``: passed explicitly).
 * Strings that cannot be written as UTF-8 (lone surrogates, e.g. from a JSON ``"\ud800"`` escape)
   get U+FFFD in place of each such code point instead of crashing the writers.
 """
@@ -16,33 +17,29 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
-from typing import Any, Self
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["RecordTransformer", "WithheldFields", "luhn_ok", "mask_pans"]
+__all__ = ["PAN_MAX_DIGITS", "PAN_MIN_DIGITS", "PAN_SCREEN", "PAN_SCREEN_RE2", "RecordTransformer", "Redaction",
+           "luhn_ok", "mask_pans"]
 
-# A stand-alone run of 13-19 digits (single spaces/hyphens allowed inside) starting with a card
-# network digit (2-6). Runs glued to letters, digits or '-' (ids like "SI-4539…") are not cards.
-_PAN_RUN = re.compile(r"(?<![\w-])[2-6](?:[ -]?\d){12,18}(?![\w-])")
+#: The card numbers masked: 13 to 19 digits (ISO/IEC 7812-1 PANs are at most 19 digits; 13 is the
+#: shortest in issue). 12-digit numbers are left alone: a Luhn-valid one is as likely a phone
+#: number ("+44 20 7946 0958" has 12 digits) as one of the rare 12-digit Maestro cards.
+PAN_MIN_DIGITS, PAN_MAX_DIGITS = 13, 19
+_FIRST = "[2-6]"  # a card network's first digit (2 Mastercard, 3 Amex/JCB/Diners, 4 Visa, 5, 6)
+# The one card-number expression. A stand-alone run of PAN_MIN_DIGITS to PAN_MAX_DIGITS digits
+# (single spaces/hyphens allowed inside) starting with a network digit. Runs glued to letters,
+# digits or '-' (ids like "SI-4539…") are not cards.
+_PAN_RUN = re.compile(rf"(?<![\w-]){_FIRST}(?:[ -]?\d){{{PAN_MIN_DIGITS - 1},{PAN_MAX_DIGITS - 1}}}(?![\w-])")
+#: The cheap screens of the pipeline (record path) and the columnar path: the same expression
+#: without look-around and upper bound, so a superset — a string with no match is never changed.
+PAN_SCREEN = rf"{_FIRST}(?:[ -]?\d){{{PAN_MIN_DIGITS - 1}}}"
+#: PAN_SCREEN for Arrow's RE2 (whose ``\d`` is ASCII only; Python's is Unicode ``Nd``).
+PAN_SCREEN_RE2 = PAN_SCREEN.replace("\\d", "\\p{Nd}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 Redaction = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class WithheldFields(tuple[str, ...]):
-    """The catalog's ``withheld`` field names, optionally carrying the category's redaction.
-
-    The pipeline builds its transformer as ``RecordTransformer(category.withheld)``; an export
-    that redacts hands it a category whose ``withheld`` is one of these, so the redaction reaches
-    the transformer without the pipeline knowing about it.
-    """
-
-    redaction: Redaction | None
-
-    def __new__(cls, names: Iterable[str] = (), redaction: Redaction | None = None) -> Self:
-        obj = super().__new__(cls, tuple(names))
-        obj.redaction = redaction
-        return obj
 
 
 def _utf8_safe(text: str) -> str:
@@ -63,7 +60,7 @@ def luhn_ok(digits: str) -> bool:
 
 def _mask(match: re.Match[str]) -> str:
     digits = re.sub(r"[ -]", "", match.group(0))
-    if 13 <= len(digits) <= 19 and luhn_ok(digits):
+    if PAN_MIN_DIGITS <= len(digits) <= PAN_MAX_DIGITS and luhn_ok(digits):
         return f"card ending {digits[-4:]}"
     return match.group(0)
 
@@ -77,7 +74,7 @@ class RecordTransformer:
 
     def __init__(self, withheld: tuple[str, ...] = (), redaction: Redaction | None = None) -> None:
         self.withheld = tuple(withheld)
-        self.redaction = redaction if redaction is not None else getattr(withheld, "redaction", None)
+        self.redaction = redaction
         self.masked = 0
         self.withheld_counts: Counter[str] = Counter()
 
@@ -89,7 +86,7 @@ class RecordTransformer:
             if isinstance(value, str):
                 if not value.isascii():
                     value = record[key] = _utf8_safe(value)
-                if len(value) >= 13 and _PAN_RUN.search(value):
+                if len(value) >= PAN_MIN_DIGITS and _PAN_RUN.search(value):
                     new = mask_pans(value)
                     if new != value:
                         self.masked += 1
@@ -104,7 +101,7 @@ class RecordTransformer:
         if isinstance(value, str):
             if not value.isascii():
                 value = _utf8_safe(value)
-            if len(value) >= 13 and _PAN_RUN.search(value):
+            if len(value) >= PAN_MIN_DIGITS and _PAN_RUN.search(value):
                 new = mask_pans(value)
                 if new != value:
                     self.masked += 1

@@ -21,7 +21,13 @@ from typing import Any
 
 import orjson
 
+from .. import testhooks
+
 __all__ = [
+    "CSV_FORMULA_START",
+    "CSV_FORMULA_START_RE",
+    "CSV_QUOTE_CHARS",
+    "CSV_QUOTE_RE",
     "CsvWriter",
     "FileInfo",
     "HashingFile",
@@ -34,8 +40,17 @@ __all__ = [
 ]
 
 FileInfo = dict[str, Any]  # {"path": rel, "bytes": n, "sha256": hex}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_QUOTE_CHARS = (",", '"', "\r", "\n")  # what makes csv.writer (QUOTE_MINIMAL, "\r\n") quote a field
+#: The rules of the one CSV encoding, which both encoders apply — this module's, value by value,
+#: and the columnar path's, with Arrow kernels (exporter.collect.columnar builds its expressions
+#: from these; tests/test_streaming.py checks that the two write the same bytes):
+#: a text cell starting with one of these gets a leading "'" (a spreadsheet runs no formula) …
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: … and a cell holding one of these is quoted, '"' doubled (csv.writer's QUOTE_MINIMAL, "\r\n" rows).
+CSV_QUOTE_CHARS = (",", '"', "\r", "\n")
+#: the same two rules as (RE2- and Python-compatible) regular expressions
+CSV_FORMULA_START_RE = "^[" + "".join("\\" + c if c in "-]\\^" else c for c in CSV_FORMULA_START) + "]"
+CSV_QUOTE_RE = "[" + "".join(CSV_QUOTE_CHARS) + "]"
+_FORMULA_START, _QUOTE_CHARS = CSV_FORMULA_START, CSV_QUOTE_CHARS
 _JSONL = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
@@ -121,24 +136,33 @@ def file_info(root: Path, rel: str) -> FileInfo:
     return {"path": rel, "bytes": path.stat().st_size, "sha256": digest}
 
 
-class JsonlWriter:
-    """``data/<category>.jsonl``: one JSON object per line, keys sorted, UTF-8."""
+class _BufferedWriter:
+    """A hashing data file behind a 1 MiB buffer: what both writers share."""
 
     def __init__(self, path: Path, root: Path) -> None:
         self._raw = HashingFile(path, root)
         self._buf = io.BufferedWriter(self._raw, buffer_size=1 << 20)
 
-    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
-        self._buf.write(b"".join([orjson.dumps(rec, option=_JSONL) for rec in records]))
-
     def write_encoded(self, data: bytes | memoryview) -> None:
-        """Lines already encoded exactly as :meth:`write_many` would encode them."""
+        """Bytes already encoded exactly as this writer's ``write_many`` would encode them."""
         self._buf.write(data)
 
     def close(self) -> FileInfo:
         self._buf.flush()
         self._raw.close()
         return self._raw.info()
+
+
+class JsonlWriter(_BufferedWriter):
+    """``data/<category>.jsonl``: one JSON object per line, keys sorted, UTF-8."""
+
+    def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
+        self._buf.write(b"".join([orjson.dumps(rec, option=_JSONL) for rec in records]))
+
+    def close(self) -> FileInfo:
+        info = super().close()
+        testhooks.reached("data")
+        return info
 
 
 def csv_cell(value: Any) -> str:
@@ -180,15 +204,14 @@ def csv_column(values: Sequence[Any]) -> Sequence[str]:
     return [csv_quote(csv_cell(v)) for v in values]
 
 
-class CsvWriter:
+class CsvWriter(_BufferedWriter):
     """RFC 4180 CSV in UTF-8 (``\\r\\n``); columns = the schema's properties, then ``_extra`` if open.
 
     Byte-for-byte what ``csv.writer`` writes for the ``csv_cell`` of every value.
     """
 
     def __init__(self, path: Path, root: Path, columns: Sequence[str], *, extra: bool) -> None:
-        self._raw = HashingFile(path, root)
-        self._buf = io.BufferedWriter(self._raw, buffer_size=1 << 20)
+        super().__init__(path, root)
         self.columns = list(columns)
         self.extra = extra
         self._known = set(columns)
@@ -217,12 +240,3 @@ class CsvWriter:
         else:
             lines = map(",".join, zip(*cols))
         self._buf.write(("\r\n".join(lines) + "\r\n").encode("utf-8"))
-
-    def write_encoded(self, data: bytes | memoryview) -> None:
-        """Rows already encoded exactly as :meth:`write_many` would encode them."""
-        self._buf.write(data)
-
-    def close(self) -> FileInfo:
-        self._buf.flush()
-        self._raw.close()
-        return self._raw.info()

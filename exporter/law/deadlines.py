@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import holidays as _holidays
@@ -68,6 +68,8 @@ __all__ = [
     "holiday_calendar",
     "is_working_day",
     "next_working_day",
+    "parse_date",
+    "to_date",
 ]
 
 
@@ -113,8 +115,8 @@ class ClockStop:
         if not isinstance(value, Mapping):
             raise RequestError("each request.clock_stops entry must be an object {from, to, reason}")
         return cls(
-            start=_parse_date(value.get("from"), "clock_stops.from"),
-            end=_parse_date(value.get("to"), "clock_stops.to"),
+            start=parse_date(value.get("from"), "clock_stops.from"),
+            end=parse_date(value.get("to"), "clock_stops.to"),
             reason=str(value.get("reason") or ""),
         )
 
@@ -223,15 +225,29 @@ def _skipped(start: date, end: date, calendar: Any | None) -> list[str]:
     return out
 
 
-def _parse_date(value: Any, key: str) -> date:
+def to_date(value: Any) -> date | None:
+    """The one date reader: a ``date`` (a ``datetime`` keeps its date) or an ISO 8601 string
+    (``YYYY-MM-DD`` or a date-time, whose date is taken); None for anything else. Used for
+    request dates (:func:`parse_date`) and for the facts and record dates retention reads."""
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
-        return value.date() if hasattr(value, "hour") else value  # type: ignore[attr-defined]
-    if isinstance(value, str):
+        return value
+    if isinstance(value, str) and value:
         try:
-            return date.fromisoformat(value[:10])
+            return datetime.fromisoformat(value).date()
         except ValueError:
-            pass
-    raise RequestError(f"{key} must be an ISO date (YYYY-MM-DD)", key=key)
+            return None
+    return None
+
+
+def parse_date(value: Any, where: str, *, pointer: bool = False) -> date:
+    """:func:`to_date`, or a :class:`RequestError` naming ``where`` (a JSON pointer with
+    ``pointer``, else a key) when ``value`` is not a date."""
+    day = to_date(value)
+    if day is None:
+        raise RequestError("a date must be written YYYY-MM-DD", **({"pointer": where} if pointer else {"key": where}))
+    return day
 
 
 # ----------------------------------------------------------------------------------------------

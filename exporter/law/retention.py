@@ -26,12 +26,13 @@ falls back to the catalog's criteria text and says which fact is not recorded.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
 from ..errors import ConfigError
+from .deadlines import to_date
 
 __all__ = ["describe_duration", "evaluate", "rule_duration", "rule_start"]
 
@@ -85,19 +86,7 @@ def describe_duration(n: int, unit: str) -> str:
     return f"{word} {unit[:-1] if n == 1 else unit}"
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value).date()
-        except ValueError:
-            return None
-    return None
+_as_date = to_date  # the one date reader (exporter.law.deadlines)
 
 
 def _label(entry: Mapping[str, Any]) -> str:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import base64
 import errno
-import hashlib
 import logging
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from .. import testhooks
+from ..cleanup import remove_tree
 from ..errors import OutputError
 from ..collect.schemas import check_against
 from ..collect.writers import FileInfo, dumps, sha256_file, write_file
@@ -57,6 +57,8 @@ _RENAME_NOREPLACE = 1
 
 def _renameat2(src: Path, dst: Path, flags: int) -> bool:
     """``renameat2(2)`` when the platform has it; False when it does not (caller falls back)."""
+    if testhooks.renameat2_disabled():
+        return False
     try:
         import ctypes
 
@@ -135,7 +137,7 @@ def remove_stale(final: Path) -> int:
         rest = entry.name[len(name) + 2:]
         if rest.startswith(("partial-", "zip.partial-")) and _abandoned(entry):
             if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
+                remove_tree(entry, "the work folder of an interrupted run")
             else:
                 entry.unlink(missing_ok=True)
             removed += 1
@@ -143,7 +145,7 @@ def remove_stale(final: Path) -> int:
             if not final.exists():
                 os.rename(entry, final)
             else:
-                shutil.rmtree(entry, ignore_errors=True)
+                remove_tree(entry, "the previous package moved aside by an interrupted --force run")
             removed += 1
     if removed:
         log.info("removed %d leftover(s) of interrupted runs beside the package folder", removed)
@@ -182,36 +184,66 @@ def staging(final: Path, *, force: bool = False) -> Iterator[Path]:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         lock = _lock(tmp)
+        testhooks.reached("staging")
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp, "the work folder", missing_ok=True)
         _remove_empty(created)
         raise OutputError(f"cannot create the output folder: {exc.strerror}", path=str(final.parent)) from exc
     try:
         yield tmp
         _fsync_dir(tmp)
-        _publish(tmp, final)
+        testhooks.reached("publish")
+        _publish(tmp, final, force=force)
         _fsync_dir(final.parent)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp, "the work folder", missing_ok=True)
         _remove_empty(created)
         raise
     finally:
         _unlock(lock)
 
 
-def _publish(tmp: Path, final: Path) -> None:
-    """Rename ``tmp`` to ``final``; an existing ``final`` is swapped out atomically, then removed."""
-    if final.exists():
-        if _renameat2(tmp, final, _RENAME_EXCHANGE):  # one step: never a moment without a package
-            shutil.rmtree(tmp, ignore_errors=True)  # now the previous package
+def _publish(tmp: Path, final: Path, *, force: bool = False) -> None:
+    """Move the complete package ``tmp`` into place as ``final`` by renaming it (never copying).
+
+    * ``final`` missing: a no-replace rename (``RENAME_NOREPLACE``), so a package another run wrote
+      meanwhile is never replaced — without ``force`` that is an :class:`OutputError`;
+    * ``final`` present and ``force``: one atomic exchange (``RENAME_EXCHANGE``), then the previous
+      package (now at ``tmp``) is removed — there is no moment without a whole package;
+    * where the platform has no exchange: the previous package is renamed aside to
+      ``.<name>.old-*``, the new one renamed into place, the old one removed. If the second
+      rename fails the old package is put back; if the process dies between the two,
+      :func:`remove_stale` (run by the next export for the package) puts it back.
+    """
+    if force and final.exists():
+        try:
+            exchanged = _renameat2(tmp, final, _RENAME_EXCHANGE)  # one step: never a moment without a package
+        except OSError as exc:
+            raise OutputError(f"cannot swap the new package into place: {exc.strerror}", path=str(final),
+                              hint="the previous package was kept") from exc
+        if exchanged:
+            testhooks.reached("exchanged")
+            remove_tree(tmp, "the previous package (after the exchange)")
             return
         old = final.parent / f".{final.name}.old-{secrets.token_hex(4)}"
-        os.rename(final, old)
-        os.rename(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            os.rename(final, old)
+        except OSError as exc:
+            raise OutputError(f"cannot move the previous package aside: {exc.strerror}", path=str(final)) from exc
+        testhooks.reached("moved")
+        try:
+            os.rename(tmp, final)
+        except OSError as exc:
+            os.rename(old, final)  # the previous package, whole, back in place
+            raise OutputError(f"cannot move the package into place: {exc.strerror}", path=str(final),
+                              hint="the previous package was kept") from exc
+        testhooks.reached("replaced")
+        remove_tree(old, "the previous package (after the replacement)")
         return
     try:
         if not _renameat2(tmp, final, _RENAME_NOREPLACE):
+            if final.exists():
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(final))
             os.rename(tmp, final)
     except OSError as exc:
         if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
@@ -231,6 +263,7 @@ def _remove_empty(folders: list[Path]) -> None:
 def write_manifest(root: Path, files: list[FileInfo], *, generated_at: str, request_id: str,
                    incomplete: list[dict[str, Any]] | None = None, sign_key: Path | None = None,
                    acknowledged: list[str] | None = None) -> FileInfo:
+    testhooks.reached("manifest")
     manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "request_id": request_id,

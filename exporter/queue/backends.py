@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
+from ..cleanup import remove_tree
 from ..errors import OutputError
 from ..packaging.package import _RENAME_NOREPLACE, _fsync_dir, _renameat2
 
@@ -94,13 +95,13 @@ class LocalFolderBackend:
         if os.stat(source.parent).st_dev != os.stat(self.root).st_dev:  # another filesystem: copy, then rename
             staged = self.root / f".{request_id}.partial-{secrets.token_hex(4)}"
             shutil.copytree(source, staged)
-            shutil.rmtree(source, ignore_errors=True)
+            remove_tree(source, "the package copied to the results folder")
             source = staged
         try:
             _rename_noreplace(source, final)
         except BaseException:
             if source.name.startswith(f".{request_id}.partial-"):
-                shutil.rmtree(source, ignore_errors=True)
+                remove_tree(source, "the package's work copy in the results folder")
             raise
         _fsync_dir(self.root)
         return str(final)

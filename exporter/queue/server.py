@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from ..cleanup import remove_tree
+
 __all__ = ["RedisServer", "redis_server_binary"]
 
 
@@ -75,7 +77,7 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        remove_tree(self.dir, "the Redis server's folder")
 
     def __enter__(self) -> RedisServer:
         return self

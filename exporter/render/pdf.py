@@ -27,7 +27,6 @@ import gc
 import logging
 import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -38,6 +37,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from ..cleanup import remove_tree
 from ..errors import OutputError
 from ..collect.writers import replace_atomically
 from ._env import capture_weasyprint_warnings, environment, read_text
@@ -383,8 +383,8 @@ def remove_stale_font_folders(temp_dir: Path | None = None) -> int:
         except OSError:
             continue
         if not young and _abandoned(entry):
-            shutil.rmtree(entry, ignore_errors=True)
-            removed += 1
+            if remove_tree(entry, "a font folder of an interrupted render", logger=log):
+                removed += 1
     if removed:
         log.info("removed %d font folder(s) of interrupted renders from %s", removed, root)
     return removed
@@ -405,7 +405,7 @@ def _remove_font_files(font_config: Any) -> None:
     files any more. (``_folder`` is WeasyPrint's own attribute; a test fails if it changes.)"""
     folder = getattr(font_config, "_folder", None)
     if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(folder, "the render's font folder", logger=log)
         font_config._folder = None
 
 

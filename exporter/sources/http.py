@@ -32,6 +32,7 @@ from urllib.parse import quote
 import httpx
 
 from ..errors import ConfigError, SourceDataError, SourceError, SourceUnavailable
+from ..retry import RetryPolicy
 from .base import Batch, Identities, ReadSpec, Source
 
 __all__ = ["HttpSource"]
@@ -137,11 +138,15 @@ class HttpSource(Source):
         base_dir: Path,
         env: Mapping[str, str],
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__(name, options, base_dir=base_dir, env=env)
         self._transport = transport
-        self._sleep = sleep
+        #: the project's one retry policy, per request: max_retries + 1 tries, backoff doubled, capped
+        self.retry = RetryPolicy(attempts=int(self.options.get("max_retries", 3)) + 1,
+                                 wait=float(self.options.get("backoff", 0.5)),
+                                 max_wait=float(self.options.get("backoff_max", 30)),
+                                 sleep=sleep if sleep is not None else time.sleep)
         self._client: httpx.Client | None = None
         self._auth_hint = "configure `auth` on the source"
 
@@ -214,33 +219,25 @@ class HttpSource(Source):
     def _get(self, url: str | httpx.URL, params: Mapping[str, str] | None, where: dict[str, Any]
              ) -> httpx.Response:
         assert self._client is not None
-        retries = int(self.options.get("max_retries", 3))
-        backoff = float(self.options.get("backoff", 0.5))
-        cap = float(self.options.get("backoff_max", 30))
-        attempt = 0
-        while True:
-            wait: float | None = None
+        policy = self.retry
+        for attempt in range(policy.tries):
             try:
                 response = self._client.get(url, params=params)
             except httpx.TimeoutException as exc:
-                reason = f"timed out ({type(exc).__name__})"
+                reason, asked = f"timed out ({type(exc).__name__})", None
             except httpx.TransportError as exc:
-                reason = f"connection failed ({type(exc).__name__})"
+                reason, asked = f"connection failed ({type(exc).__name__})", None
             else:
                 code = response.status_code
                 if code != 429 and code < 500:
                     return response
-                reason = f"HTTP {code}"
-                wait = self._retry_after(response)
-            if attempt >= retries:
-                sent = attempt + 1  # one attempt = one request
-                raise SourceUnavailable(f"request {reason}, gave up after {sent} request{'s' if sent > 1 else ''}",
-                                        source=self.name, **where, requests=sent,
-                                        hint="the API is unreachable or overloaded; retry the export later")
-            if wait is None:
-                wait = backoff * (2**attempt)
-            self._sleep(min(wait, cap))
-            attempt += 1
+                reason, asked = f"HTTP {code}", self._retry_after(response)
+            if attempt + 1 < policy.tries:
+                policy.pause(attempt + 1, asked=asked)
+        sent = policy.tries  # one try = one request
+        raise SourceUnavailable(f"request {reason}, gave up after {sent} request{'s' if sent > 1 else ''}",
+                                source=self.name, **where, requests=sent,
+                                hint="the API is unreachable or overloaded; retry the export later")
 
     # -- reads --------------------------------------------------------------------------------------
 
