@@ -5,9 +5,10 @@ trusting a configuration.)
 For every source of the configuration it lists every *table* and its columns:
 
 * ``sql`` — every table of the database (SQLAlchemy's inspector), plus every table or view a
-  configured query names after ``FROM`` / ``JOIN``; a stream exports the columns its query returns
-  (the query is run with empty identifier lists, which matches nothing, to learn its result
-  columns) from the tables it reads, under its ``map``;
+  configured query reads (parsed with sqlglot: in CTEs, subqueries and joins, quoted and
+  schema-qualified names); a stream exports the columns its query returns (the query is run with
+  empty identifier lists, which matches nothing, to learn its result columns), traced back to the
+  table columns they come from by sqlglot's column lineage, under its ``map``;
 * ``files`` — every file a read's glob matches: the CSV header, or the keys of the first
   :data:`JSONL_SAMPLE` records of a JSON Lines file (a stream exports every field of a record);
 * ``parquet`` — the schema of the files a read's glob matches (DuckDB ``DESCRIBE``, hive partition
@@ -26,7 +27,6 @@ only, never values: the audit reads no subject data into its output.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -258,125 +258,139 @@ def _out_field(read: Read, source_field: str) -> str:
 
 # -- sql ----------------------------------------------------------------------------------------------
 
-_KEYWORDS = {"where", "join", "left", "right", "inner", "outer", "full", "cross", "on", "order", "group", "limit",
-             "union", "having", "natural", "using", "window", "offset", "fetch", "for", "lateral", "select"}
-_NAME = r'(?:"[^"]+"|`[^`]+`|[A-Za-z_][\w$]*)'
-_TABLE_REF = re.compile(rf"\b(?:FROM|JOIN)\s+({_NAME}(?:\.{_NAME})?)(?:\s+(?:AS\s+)?({_NAME}))?", re.IGNORECASE)
-_ITEM = re.compile(rf"^(?:({_NAME})\.)?({_NAME}|\*)(?:\s+(?:AS\s+)?({_NAME}))?$", re.IGNORECASE)
-_JOIN_EQ = re.compile(rf"(?:({_NAME})\.)?({_NAME})\s*=\s*(?:({_NAME})\.)?({_NAME})")
+#: SQLAlchemy dialect name → sqlglot dialect (others: sqlglot's generic SQL)
+_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "mssql": "tsql",
+             "oracle": "oracle", "duckdb": "duckdb", "snowflake": "snowflake", "bigquery": "bigquery"}
+#: stands for "the connection's default schema" while sqlglot resolves unqualified table names
+_DEFAULT_DB = "__exporter_default__"
 
 
-def _unquote(name: str | None) -> str:
-    return (name or "").strip('"`')
+def _dialect(engine: Any) -> str | None:
+    return _DIALECTS.get(str(getattr(getattr(engine, "dialect", None), "name", "")))
 
 
-@dataclass(frozen=True)
-class _Query:
-    """What the audit reads from a query's text (no SQL parser: the shapes a stream runs)."""
+def _tree(query: str, dialect: str | None) -> Any:
+    """The query parsed by sqlglot, or None when it cannot parse it (the audit then falls back to
+    matching result columns by name)."""
+    import sqlglot
 
-    tables: dict[str, str]  #: alias (lower) → table as written (the table's own name is an alias too)
-    items: list[tuple[str | None, str, str | None]]  #: select list: (qualifier, column or *, output name)
-    joins: list[tuple[tuple[str | None, str], tuple[str | None, str]]]  #: qualified column = column
+    try:
+        return sqlglot.parse_one(query, read=dialect)
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return None
 
 
-def _parse(query: str) -> _Query:
-    flat = " ".join(query.split())
-    tables: dict[str, str] = {}
-    ctes = {m.lower() for m in re.findall(r"\b(\w+)\s+AS\s*\(", flat, re.IGNORECASE)}
-    for m in _TABLE_REF.finditer(flat):
-        name, alias = m.group(1), m.group(2)
-        if _bare(name) in ctes or name.lower() in _KEYWORDS:
+def _table_nodes(tree: Any) -> list[Any]:
+    """The real tables a query reads (sqlglot ``Table`` nodes): CTE names and table functions left out;
+    subqueries, CTE bodies, joins and schema-qualified or quoted names included."""
+    from sqlglot import exp
+
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    out = []
+    for node in tree.find_all(exp.Table):
+        if not node.name or not isinstance(node.this, exp.Identifier):
+            continue  # a table function (json_each(...), read_parquet(...)) or a subquery alias
+        if not node.db and node.name.lower() in ctes:
             continue
-        tables.setdefault(_bare(name).rpartition(".")[2], name)
-        if alias and alias.lower() not in _KEYWORDS:
-            tables[_unquote(alias).lower()] = name
-    items: list[tuple[str | None, str, str | None]] = []
-    head = re.match(r"\s*SELECT\s+(?:DISTINCT\s+)?", flat, re.IGNORECASE)
-    select_list = None
-    if head:
-        depth = 0
-        for i in range(head.end(), len(flat)):
-            depth += flat[i] == "("
-            depth -= flat[i] == ")"
-            if depth == 0 and re.match(r"\sFROM\s", flat[i:i + 6], re.IGNORECASE):
-                select_list = flat[head.end():i]
-                break
-    if select_list is not None:
-        depth, part = 0, ""
-        parts = []
-        for ch in select_list:
-            depth += ch == "("
-            depth -= ch == ")"
-            if ch == "," and depth == 0:
-                parts.append(part.strip())
-                part = ""
-            else:
-                part += ch
-        parts.append(part.strip())
-        for item in parts:
-            simple = _ITEM.match(item)
-            if simple:
-                items.append((_unquote(simple.group(1)).lower() or None, _unquote(simple.group(2)),
-                              _unquote(simple.group(3)) or None))
-            else:  # an expression: only its alias (the result column) is known
-                alias = re.search(rf"\bAS\s+({_NAME})\s*$", item, re.IGNORECASE)
-                items.append((None, "", _unquote(alias.group(1)) if alias else None))
-    joins = []
-    for on in re.findall(r"\bON\s+(.*?)(?=\bWHERE\b|\bJOIN\b|\bLEFT\b|\bINNER\b|\bORDER\b|\bGROUP\b|$)", flat,
-                         re.IGNORECASE):
-        for m in _JOIN_EQ.finditer(on):
-            joins.append(((_unquote(m.group(1)).lower() or None, _unquote(m.group(2))),
-                          (_unquote(m.group(3)).lower() or None, _unquote(m.group(4)))))
-    return _Query(tables=tables, items=items, joins=joins)
+        out.append(node)
+    return out
 
 
-def _tables_of(query: str) -> list[str]:
-    """Table names after FROM / JOIN (not subqueries or CTE names), as written."""
-    return list(dict.fromkeys(_parse(query).tables.values()))
+def _name_of(node: Any) -> str:
+    return ".".join(p for p in (node.db, node.name) if p and p != _DEFAULT_DB)
 
 
-def _exports_of(q: _Query, result: list[str], columns: Mapping[str, list[str]]) -> dict[tuple[str, str], str]:
-    """(table, column) → result column, for one query. ``columns``: table (bare, lower) → its columns."""
-    def tables_for(qual: str | None) -> list[str]:
-        if qual is not None:
-            t = q.tables.get(qual)
-            return [_bare(t)] if t else []
-        return list(dict.fromkeys(_bare(t) for t in q.tables.values()))
+def _tables_of(query: str, dialect: str | None = None) -> list[str]:
+    """Table names a query reads (``schema.table`` or ``table``, unquoted), in order, once each."""
+    tree = _tree(query, dialect)
+    if tree is None:
+        return []
+    return list(dict.fromkeys(_name_of(n) for n in _table_nodes(tree)))
+
+
+def _exports_of(query: str, dialect: str | None, result: list[str], columns: Mapping[str, list[str]],
+                default_schema: str = "") -> dict[tuple[str, str], str]:
+    """(table, column) → result column, for one query, by column lineage (sqlglot): through CTEs,
+    subqueries, aliases and ``*``. ``columns``: table (bare, lower) → its columns. A result column
+    whose lineage cannot be traced is matched by name in every table the query reads; a column
+    joined by equality to an exported one (``ON a.x = b.x``) holds the same value and counts too."""
+    from sqlglot import exp
+    from sqlglot.lineage import lineage
+    from sqlglot.optimizer.qualify import qualify
+    from sqlglot.optimizer.scope import build_scope
 
     out: dict[tuple[str, str], str] = {}
     lower_result = {r.lower(): r for r in result}
+    prefix = default_schema.lower() + "." if default_schema else None
+
+    def key(node: Any) -> str:  # the table's key in ``columns``: bare, lower, no default schema
+        name = _bare(_name_of(node))
+        return name[len(prefix):] if prefix and name.startswith(prefix) else name
+
+    tree = _tree(query, dialect)
+    read: list[str] = []
     explained: set[str] = set()
-    for qual, col, alias in q.items:
-        if col == "*":
-            for t in tables_for(qual):
-                for c in columns.get(t, ()):
-                    if c.lower() in lower_result:
-                        out[(t, c.lower())] = lower_result[c.lower()]
-                        explained.add(c.lower())
-            continue
-        name = (alias or col).lower()
-        if not col or name not in lower_result:
-            continue
-        for t in tables_for(qual):
-            if col.lower() in (c.lower() for c in columns.get(t, ())):
-                out[(t, col.lower())] = lower_result[name]
-                explained.add(name)
-                if qual is None:
-                    break  # an unqualified column belongs to one table: the first one that has it
-    for r in result:  # anything the select list did not explain: by name, in every table read
+    if tree is not None:
+        nodes = _table_nodes(tree)
+        for node in nodes:
+            if not node.db:
+                node.set("db", exp.to_identifier(_DEFAULT_DB))
+        read = list(dict.fromkeys(key(n) for n in nodes))
+        schema: dict[str, Any] = {}
+        for node in nodes:
+            known = columns.get(key(node))
+            if known is not None:
+                schema.setdefault(node.db, {})[node.name] = {c: "TEXT" for c in known}
+        try:
+            tree = qualify(tree, schema=schema, dialect=dialect, validate_qualify_columns=False,
+                           quote_identifiers=False, identify=False)
+            graphs = lineage(None, tree, schema=schema, dialect=dialect, scope=build_scope(tree), copy=False)
+            if not isinstance(graphs, dict):  # one Node only when a column is named
+                raise TypeError("sqlglot.lineage(None, …) returned a single node")
+            for name, graph in graphs.items():  # every output column at once (one qualification)
+                if name.lower() not in lower_result:
+                    continue
+                for step in graph.walk():
+                    if isinstance(step.source, exp.Table) and step.source.name:
+                        col = exp.to_column(step.name, dialect=dialect).name
+                        out.setdefault((key(step.source), col.lower()), lower_result[name.lower()])
+                        explained.add(name.lower())
+            _joined(tree, out, key)
+        except Exception:  # noqa: BLE001 - sqlglot cannot trace it (a construct it does not know): by name below
+            pass
+    for r in result:  # anything the lineage did not explain: by name, in every table read
         if r.lower() in explained:
             continue
-        for t in tables_for(None):
+        for t in read:
             if r.lower() in (c.lower() for c in columns.get(t, ())):
                 out.setdefault((t, r.lower()), r)
-    for (qa, ca), (qb, cb) in q.joins:  # joined on equality: both columns hold the same value
-        for (q1, c1), (q2, c2) in (((qa, ca), (qb, cb)), ((qb, cb), (qa, ca))):
-            t1, t2 = tables_for(q1), tables_for(q2)
-            for x in t1:
-                if (x, c1.lower()) in out:
-                    for y in t2:
-                        out.setdefault((y, c2.lower()), out[(x, c1.lower())])
     return out
+
+
+def _joined(tree: Any, out: dict[tuple[str, str], str], key: Any) -> None:
+    """``JOIN … ON a.x = b.y`` between two tables of one SELECT: both columns hold the same value, so
+    when one is exported the other is too (as the same result column)."""
+    from sqlglot import exp
+    from sqlglot.optimizer.scope import traverse_scope
+
+    for scope in traverse_scope(tree):
+        tables = {alias.lower(): src for alias, src in scope.sources.items() if isinstance(src, exp.Table)}
+        for join in scope.expression.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is None:
+                continue
+            for eq in on.find_all(exp.EQ):
+                sides = []
+                for side in (eq.left, eq.right):
+                    src = tables.get(side.table.lower()) if isinstance(side, exp.Column) and side.table else None
+                    sides.append((key(src), side.name.lower()) if src is not None else None)
+                a, b = sides
+                if a is None or b is None:
+                    continue
+                if a in out:
+                    out.setdefault(b, out[a])
+                elif b in out:
+                    out.setdefault(a, out[b])
 
 
 def _audit_sql(cfg: Config, sc: SourceConfig, source: Any, excl: _Exclusions) -> list[TableAudit]:
@@ -385,10 +399,15 @@ def _audit_sql(cfg: Config, sc: SourceConfig, source: Any, excl: _Exclusions) ->
     engine = source.sqlalchemy_engine()
     insp = sa.inspect(engine)
     names: list[str] = list(insp.get_table_names())
+    dialect = _dialect(engine)
+    default_schema = str(insp.default_schema_name or "")
     for r in list(sc.streams) + list(sc.identities):
-        for ref in _tables_of(str(r.spec.params.get("query", ""))):
+        for ref in _tables_of(str(r.spec.params.get("query", "")), dialect):
+            schema, _, bare = ref.rpartition(".")
+            if schema and schema.lower() == default_schema.lower():
+                ref = bare  # main.members (SQLite), public.members (PostgreSQL): the inspector's members
             if not any(_same_table(ref, n) for n in names):
-                names.append(".".join(_unquote(p) for p in ref.split(".")))
+                names.append(ref)
     columns: dict[str, list[str]] = {}
     missing: list[str] = []
     for name in names:
@@ -409,8 +428,8 @@ def _audit_sql(cfg: Config, sc: SourceConfig, source: Any, excl: _Exclusions) ->
             except sa.exc.SQLAlchemyError as exc:
                 raise ConfigError(f"query cannot be run for the audit: {str(exc).splitlines()[0]}", source=sc.name,
                                   stream=r.spec.label) from exc
-            q = _parse(str(r.spec.params.get("query", "")))
-            for key, out_col in _exports_of(q, result, columns).items():
+            query = str(r.spec.params.get("query", ""))
+            for key, out_col in _exports_of(query, dialect, result, columns, default_schema).items():
                 exported.setdefault(key, []).append((str(r.spec.category), _out_field(r, out_col)))
     out = []
     for name in names:

@@ -413,6 +413,7 @@ def schemas(
     """Write the JSON Schemas (categories, bundle, manifest, config, the CLI's --json output)."""
     import shutil
 
+    from .collect.schemas import category_schema_bytes
     from .config import load_config
     from .resources import schemas_dir
 
@@ -430,7 +431,7 @@ def schemas(
     if cfg is not None:
         (out / "categories").mkdir(parents=True, exist_ok=True)
         for cat in cfg.catalog:
-            shutil.copyfile(cat.schema_file or src / "categories" / f"{cat.id}.json", out / "categories" / f"{cat.id}.json")
+            (out / "categories" / f"{cat.id}.json").write_bytes(category_schema_bytes(cat.id, cat.schema_file))
     typer.echo(str(out))
 
 

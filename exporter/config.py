@@ -69,6 +69,9 @@ class Config:
     recipient_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: category → reason shown to the subject: the deployment holds no data of this kind at all
     not_applicable: Mapping[str, str] = field(default_factory=dict)
+    #: category → columns the configuration excludes as ``withheld``, named to the subject with their
+    #: legal ground: ``{"column", "title", "ground"}`` (sorted by title)
+    not_included: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -116,9 +119,16 @@ def load_config(path: str | Path) -> Config:
 
     check_against("config.json", data, file=file)
     export = data.get("export", {})
-    catalog = (
-        load_catalog((path.parent / export["catalog"]).resolve()) if "catalog" in export else load_catalog()
-    )
+    if "catalog" in export:
+        where = (path.parent / export["catalog"]).resolve()
+        if not where.exists():
+            raise ConfigError(f"the catalog overlay {export['catalog']!r} does not exist (looked for {where})",
+                              file=file, key="export.catalog",
+                              hint="name a folder (categories.toml, schemas/, jurisdictions/) or a catalog file, "
+                                   "relative to this configuration file")
+        catalog = load_catalog(where)
+    else:
+        catalog = load_catalog()
     known_types = set(catalog.identifier_types)
     given = tuple(data.get("identity", {}).get("given", [t for t in DEFAULT_GIVEN if t in known_types]))
     for t in given:
@@ -144,10 +154,12 @@ def load_config(path: str | Path) -> Config:
         if any(r.spec.category == cat_id for s in sources for r in s.streams):
             raise ConfigError(f"category {cat_id!r} is declared not applicable but a stream reads it", file=file,
                               key=key, hint="remove the declaration or the stream")
+    not_included = _not_included(sources, catalog=catalog, file=file)
     return Config(
         path=path,
         catalog=catalog,
         sources=sources,
+        not_included=not_included,
         inline_limit=int(export.get("inline_limit", 1000)),
         pdf_rows=int(export.get("pdf_rows", 100)),
         locale=str(export["locale"]) if export.get("locale") else None,
@@ -187,7 +199,58 @@ def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
             out.append(Read(source=name, spec=spec, yields=entry.get("yields", {}), map=entry.get("map", {})))
         return tuple(out)
 
-    exclude = tuple({"table": e["table"], "columns": tuple(e["columns"]), "reason": e["reason"], "note": e["note"]}
+    exclude = tuple({"table": e["table"], "columns": tuple(e["columns"]), "reason": e["reason"], "note": e["note"],
+                     **({"category": e["category"]} if "category" in e else {}), "titles": dict(e.get("titles", {}))}
                     for e in table.get("exclude", []))
     return SourceConfig(name=name, kind=table["kind"], cls=cls, options=options,
                         identities=reads("identities"), streams=reads("streams"), exclude=exclude)
+
+
+def _reads_table(sc: SourceConfig, read: Read, table: str) -> bool:
+    """Does ``read`` read ``table``: an SQL query that names it (sqlglot's parser, exporter.audit), or
+    the ``path`` / ``endpoint`` of another kind's read as written."""
+    if sc.kind == "sql":
+        query = str(read.spec.params.get("query", ""))
+        if table.rpartition(".")[2].strip('"`').lower() not in query.lower():
+            return False  # not even named: no need to parse (sqlglot is imported only when it is)
+        from .audit import _bare, _tables_of
+
+        want = _bare(table)
+        for name in map(_bare, _tables_of(query)):  # "orders" read is "main.orders" excluded, and back
+            if name == want or ("." not in name or "." not in want) and \
+                    name.rpartition(".")[2] == want.rpartition(".")[2]:
+                return True
+        return False
+    return table in (read.spec.params.get("path"), read.spec.params.get("endpoint"))
+
+
+def _not_included(sources: tuple[SourceConfig, ...], *, catalog: Catalog, file: str
+                  ) -> dict[str, tuple[Mapping[str, str], ...]]:
+    """Every ``withheld`` exclusion, by the category whose page names it to the subject (a field or
+    category that was not exported is named, with the reason); ``not_personal`` ones are the audit's."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for sc in sources:
+        for i, e in enumerate(sc.exclude):
+            at = f"sources.{sc.name}.exclude[{i}]"
+            for col in e["titles"]:
+                if col not in e["columns"]:
+                    raise ConfigError(f"a title for {col!r}, which this exclusion does not name", file=file,
+                                      key=f"{at}.titles.{col}", hint=f"columns: {', '.join(e['columns'])}")
+            if e["reason"] != "withheld":
+                continue
+            if "category" in e:
+                if e["category"] not in catalog:
+                    raise ConfigError(f"unknown category {e['category']!r}", file=file, key=f"{at}.category",
+                                      hint="use a category id from the catalog (exporter catalog)")
+                cats = [e["category"]]
+            else:
+                cats = sorted({str(r.spec.category) for r in sc.streams if _reads_table(sc, r, e["table"])})
+            if not cats:
+                raise ConfigError(f"no stream of source {sc.name!r} reads {e['table']!r}, so the page that "
+                                  "names this withheld column to the subject is not known", file=file,
+                                  key=f"{at}.category", hint="name it: category = \"<catalog category>\"")
+            for col in e["columns"]:
+                title = e["titles"].get(col) or (f"every column of {e['table']}" if col == "*" else col)
+                for cid in cats:
+                    out.setdefault(cid, []).append({"column": col, "title": title, "ground": e["note"]})
+    return {cid: tuple(sorted(v, key=lambda x: (x["title"].casefold(), x["column"]))) for cid, v in sorted(out.items())}

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from .collect.identity import resolve
 from .collect.pipeline import CategoryResult, collect_category
 from .collect.redaction import RedactionSettings, Redactor, known_names
-from .collect.schemas import category_schema, check_against
+from .collect.schemas import category_schema, category_schema_bytes, check_against
 from .collect.writers import FileInfo, dumps, file_info, write_file
 from .config import Config, Read
 from .errors import OutputError, SourceError, SubjectNotFound, UnacknowledgedFinding
@@ -78,7 +78,8 @@ class ExportRun:
         _timeline.check_dates(received=self.received, today=self.generated.date(), clock_stops=request.clock_stops,
                               clarifications=request.clarifications, confirmation_sent=request.confirmation_sent,
                               verification=request.verification_details)
-        _timeline.precheck(jurisdictions.load(request.jurisdiction), self.received, extension=request.extension,
+        _timeline.precheck(jurisdictions.load(request.jurisdiction, overlay=cfg.catalog.jurisdictions), self.received,
+                           extension=request.extension,
                            clock_stops=[_deadlines.ClockStop(start=c.start, end=c.end, reason=c.reason)
                                         for c in request.clock_stops],
                            clarifications=request.clarifications, country=request.country)
@@ -86,7 +87,7 @@ class ExportRun:
         self.final = Path(out_dir).resolve() / self.request_id
         # categories only (e.g. CCPA, verified to a reasonable degree, 11 CCR §7062): no specific piece
         self.specific, self.withheld_reason = jurisdictions.specific_pieces_allowed(
-            request.jurisdiction, request.verification)
+            request.jurisdiction, request.verification, overlay=cfg.catalog.jurisdictions)
         self.warnings: list[str] = []
         self.failed: dict[str, str] = {}  # source → reason, shared by every stage (allow_partial)
         self.sources: dict[str, Source] = {}
@@ -214,7 +215,7 @@ class ExportRun:
         raises :class:`UnacknowledgedFinding` here, inside the staging: nothing is published."""
         blocking = bool(self.cfg.catalog.table("retention_overdue").get("blocking", False))
         self.findings = (
-            *_overdue.findings(self.bundle["categories"], cite=storage_cite(self.request.jurisdiction),
+            *_overdue.findings(self.bundle["categories"], cite=storage_cite(self.request.jurisdiction, self.cfg.catalog.jurisdictions),
                                blocking=blocking),
             *_timeline.findings(self.bundle["jurisdiction"].get("timeline") or {}))
         unacknowledged = [f for f in self.findings if f.blocking and f.code not in self.opts.acknowledge]
@@ -269,10 +270,10 @@ class ExportRun:
         )
 
 
-def storage_cite(jid: str) -> str:
-    """The storage-limitation rule of a law (its rules file's ``[storage_limitation]``), cited in
-    the past_retention finding."""
-    return str((jurisdictions.load(jid).get("storage_limitation") or {}).get("cite") or "")
+def storage_cite(jid: str, overlay: Path | None = None) -> str:
+    """The storage-limitation rule of a law (its rules file's ``[storage_limitation]``, a catalog
+    overlay's ``jurisdictions/`` merged), cited in the past_retention finding."""
+    return str((jurisdictions.load(jid, overlay=overlay).get("storage_limitation") or {}).get("cite") or "")
 
 
 def now_utc(now: dt.datetime | None) -> dt.datetime:
@@ -350,7 +351,8 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
         category_entry(cfg, cat, res, facts=facts, today=today, specific=specific, withheld_reason=withheld_reason)
         for cat, res in zip(cfg.catalog, results, strict=True)
     ]
-    jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction)
+    jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction,
+                                    overlay=cfg.catalog.jurisdictions)
     req = {
         "id": request_id,
         "received": received.isoformat(),
@@ -372,7 +374,8 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
     held = [e for e in entries if e["count"]]
     not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
     law = jurisdictions.evaluate(request.jurisdiction, catalog=cfg.catalog.data, request=req,
-                                 facts=facts if specific else {}, categories=entries, now=generated)
+                                 facts=facts if specific else {}, categories=entries, now=generated,
+                                 overlay=cfg.catalog.jurisdictions)
     if cfg.locale:  # the deployment's [export] locale: how the report writes money (exporter/render/money.py)
         law["vocabulary"]["locale"] = cfg.locale
     return {
@@ -387,7 +390,7 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
         "subject": {"display_name": facts.get("display_name") if specific else None,
                     "identifiers": identifiers if specific else []},
         "period": jurisdictions.period(request.jurisdiction, now=today, first=min(
-            (e["first"] for e in held if e.get("first")), default=None)),
+            (e["first"] for e in held if e.get("first")), default=None), overlay=cfg.catalog.jurisdictions),
         "facts": dict(sorted(facts.items())) if specific else {},
         "summary": {"categories": len(entries), "categories_held": len(held),
                     "records": sum(e["count"] for e in entries), "specific_pieces": specific,
@@ -411,8 +414,7 @@ def write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Sequ
     for name in ("bundle.json", "jurisdiction.json", "manifest.json"):
         files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
     for cat in cfg.catalog:
-        files.append(write_file(root / "schemas" / f"{cat.id}.json", root,
-                                (cat.schema_file or schemas_dir() / "categories" / f"{cat.id}.json").read_bytes()))
+        files.append(write_file(root / "schemas" / f"{cat.id}.json", root, category_schema_bytes(cat.id, cat.schema_file)))
     check_against("bundle.json", bundle, error=OutputError)
     files.append(write_file(root / "bundle.json", root, dumps(bundle, indent=True) + b"\n"))
     stage.lap("bundle.json")

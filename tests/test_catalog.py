@@ -41,6 +41,14 @@ def load_schema(cid: str) -> dict[str, Any]:
     return json.loads((schemas_dir() / "categories" / f"{cid}.json").read_text(encoding="utf-8"))
 
 
+def demo_schema(cid: str) -> dict[str, Any]:
+    """The schema the demo store is checked against: the shipped one with the demo overlay merged."""
+    from exporter.collect.schemas import category_schema
+    from exporter.demo import demo_schema_file
+
+    return dict(category_schema(cid, demo_schema_file(cid)))
+
+
 def walk_properties(schema: dict[str, Any], path: str = "") -> list[tuple[str, dict[str, Any]]]:
     """Every (pointer, property schema) in a schema, nested objects and array items included."""
     out: list[tuple[str, dict[str, Any]]] = []
@@ -277,8 +285,11 @@ def test_no_extra_schema_files() -> None:
     assert names == sorted(CATEGORY_IDS)
 
 
-def test_payment_cards_cannot_carry_a_card_number() -> None:
-    schema = load_schema("payment_cards")
+@pytest.mark.parametrize("overlay", ["shipped", "demo"])
+def test_payment_cards_cannot_carry_a_card_number(overlay: str) -> None:
+    """The shipped schema has no identifier formats, yet no field of it can carry a full card number;
+    the demo's merged schema (its overlay's CARD-… patterns) neither."""
+    schema = load_schema("payment_cards") if overlay == "shipped" else demo_schema("payment_cards")
     v = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     good = {
         "card_id": "CARD-000001", "customer_id": "CUS-000101", "brand": "visa", "last4": "4242",
@@ -298,8 +309,40 @@ def test_payment_cards_cannot_carry_a_card_number() -> None:
 def test_support_chat_messages_are_nested() -> None:
     schema = load_schema("support_chats")
     msg = schema["properties"]["messages"]["items"]
-    assert msg["properties"]["from"]["enum"] == ["subject", "agent", "bot"]
+    assert "enum" not in msg["properties"]["from"]  # the demo's value list is the demo overlay's
     assert msg["additionalProperties"] is False
+    merged = demo_schema("support_chats")["properties"]["messages"]["items"]
+    assert merged["properties"]["from"]["enum"] == ["subject", "agent", "bot"]
+    assert merged["additionalProperties"] is False and merged["properties"]["from"]["title"]
+
+
+#: the demo store's identifier formats: in the demo overlay, never in a shipped category schema
+DEMO_FORMATS = ("ACC-", "CUS-", "CARD-", "ORD-", "CON-", "INV-", "DEV-", "ck_", "PN-")
+
+
+@pytest.mark.parametrize("cid", CATEGORY_IDS)
+def test_shipped_schemas_impose_no_demo_identifier_format(cid: str) -> None:
+    """Shipped schemas describe meaning and JSON types: no identifier pattern and no value list of
+    the demo store (a protection such as last4 = four digits stays); the demo overlay has them."""
+    text = (schemas_dir() / "categories" / f"{cid}.json").read_text(encoding="utf-8")
+    schema = json.loads(text)
+    for pointer, prop in walk_properties(schema):
+        assert "enum" not in prop, f"{cid}{pointer}: a value list belongs in an overlay"
+        pattern = prop.get("pattern", "")
+        assert not any(p in pattern for p in DEMO_FORMATS), f"{cid}{pointer}: {pattern}"
+        assert prop.get("title"), f"{cid}{pointer} has no title"
+    merged = demo_schema(cid)
+    assert set(merged["properties"]) == set(schema["properties"])  # the overlay adds no field
+    assert merged["required"] == schema["required"]
+
+
+def test_demo_overlay_holds_the_demo_formats() -> None:
+    assert demo_schema("account")["properties"]["account_id"]["pattern"] == "^ACC-[0-9]{6}$"
+    assert demo_schema("payment_cards")["properties"]["card_id"]["pattern"] == "^CARD-[0-9]{6}$"
+    assert demo_schema("orders")["properties"]["order_id"]["pattern"].startswith("^ORD-")
+    # merged keyword by keyword: the shipped title, description and type stay
+    shipped = load_schema("orders")["properties"]["order_id"]
+    assert {k: v for k, v in demo_schema("orders")["properties"]["order_id"].items() if k != "pattern"} == shipped
 
 
 def test_free_text_fields_exist() -> None:

@@ -124,6 +124,7 @@ def test_searched_and_nothing_found_is_none_held_and_complete(demo_store: Path, 
 
 def test_not_applicable_must_name_a_category_without_a_stream(demo_store: Path, tmp_path: Path) -> None:
     text = demo.demo_config_path(demo_store).read_text(encoding="utf-8")
+    shutil.copytree(demo_store / "catalog", tmp_path / "catalog")  # the demo overlay the config names
     for table, key in (('nonsense = "x"', "not_applicable.nonsense"), ('cookies = "x"', "not_applicable.cookies")):
         cfg = tmp_path / "exporter.toml"
         cfg.write_text(text + f"\n[not_applicable]\n{table}\n", encoding="utf-8")
@@ -170,3 +171,78 @@ def test_demo_package_holds_the_scores_and_names_them_in_the_profiling_notice(de
         assert text["logic"] in line and text["significance"] in line
         assert " ".join(text["logic"].split()[:12]) in pdf  # the profiling notice names the score
     assert "Lead score" in pdf
+
+
+def test_config_withheld_columns_are_named_to_the_subject(demo_store: Path, tmp_path: Path) -> None:
+    """A column the configuration excludes as withheld is named on its category's page, with its
+    legal ground (bundle.json, report.pdf, index.html); not_personal exclusions only in the audit."""
+    from exporter.audit import audit
+    from exporter.config import load_config
+
+    config = load_config(demo.demo_config_path(demo_store))
+    (entry,) = config.not_included["payment_cards"]
+    assert entry["column"] == "raw_card_number" and entry["title"] == "Full card number (from an old data import)"
+    assert "PCI DSS" in entry["ground"]
+    assert set(config.not_included) == {"payment_cards"}  # gl_account, margin_pct and month are not_personal
+
+    request = AccessRequest.parse([demo.DEMO_SUBJECTS["typical"]], jurisdiction="eu", request_id="NI-1")
+    result = export(request, config, tmp_path, ExportOptions())
+    bundle = json.loads((result.path / "bundle.json").read_text(encoding="utf-8"))
+    cats = {c["id"]: c for c in bundle["categories"]}
+    assert cats["payment_cards"]["status"] == "held"
+    assert cats["payment_cards"]["not_included"] == [dict(entry)]
+    assert not any("not_included" in c for cid, c in cats.items() if cid != "payment_cards")
+    line = f"Not included: {entry['title']} — {entry['ground']}"
+    html = " ".join(re.sub(r"<[^>]+>", "", (result.path / "index.html").read_text(encoding="utf-8")).split())
+    pdf = _pdf_text(result.path / "report.pdf")
+    for text in (html, pdf):
+        assert " ".join(line.split()[:12]) in text
+    for hidden in ("gl_account", "margin_pct", "general-ledger"):  # not_personal: not the subject's business
+        assert hidden not in html and hidden not in json.dumps(bundle)
+    report = audit(config)
+    columns = {(t.table, c.name): c for t in report.tables for c in t.columns}
+    assert columns[("invoices", "gl_account")].reason == "not_personal"
+    assert columns[("payment_cards", "raw_card_number")].reason == "withheld"
+
+
+@pytest.mark.parametrize(("extra", "key"), [
+    ('[[sources.app.exclude]]\ntable = "nowhere"\ncolumns = ["x"]\nreason = "withheld"\nnote = "a ground"\n',
+     "category"),
+    ('[[sources.app.exclude]]\ntable = "orders"\ncolumns = ["x"]\nreason = "withheld"\nnote = "a ground"\n'
+     'titles = { y = "Y" }\n', "titles.y"),
+    ('[[sources.app.exclude]]\ntable = "orders"\ncolumns = ["x"]\nreason = "withheld"\nnote = "a ground"\n'
+     'category = "nonsense"\n', "category"),
+])
+def test_withheld_exclusion_errors_name_the_key(demo_store: Path, tmp_path: Path, extra: str, key: str) -> None:
+    from exporter.config import load_config
+
+    shutil.copytree(demo_store / "catalog", tmp_path / "catalog")
+    cfg = tmp_path / "exporter.toml"
+    text = demo.demo_config_path(demo_store).read_text(encoding="utf-8")
+    cfg.write_text(text + "\n" + extra, encoding="utf-8")
+    n = text.count("[[sources.app.exclude]]")
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg)
+    assert info.value.context["key"] == f"sources.app.exclude[{n}].{key}"
+
+
+def test_withheld_exclusion_category_defaults_to_the_streams_reading_the_table(demo_store: Path,
+                                                                                tmp_path: Path) -> None:
+    from exporter.config import load_config
+
+    shutil.copytree(demo_store / "catalog", tmp_path / "catalog")
+    cfg = tmp_path / "exporter.toml"
+    cfg.write_text(demo.demo_config_path(demo_store).read_text(encoding="utf-8") + '''
+[[sources.app.exclude]]
+table = "main.orders"
+columns = ["fraud_note", "courier_ref"]
+reason = "withheld"
+note = "Kept for the prevention of fraud; disclosing it would defeat that purpose (a stated ground)."
+titles = { fraud_note = "Fraud-check note" }
+''', encoding="utf-8")
+    config = load_config(cfg)
+    assert [dict(x) for x in config.not_included["orders"]] == [  # sorted by title; default title = the column
+        {"column": "courier_ref", "title": "courier_ref", "ground": config.not_included["orders"][0]["ground"]},
+        {"column": "fraud_note", "title": "Fraud-check note", "ground": config.not_included["orders"][0]["ground"]},
+    ]
+    assert "fraud" in config.not_included["orders"][0]["ground"]

@@ -18,7 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from exporter import demo
-from exporter.resources import catalog_dir, schemas_dir
+from exporter.resources import catalog_dir
 
 HEAVY = 4000  # small heavy-log volume for the shared store (the default is tested separately)
 
@@ -40,10 +40,11 @@ def catalog() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, dict[str, Any]]:
-    return {
-        cid: json.loads((schemas_dir() / "categories" / f"{cid}.json").read_text(encoding="utf-8"))
-        for cid in demo.ALL_CATEGORIES
-    }
+    """The schemas the demo store is checked against: the shipped ones with the demo overlay merged
+    (its identifier formats and value lists)."""
+    from exporter.collect.schemas import category_schema
+
+    return {cid: dict(category_schema(cid, demo.demo_schema_file(cid))) for cid in demo.ALL_CATEGORIES}
 
 
 @pytest.fixture(scope="module")

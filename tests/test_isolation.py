@@ -314,7 +314,7 @@ def _pivot_text(store: Path, *, catalog: Path | None = None) -> str:
         out.append(b)
     head = '[identity]\ngiven = ["email", "account_id", "customer_id", "contact_id", "device_id"]\n\n'
     if catalog is not None:
-        out = [b.replace("[export]\n", f'[export]\ncatalog = "{catalog}"\n', 1) for b in out]
+        out = [b.replace('\ncatalog = "catalog"\n', f'\ncatalog = "{catalog}"\n', 1) for b in out]  # instead of the demo overlay
     return head + "".join(out)
 
 

@@ -156,16 +156,12 @@ def test_categories_only_answer_keeps_past_retention_for_the_operator(config: Pa
 
 
 def test_blocking_finding_publishes_nothing_until_acknowledged(config: Path, tmp_path: Path) -> None:
-    overlay = tmp_path / "overlay"
-    overlay.mkdir()
-    (overlay / "categories.toml").write_text("[retention_overdue]\nblocking = true\n", encoding="utf-8")
     store = tmp_path / "store"
     shutil.copytree(config.parent, store)  # the session store is read-only
     cfg = store / "exporter.toml"
-    text = cfg.read_text(encoding="utf-8")
-    cfg.write_text(re.sub(r"^\[export\]\n", f"[export]\ncatalog = {json.dumps(str(overlay))}\n", text, count=1,
-                          flags=re.M), encoding="utf-8")
-    assert f"catalog = {json.dumps(str(overlay))}" in cfg.read_text(encoding="utf-8")
+    overlay = store / "catalog"  # the demo's own catalog overlay, which its config names
+    assert '\ncatalog = "catalog"\n' in cfg.read_text(encoding="utf-8")
+    (overlay / "categories.toml").write_text("[retention_overdue]\nblocking = true\n", encoding="utf-8")
     out = tmp_path / "out"
     request = AccessRequest.parse([UK], jurisdiction="uk", received=dt.date(2026, 11, 20), request_id="T-BLOCK")
     with pytest.raises(UnacknowledgedFinding) as exc:

@@ -124,7 +124,7 @@ def _columnar_categories() -> list[str]:
     out = []
     for cid in _categories():
         try:
-            ColumnarValidator(category_schema(cid))
+            ColumnarValidator(category_schema(cid, demo.demo_schema_file(cid)))
         except Unsupported:
             continue
         out.append(cid)
@@ -136,10 +136,15 @@ def test_log_categories_take_the_columnar_path() -> None:
     assert {"access_logs", "screen_interactions"} <= set(supported)
 
 
+@pytest.mark.parametrize("overlay", ["demo", "shipped"])
 @pytest.mark.parametrize("category", _categories())
-def test_fast_validator_agrees_with_reference(corpus: dict[str, list[dict[str, Any]]], category: str) -> None:
-    schema = category_schema(category)
-    fast = RecordValidator.for_category(category)
+def test_fast_validator_agrees_with_reference(corpus: dict[str, list[dict[str, Any]]], category: str,
+                                             overlay: str) -> None:
+    """Both on the shipped schemas (meaning and JSON types) and on the demo's merged ones (its
+    identifier patterns and value lists from the demo overlay)."""
+    file = demo.demo_schema_file(category) if overlay == "demo" else None
+    schema = category_schema(category, file)
+    fast = RecordValidator.for_category(category, file)
     ref = reference_validator(schema)
     valid = corpus.get(category, [])
     assert valid, f"no demo record of {category}"
@@ -164,9 +169,9 @@ def test_fast_validator_agrees_with_reference(corpus: dict[str, list[dict[str, A
 @pytest.mark.parametrize("category", _columnar_categories())
 def test_columnar_check_never_accepts_an_invalid_record(corpus: dict[str, list[dict[str, Any]]],
                                                         category: str) -> None:
-    schema = category_schema(category)
+    schema = category_schema(category, demo.demo_schema_file(category))
     check = ColumnarValidator(schema)
-    fast = RecordValidator.for_category(category)
+    fast = RecordValidator.for_category(category, demo.demo_schema_file(category))
     valid = corpus[category]
     records = list(valid)
     for rec in valid[:5]:
@@ -184,7 +189,7 @@ def test_columnar_check_never_accepts_an_invalid_record(corpus: dict[str, list[d
 
 
 def test_error_messages_carry_the_pointer_not_the_value(corpus: dict[str, list[dict[str, Any]]]) -> None:
-    fast = RecordValidator.for_category("access_logs")
+    fast = RecordValidator.for_category("access_logs", demo.demo_schema_file("access_logs"))
     rec = dict(corpus["access_logs"][0])
     secret = "10.99.88.777"
     rec["ip_address"] = secret
@@ -219,8 +224,8 @@ def test_columnar_distinct_value_matching_gives_the_row_by_row_mask(corpus: dict
     """Patterns on repetitive columns are matched on their distinct values (exporter/collect/columnar.py,
     _regex_check); the mask must be the one the compiled validator gives record by record."""
     category = "access_logs"
-    schema = category_schema(category)
-    fast = RecordValidator.for_category(category)
+    schema = category_schema(category, demo.demo_schema_file(category))
+    fast = RecordValidator.for_category(category, demo.demo_schema_file(category))
     base = corpus[category][:4]
     records = [copy.deepcopy(base[i % len(base)]) for i in range(256)]  # few distinct values per column
     records[7]["ip_address"] = "999.1.1.1"

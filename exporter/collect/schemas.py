@@ -42,11 +42,13 @@ from ..resources import schemas_dir
 __all__ = [
     "RecordValidator",
     "category_schema",
+    "category_schema_bytes",
     "check_against",
     "document_schema",
     "field_titles",
     "is_email",
     "json_pointer",
+    "merge_patch",
     "reference_validator",
 ]
 
@@ -63,13 +65,59 @@ def _load(path: Path) -> Mapping[str, Any]:
     return orjson.loads(path.read_bytes())  # type: ignore[no-any-return]
 
 
+#: top-level keyword of an overlay schema: ``"replace"`` = the file is the whole schema, not a patch
+OVERLAY_KEYWORD = "x-overlay"
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """``patch`` applied to ``target`` as a JSON Merge Patch (RFC 7396, section 2): objects merge
+    member by member, ``null`` removes a member, anything else (arrays too) replaces. Returns a new
+    document; neither argument is changed."""
+    if not isinstance(patch, Mapping):
+        return patch
+    out = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+@cache
 def category_schema(category_id: str, file: Path | None = None) -> Mapping[str, Any]:
-    """The JSON Schema of a category: ``file`` (a catalog overlay's), else the shipped one."""
-    path = file or schemas_dir() / "categories" / f"{category_id}.json"
-    if not path.is_file():
-        raise ConfigError(f"no JSON Schema for category {category_id!r}", file=str(path),
-                          hint="add schemas/categories/<id>.json for every catalog category")
-    return _load(path)
+    """The JSON Schema of a category: the shipped ``schemas/categories/<id>.json``, with a catalog
+    overlay's ``file`` merged over it (a JSON Merge Patch, RFC 7396: fields and keywords are added,
+    changed, or removed with ``null``). An overlay file is the whole schema when no shipped one
+    exists (a category the overlay adds) or when it says ``"x-overlay": "replace"``."""
+    shipped = schemas_dir() / "categories" / f"{category_id}.json"
+    if file is None:
+        if not shipped.is_file():
+            raise ConfigError(f"no JSON Schema for category {category_id!r}", file=str(shipped),
+                              hint="add schemas/categories/<id>.json for every catalog category")
+        return _load(shipped)
+    if not file.is_file():
+        raise ConfigError(f"no JSON Schema for category {category_id!r}", file=str(file),
+                          hint="add <overlay>/schemas/<id>.json for every category the overlay adds")
+    over = dict(_load(file))
+    mode = over.pop(OVERLAY_KEYWORD, "merge")
+    if mode == "replace" or not shipped.is_file():
+        return over
+    over.pop("$comment", None)  # the overlay file's own note; the shipped schema's stays
+    return merge_patch(_load(shipped), over)  # type: ignore[no-any-return]
+
+
+def category_schema_bytes(category_id: str, file: Path | None = None) -> bytes:
+    """The (merged) category schema as shipped in a package and written by ``exporter schemas``:
+    the shipped file's bytes unchanged, else the merged document (2-space indent, UTF-8)."""
+    shipped = schemas_dir() / "categories" / f"{category_id}.json"
+    if file is None:
+        return shipped.read_bytes()
+    if not shipped.is_file() and OVERLAY_KEYWORD not in _load(file):
+        return file.read_bytes()  # the whole schema of a category the overlay adds, as written
+    import json
+
+    return (json.dumps(category_schema(category_id, file), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def document_schema(name: str) -> Mapping[str, Any]:

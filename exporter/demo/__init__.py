@@ -12,7 +12,9 @@
 * hive-partitioned Parquet logs ``logs/access_logs/month=YYYY-MM/*.parquet`` and
   ``logs/screen_interactions/month=YYYY-MM/*.parquet``;
 * ``staff.txt`` — the staff directory the configuration's ``[redaction]`` uses (docs/redaction.md);
-* ``exporter.toml`` — the exporter configuration for all of the above (docs/architecture.md).
+* ``exporter.toml`` — the exporter configuration for all of the above (docs/architecture.md);
+* ``catalog/`` — the demo's catalog overlay (``catalog/demo-overlay`` of the package): its identifier
+  formats and value lists, merged over the shipped category schemas (docs/own-data.md).
 
 Everything is derived from ``seed`` (``random.Random(seed)`` and Faker instances seeded with it)
 and the fixed :data:`BASE_DATE`; nothing depends on the wall clock, so two builds with the same
@@ -89,7 +91,26 @@ __all__ = [
     "TEST_PAN",
     "build_demo_store",
     "demo_config_path",
+    "demo_overlay_dir",
+    "demo_schema_file",
 ]
+
+
+def demo_overlay_dir() -> Path:
+    """The demo store's catalog overlay as shipped (``catalog/demo-overlay``): JSON Merge Patches
+    that put the demo's identifier formats and value lists over the shipped category schemas.
+    :func:`build_demo_store` copies it into the store as ``catalog/``, which the demo config names."""
+    from ..resources import catalog_dir
+
+    return catalog_dir() / "demo-overlay"
+
+
+def demo_schema_file(category_id: str) -> Path | None:
+    """The demo overlay's schema patch of a category (None when the demo adds nothing to it); with
+    :func:`exporter.collect.schemas.category_schema` it gives the schema the demo store is checked
+    against."""
+    path = demo_overlay_dir() / "schemas" / f"{category_id}.json"
+    return path if path.is_file() else None
 
 
 def demo_config_path(dest: Path) -> Path:
@@ -137,5 +158,6 @@ def build_demo_store(dest: Path, *, seed: int = DEFAULT_SEED, heavy_events: int 
     heavy = next(p for p in people if p.key == "heavy_logs")
     _write_heavy_logs(logs, heavy, gen.cookies[heavy.key], gen.devices[heavy.key], seed)
     (dest / "staff.txt").write_text("".join(f"{name}\n" for name in STAFF), encoding="utf-8")
+    shutil.copytree(demo_overlay_dir(), dest / "catalog")
     demo_config_path(dest).write_bytes(resources.files(__package__).joinpath(CONFIG_NAME).read_bytes())
     return dest

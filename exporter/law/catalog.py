@@ -5,8 +5,10 @@ reference in it resolves, and answers questions about it. Format: docs/architect
 
 A deployment owns its catalog through an **overlay** (``[export] catalog = "<folder>"`` in the
 configuration; docs/own-data.md): a folder with an optional ``categories.toml`` merged over the
-shipped one and an optional ``schemas/`` folder of category schemas (``<id>.json``) that add
-categories or replace the shipped schema of one, without touching the installed package.
+shipped one and an optional ``schemas/`` folder of category schemas (``<id>.json``): the schema of a
+category the overlay adds, or a JSON Merge Patch (RFC 7396) merged over the shipped schema of one
+(fields and keywords added, changed, removed with ``null``; ``"x-overlay": "replace"`` replaces it
+whole), without touching the installed package.
 """
 
 from __future__ import annotations
@@ -82,9 +84,11 @@ class Category:
 class Catalog:
     """Read-only view of the catalog file; safe to share between threads."""
 
-    def __init__(self, data: Mapping[str, Any], *, path: Path) -> None:
+    def __init__(self, data: Mapping[str, Any], *, path: Path, jurisdictions: Path | None = None) -> None:
         self.path = path
         self.data = data
+        #: the overlay's ``jurisdictions/`` folder (rules files merged over the shipped ones), if any
+        self.jurisdictions = jurisdictions
         self.categories: tuple[Category, ...] = tuple(
             Category(id=c["id"], title=c.get("title", c["id"]), raw=c) for c in data.get("categories", [])
         )
@@ -215,17 +219,28 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def _merge_table(base: Any, over: Any) -> Any:
-    """Tables merge key by key, an entry that is a table in both merges field by field (the
-    overlay's fields win); anything else is replaced by the overlay's value."""
+    """Tables merge key by key, recursively (an entry that is a table in both merges field by field,
+    its sub-tables such as ``retention`` too; the overlay's values win); anything else, arrays
+    included, is replaced by the overlay's value."""
     if not isinstance(base, dict) or not isinstance(over, dict):
         return copy.deepcopy(over)
     out = dict(base)
     for key, value in over.items():
-        if isinstance(out.get(key), dict) and isinstance(value, dict):
-            out[key] = {**out[key], **copy.deepcopy(value)}
-        else:
-            out[key] = copy.deepcopy(value)
+        out[key] = _merge_table(out[key], value) if isinstance(out.get(key), dict) else copy.deepcopy(value)
     return out
+
+
+_RETENTION_FORMS = ("earliest_of", "per_record", "kind")
+
+
+def _merge_category(base: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """An overlay's ``[[categories]]`` entry merged into the shipped one (:func:`_merge_table`); a
+    retention rule of another form (``kind`` over ``earliest_of`` …) replaces the shipped form."""
+    over_ret = entry.get("retention")
+    if isinstance(over_ret, dict) and isinstance(base.get("retention"), dict) and \
+            any(k in over_ret for k in _RETENTION_FORMS):
+        base = {**base, "retention": {k: v for k, v in base["retention"].items() if k not in _RETENTION_FORMS}}
+    return _merge_table(base, entry)  # type: ignore[no-any-return]
 
 
 def load_overlay(folder: Path) -> Catalog:
@@ -236,8 +251,12 @@ def load_overlay(folder: Path) -> Catalog:
     or merged field by field into the shipped entry of the same key. Its ``[[categories]]`` entries
     are merged field by field into the shipped category of the same ``id``, or added after them;
     ``[overlay] categories = "replace"`` keeps only the overlay's categories, and
-    ``[overlay] drop = ["id", …]`` removes shipped ones. ``folder/schemas/<id>.json`` is the
-    JSON Schema (2020-12) of category ``id`` — a new category needs one. Errors name the file and key.
+    ``[overlay] drop = ["id", …]`` removes shipped ones; sub-tables (``retention``) merge too, arrays
+    (``purposes``, ``recipients``) are replaced. ``folder/schemas/<id>.json`` is merged over the
+    shipped schema of category ``id`` as a JSON Merge Patch (RFC 7396), or is the whole JSON Schema
+    (2020-12) of a category the overlay adds (or with ``"x-overlay": "replace"``).
+    ``folder/jurisdictions/<id>.toml`` is merged over a shipped rules file the same way
+    (:func:`exporter.law.jurisdictions.load`). Errors name the file and key.
     """
     folder = folder.resolve()
     base = copy.deepcopy(dict(_default().data))
@@ -265,20 +284,21 @@ def load_overlay(folder: Path) -> Catalog:
                               key=f"categories[{i}]")
         cid = entry["id"]
         if cid in index:
-            categories[index[cid]] = {**categories[index[cid]], **copy.deepcopy(entry)}
+            categories[index[cid]] = _merge_category(categories[index[cid]], entry)
         elif mode == "merge" and cid in shipped and cid not in drop:
             raise ConfigError(f"category {cid!r} is given twice", file=where, key=f"categories[{i}]")
         else:
             base_entry = shipped.get(cid, {}) if mode == "replace" else {}
             index[cid] = len(categories)
-            categories.append({**copy.deepcopy(base_entry), **copy.deepcopy(entry)})
+            categories.append(_merge_category(copy.deepcopy(base_entry), entry))
     known = {c["id"] for c in categories}
     own_scores = set((over.get("scores") or {}))
     base["scores"] = {k: v for k, v in (base.get("scores") or {}).items()  # a shipped score goes with its category
                       if k in own_scores or v.get("category") in known}
     for key, value in over.items():
         base[key] = _merge_table(base.get(key), value)
-    # schemas: <id>.json of the overlay replaces or adds the category's schema
+    # schemas: <id>.json of the overlay is merged over the category's shipped schema (RFC 7396 merge
+    # patch), replaces it ("x-overlay": "replace"), or is the schema of a category the overlay adds
     schemas = folder / "schemas"
     if schemas.is_dir():
         for path in sorted(schemas.glob("*.json")):
@@ -294,15 +314,41 @@ def load_overlay(folder: Path) -> Catalog:
             raise ConfigError(f"category {cat['id']!r} has no JSON Schema", file=where,
                               key=f"categories ({cat['id']})", hint=f"add {schemas / (cat['id'] + '.json')}")
     base["categories"] = categories
-    return Catalog(base, path=cat_file if cat_file.is_file() else folder)
+    rules = folder / "jurisdictions"
+    if rules.is_dir():
+        from . import jurisdictions
+
+        shipped_rules = jurisdictions.available()
+        for path in sorted(rules.glob("*.toml")):
+            if path.stem not in shipped_rules:
+                raise ConfigError(f"rules for unknown jurisdiction {path.stem!r} (an overlay changes the shipped "
+                                  f"rules: {', '.join(shipped_rules)})", file=str(path),
+                                  hint="name the file <jurisdiction id>.toml after a shipped rules file")
+            jurisdictions.load(path.stem, overlay=rules)  # validated merged, errors name this file and key
+    return Catalog(base, path=cat_file if cat_file.is_file() else folder,
+                   jurisdictions=rules if rules.is_dir() else None)
 
 
 def _check_schema(path: Path) -> None:
-    """A category schema of an overlay: JSON, a valid 2020-12 schema, an object of properties."""
+    """A category schema of an overlay: JSON; ``x-overlay`` merge | replace; merged over the shipped
+    schema of its category (if any), a valid 2020-12 schema of an object whose fields all have a
+    title and whose ``required`` fields exist. Errors name the overlay file and the JSON pointer."""
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"not valid JSON: {exc}", file=str(path)) from None
+    from ..collect.schemas import OVERLAY_KEYWORD, category_schema
+
+    if not isinstance(doc, dict):
+        raise ConfigError("a category schema (or a patch of one) must be a JSON object", file=str(path), key="/")
+    if doc.get(OVERLAY_KEYWORD, "merge") not in ("merge", "replace"):
+        raise ConfigError(f"`{OVERLAY_KEYWORD}` takes \"merge\" (the default: merged over the shipped schema) "
+                          "or \"replace\" (this file is the whole schema)", file=str(path), key=f"/{OVERLAY_KEYWORD}")
+    schema = category_schema(path.stem, path)
+    from ..resources import schemas_dir
+
+    shipped = (schemas_dir() / "categories" / path.name).is_file() and doc.get(OVERLAY_KEYWORD) != "replace"
+    merged = " (after merging it over the shipped schema)" if shipped else ""
     from jsonschema import Draft202012Validator
 
     errors = sorted(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema),
@@ -310,11 +356,16 @@ def _check_schema(path: Path) -> None:
     if errors:
         err = errors[0]
         pointer = "/" + "/".join(str(p) for p in err.absolute_path)
-        raise ConfigError(f"not a valid JSON Schema: {err.message}", file=str(path), key=pointer)
+        raise ConfigError(f"not a valid JSON Schema{merged}: {err.message}", file=str(path), key=pointer)
     if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
-        raise ConfigError('a category schema must be {"type": "object", "properties": {…}}', file=str(path),
+        raise ConfigError(f'a category schema must be {{"type": "object", "properties": {{…}}}}{merged}', file=str(path),
                           key="/type")
     for name, prop in schema["properties"].items():
         if not isinstance(prop, dict) or not prop.get("title"):
-            raise ConfigError("every field needs a `title` (the PDF and HTML show it)", file=str(path),
+            raise ConfigError(f"every field needs a `title` (the PDF and HTML show it){merged}", file=str(path),
                               key=f"/properties/{name}/title")
+    for i, name in enumerate(schema.get("required", [])):
+        if name not in schema["properties"]:
+            raise ConfigError(f"required field {name!r} is not among the schema's properties{merged} "
+                              "(a field removed with null must leave `required` too)", file=str(path),
+                              key=f"/required/{i}")

@@ -58,7 +58,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _lock = threading.Lock()
-_cache: dict[Path, tuple[tuple[int, int], Rules]] = {}
+_cache: dict[tuple[Path, Path | None], tuple[tuple[int, ...], Rules]] = {}
 _validator: Draft202012Validator | None = None
 
 
@@ -127,7 +127,7 @@ def _folder(directory: str | Path | None) -> Path:
     return Path(directory).resolve() if directory is not None else rules_dir()
 
 
-def available(*, directory: str | Path | None = None) -> list[str]:
+def available(*, directory: str | Path | None = None, overlay: str | Path | None = None) -> list[str]:
     """Ids of the jurisdictions with a rules file, sorted. Lists the folder on every call."""
     folder = _folder(directory)
     if not folder.is_dir():
@@ -237,20 +237,44 @@ def _check(data: dict[str, Any], path: Path, jid: str) -> None:
                 )
 
 
-def _read(path: Path, jid: str) -> Rules:
+def _toml(path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"rules file is not valid TOML: {exc}", file=str(path)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read rules file: {exc}", file=str(path)) from exc
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Tables merge key by key, recursively; anything else (arrays too) is replaced."""
+    if not isinstance(base, dict) or not isinstance(over, dict):
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(out.get(key), dict) else value
+    return out
+
+
+def _read(path: Path, jid: str, overlay: Path | None = None) -> Rules:
+    raw = _toml(path)
+    if overlay is not None:
+        over = _toml(overlay)
+        if "id" in over and over["id"] != jid:
+            raise ConfigError(f"id {over['id']!r} does not match the file name {jid!r}", file=str(overlay), key="id")
+        raw = _merge(raw, over)
     data = _iso_dates(raw)
-    _check(data, path, jid)
-    return Rules(jid, path, data)
+    _check(data, overlay or path, jid)
+    return Rules(jid, overlay or path, data)
 
 
-def load(jid: str, *, directory: str | Path | None = None) -> Rules:
-    """The validated rules of jurisdiction ``jid`` (cached; reloaded when the file changes).
+def load(jid: str, *, directory: str | Path | None = None, overlay: str | Path | None = None) -> Rules:
+    """The validated rules of jurisdiction ``jid`` (cached; reloaded when a file changes).
+
+    ``overlay``: a folder (a catalog overlay's ``jurisdictions/``) whose ``<jid>.toml``, if there is
+    one, is merged over the rules file: tables key by key, recursively; arrays (``rights``,
+    ``notices`` …) and values replaced — so a deployment changes a text without copying the file.
+    The merged rules are validated as a whole; errors then name the overlay file.
 
     Raises :class:`RequestError` for an unknown jurisdiction and :class:`ConfigError` (with
     ``file`` and ``key``) for a rules file that does not validate.
@@ -266,14 +290,21 @@ def load(jid: str, *, directory: str | Path | None = None) -> Rules:
             f"unknown jurisdiction {jid!r}",
             hint=f"use one of: {', '.join(available(directory=directory)) or '(no rules files)'}",
         ) from None
-    stamp = (st.st_mtime_ns, st.st_size)
+    over = Path(overlay).resolve() / f"{jid}.toml" if overlay is not None else None
+    if over is not None and not over.is_file():
+        over = None
+    stamp: tuple[int, ...] = (st.st_mtime_ns, st.st_size)
+    if over is not None:
+        ost = over.stat()
+        stamp += (ost.st_mtime_ns, ost.st_size)
+    key = (path, over)
     with _lock:
-        hit = _cache.get(path)
+        hit = _cache.get(key)
         if hit and hit[0] == stamp:
             return hit[1]
-    rules = _read(path, jid)  # outside the lock: parsing is pure
+    rules = _read(path, jid, over)  # outside the lock: parsing is pure
     with _lock:
-        _cache[path] = (stamp, rules)
+        _cache[key] = (stamp, rules)
     return rules
 
 
@@ -291,23 +322,23 @@ def _level(rules: Rules, verification: str) -> Mapping[str, Any]:
     return rules["verification"]["levels"][verification]  # type: ignore[no-any-return]
 
 
-def vocabulary(jid: str, *, directory: str | Path | None = None) -> dict[str, Any]:
+def vocabulary(jid: str, *, directory: str | Path | None = None, overlay: str | Path | None = None) -> dict[str, Any]:
     """The law's own words for legal bases and the protection of others ([vocabulary] of the rules
     file): a report shows no other law's citations (GDPR terms in a CCPA report, CCPA terms in a UK
     one)."""
-    vocab = _thaw(load(jid, directory=directory).get("vocabulary") or {})
+    vocab = _thaw(load(jid, directory=directory, overlay=overlay).get("vocabulary") or {})
     return {"locale": str(vocab.get("locale") or "en"),
             "legal_bases": bool(vocab.get("legal_bases", True)), "law_cite": str(vocab.get("law_cite") or ""),
             "purposes_note": str(vocab.get("purposes_note") or ""), "others_cite": str(vocab.get("others_cite") or "")}
 
 
 def localise_purposes(entries: Sequence[dict[str, Any]], catalog: Mapping[str, Any], jid: str, *,
-                      directory: str | Path | None = None) -> None:
+                      directory: str | Path | None = None, overlay: str | Path | None = None) -> None:
     """Cite each purpose's legal basis in the words of ``jid``'s law, in place: "GDPR Art. 6(1)(b)"
     in the EU, "UK GDPR Art. 6(1)(b)" in the UK (the catalog holds the article, the rules file the
     law); no legal basis at all where the law has none (CCPA, UCPA: ``basis_cite`` null and
     ``legal_basis_shown`` false; the business purpose is shown instead)."""
-    vocab = vocabulary(jid, directory=directory)
+    vocab = vocabulary(jid, directory=directory, overlay=overlay)
     bases = catalog.get("legal_bases") or {}
     for entry in entries:
         for p in entry.get("purposes") or ():
@@ -323,14 +354,14 @@ def localise_purposes(entries: Sequence[dict[str, Any]], catalog: Mapping[str, A
 
 
 def specific_pieces_allowed(
-    jid: str, verification: str, *, directory: str | Path | None = None
+    jid: str, verification: str, *, directory: str | Path | None = None, overlay: str | Path | None = None
 ) -> tuple[bool, str]:
     """May the response contain the records themselves at this verification level?
 
     Returns ``(allowed, reason)``; the reason is plain text ending in its citation, e.g. CA at
     ``"reasonable"`` → ``(False, "… categories only … (11 CCR §7024(a)-(b), §7060-§7062)")``.
     """
-    rules = load(jid, directory=directory)
+    rules = load(jid, directory=directory, overlay=overlay)
     level = _level(rules, verification)
     return bool(level["specific_pieces"]), f"{level['text']} — {rules['verification']['cite']}"
 
@@ -340,7 +371,7 @@ def period(
     *,
     now: date | datetime,
     first: str | date | datetime | None = None,
-    directory: str | Path | None = None,
+    directory: str | Path | None = None, overlay: str | Path | None = None,
 ) -> dict[str, Any]:
     """The period the answer covers: ``{"from", "to", "explanation", "cite"}``.
 
@@ -348,7 +379,7 @@ def period(
     limit; ``to`` is ``now``'s date. ``first`` (the earliest record date found, if the caller knows
     it) is reported as ``earliest_record`` and mentioned in the explanation.
     """
-    rules = load(jid, directory=directory)
+    rules = load(jid, directory=directory, overlay=overlay)
     today = now.date() if isinstance(now, datetime) else now
     earliest = _as_day(first)
     spec = rules.get("period")
@@ -514,7 +545,7 @@ def evaluate(
     facts: Mapping[str, Any],
     categories: Sequence[Mapping[str, Any]],
     now: datetime | date,
-    directory: str | Path | None = None,
+    directory: str | Path | None = None, overlay: str | Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate jurisdiction ``jid`` for one subject; returns the bundle's ``"jurisdiction"`` block.
 
@@ -527,7 +558,7 @@ def evaluate(
     strings. Raises :class:`RequestError` for bad request values and :class:`ConfigError` for a
     broken rules file or a catalog reference that does not resolve.
     """
-    rules = load(jid, directory=directory)
+    rules = load(jid, directory=directory, overlay=overlay)
     req = _parse_request(request, rules)
     fill = _Fill(catalog.get("controller") or {}, rules)
     today = now.date() if isinstance(now, datetime) else now
@@ -706,14 +737,14 @@ def evaluate(
         "title": rules["title"],
         "law": rules["law"],
         "law_short": rules.get("law_short"),
-        "vocabulary": vocabulary(jid, directory=directory),
+        "vocabulary": vocabulary(jid, directory=directory, overlay=overlay),
         "rules_version": rules.get("rules_version"),
         "reviewed_on": rules.get("reviewed_on"),
         "request": {"id": req["id"], "received": req["received"].isoformat(),
                     "verification": req["verification"], "country": req["country"]},
         "deadlines": deadlines,
         "access": access,
-        "period": period(jid, now=today, directory=directory),
+        "period": period(jid, now=today, directory=directory, overlay=overlay),
         "elements": elements,
         "rights": rights,
         "complaint": complaint,

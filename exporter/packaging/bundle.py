@@ -128,6 +128,9 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
         entry["pans_masked"] = res.pans_masked
     if res.withheld:
         entry["withheld_counts"] = res.withheld
+    if status == "held" and config.not_included.get(cat.id):
+        # columns the configuration leaves out as withheld: named, with the legal ground
+        entry["not_included"] = [dict(x) for x in config.not_included[cat.id]]
     if not res.top_values_exact:
         entry["top_values_approximate"] = True  # a summary field had too many distinct values (pipeline.TopK)
     if not specific:

@@ -861,6 +861,8 @@ def _category_view(
         else None,
         "sensitive": ccpa and bool(cat.get("sensitive")),
         "withheld": withheld,
+        "not_included": [{"title": str(n.get("title") or n.get("column") or ""), "ground": str(n.get("ground") or "")}
+                         for n in cat.get("not_included") or () if isinstance(n, Mapping)],
         "withheld_text": str(withheld_why.get("text") or ""),
         "withheld_cite": str(withheld_why.get("cite") or ""),
         "pans_masked": cat.get("pans_masked") or 0,
