@@ -27,11 +27,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .law import jurisdictions
+from .law import disclosures, jurisdictions
+from .law.findings import Finding, unacknowledged
 from .packaging.bundle import FORMAT, NOT_SEARCHED, category_entry, category_status
 from .law.catalog import Category
 from .config import Config, Read, load_config
-from .errors import IncompletePackage, OutputError, RequestError, SourceError, SubjectNotFound
+from .errors import (IncompletePackage, OutputError, RequestError, SourceError, SubjectNotFound,
+                     UnacknowledgedFinding)
 from .collect.identity import Identifier, resolve
 from .logsafety import install_log_filters
 from .messages import group as group_messages
@@ -281,6 +283,10 @@ class ExportOptions:
     #: this process writes index.html: a renderer with a ``submit`` method (same arguments) is used
     #: that way. The CLI uses it.
     pdf_renderer: Callable[..., None] | None = None
+    #: codes of blocking findings (exporter.law.findings) the operator has looked at and accepts for
+    #: this export, e.g. ``frozenset({"sale_after_opt_out"})``; an unacknowledged one fails the
+    #: export with UnacknowledgedFinding and no package is published
+    acknowledge: frozenset[str] = frozenset()
 
     def replace(self, **changes: Any) -> ExportOptions:
         """A copy with ``changes`` applied."""
@@ -395,6 +401,8 @@ class ExportResult:
     #: counts per read and type (exporter.matching); never values
     review: tuple[str, ...] = ()
     screening: dict[str, Any] = field(default_factory=dict)
+    #: for the operator, never in the package (exporter.law.findings); blocking ones were acknowledged
+    findings: tuple[Finding, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -449,6 +457,7 @@ class ExportResult:
             "coverage": self.coverage.to_dict(),
             "review": list(self.review),
             "screening": dict(self.screening),
+            "findings": [f.to_dict() for f in self.findings],
         }
 
     @property
@@ -526,6 +535,7 @@ def export(
     env: Mapping[str, str] | None = None,
     allow_partial: bool | None = None,
     sign_key: str | Path | None = None,
+    acknowledge: Iterable[str] | None = None,
 ) -> ExportResult:
     """Produce the access package for ``request`` in ``out_dir/<request id>/``.
 
@@ -543,7 +553,9 @@ def export(
     """
     overrides = {k: v for k, v in {"now": now, "force": force, "strict": strict, "pdf": pdf, "html": html,
                                    "progress": progress, "env": env, "allow_partial": allow_partial,
-                                   "sign_key": sign_key}.items() if v is not None}
+                                   "sign_key": sign_key,
+                                   "acknowledge": frozenset(acknowledge) if acknowledge is not None else None,
+                                   }.items() if v is not None}
     opts = (options or ExportOptions()).replace(**overrides)
     now, force, strict, pdf, html = opts.now, opts.force, opts.strict, opts.pdf, opts.html
     progress, env, allow_partial, sign_key = opts.progress, opts.env, opts.allow_partial, opts.sign_key
@@ -595,7 +607,8 @@ def export(
                 return collect_category(
                     redactor.wrap(cat), reads, sources, ids, root=root,
                     inline_limit=cfg.inline_limit, sample_size=cfg.pdf_rows,
-                    write_records=specific, progress=counted, allow_partial=partial, failed=failed)
+                    write_records=specific, progress=counted, allow_partial=partial, failed=failed,
+                    observer=disclosures.observer_for(cfg.catalog.data, cat.id))
 
             return attempt
 
@@ -633,8 +646,20 @@ def export(
                                       hint="check the identifiers; without strict mode a 'nothing held' package is written")
             warnings.append("no personal data matched the identifiers of this request; "
                             "the package confirms that nothing is held")
+        logs = disclosures.Logs(cfg.catalog.data, {r.id: r.log for r in results if r.log},
+                                {cat.id: category_status(cfg, cat, res) for cat, res in zip(cfg.catalog, results, strict=True)})
         bundle = _bundle(cfg, request, request_id, received, generated, ids.as_list(), results, facts,
-                         specific, withheld_reason, warnings)
+                         specific, withheld_reason, warnings, logs)
+        findings = tuple(disclosures.findings(logs, ccpa=bundle["jurisdiction"].get("ccpa") is not None))
+        blocked = unacknowledged(findings, opts.acknowledge)
+        if blocked:  # raised inside staging: the temp folder is discarded, nothing is published
+            for f in findings:
+                log.warning("finding: %s", f.line())
+            raise UnacknowledgedFinding(
+                f"{len(blocked)} blocking finding(s) for the operator: {', '.join(f.code for f in blocked)}; "
+                "no package was written", hint="look at each finding (printed above), act on it, then export "
+                "again acknowledging it (--acknowledge CODE, ExportOptions(acknowledge=...), batch \"acknowledge\")",
+                findings=", ".join(f.code for f in blocked), request=request_id)
         if specific:
             # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
             redactor.annotate(bundle["categories"], cite=bundle["jurisdiction"]["vocabulary"]["others_cite"])
@@ -651,6 +676,8 @@ def export(
     # no source feeds are among the warnings ("was not searched", also in the package itself)
     for line in group_messages([*warnings, *(f"review: {note}" for note in review)]):
         log.warning("%s", line)
+    for f in findings:
+        log.warning("finding: %s", f.line())
     return ExportResult(
         path=final,
         request_id=request_id,
@@ -667,6 +694,7 @@ def export(
         specific_pieces=specific,
         review=review,
         screening=ids.screening.to_dict(),
+        findings=findings,
     )
 
 
@@ -695,13 +723,16 @@ def _coverage(cfg: Config, results: Sequence[CategoryResult],
 
 def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.date, generated: dt.datetime,
             identifiers: list[dict[str, str]], results: Sequence[CategoryResult], facts: dict[str, str],
-            specific: bool, withheld_reason: str | None, warnings: list[str]) -> dict[str, Any]:
+            specific: bool, withheld_reason: str | None, warnings: list[str],
+            logs: disclosures.Logs | None = None) -> dict[str, Any]:
     today = generated.date()
     entries = [
         category_entry(cfg, cat, res, facts=facts, today=today, specific=specific, withheld_reason=withheld_reason)
         for cat, res in zip(cfg.catalog, results, strict=True)
     ]
     jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction)
+    if logs is not None:  # actual recipients from the person's disclosure log (CJEU C-154/21)
+        disclosures.annotate([e for e in entries if e["count"]], logs, specific=specific)
     req = {
         "id": request_id,
         "received": received.isoformat(),
@@ -741,7 +772,7 @@ def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.d
         "categories": entries,
         "jurisdiction": jurisdictions.evaluate(
             request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
-            categories=entries, now=generated),
+            categories=entries, now=generated, logs=logs),
         "warnings": warnings,
     }
 

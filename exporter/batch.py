@@ -3,7 +3,8 @@
 ``exporter export-batch REQUESTS.csv --config FILE --out DIR --jobs N`` reads a CSV with the
 columns ``subject`` (``TYPE:VALUE``; several separated by ``;``), ``jurisdiction``, ``received``
 (YYYY-MM-DD, optional), ``request_id``, ``verification`` (optional, default ``verified``) and
-``country`` (optional), and exports every row with :func:`exporter.export` in a
+``country`` (optional) and ``acknowledge`` (optional: codes of blocking findings the operator
+accepts for this request, separated by ``;``, e.g. ``sale_after_opt_out``; docs/cli.md), and exports every row with :func:`exporter.export` in a
 ``ProcessPoolExecutor``. A failing request does not stop the others; the outcome of each is
 reported by request id only (never a subject identifier), and the exit code is non-zero if any
 failed.
@@ -24,7 +25,7 @@ from .errors import ExporterError
 
 __all__ = ["BatchOutcome", "BatchRequest", "read_requests", "run_batch"]
 
-COLUMNS = ("subject", "jurisdiction", "received", "request_id", "verification", "country")
+COLUMNS = ("subject", "jurisdiction", "received", "request_id", "verification", "country", "acknowledge")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class BatchRequest:
     received: str | None = None
     verification: str = "verified"
     country: str | None = None
+    acknowledge: tuple[str, ...] = ()  #: codes of blocking findings accepted for this request (exporter.law.findings)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def read_requests(path: Path) -> list[BatchRequest]:
             received=(row.get("received") or "").strip() or None,
             verification=(row.get("verification") or "").strip() or "verified",
             country=(row.get("country") or "").strip() or None,
+            acknowledge=tuple(sorted({a.strip() for a in (row.get("acknowledge") or "").split(";") if a.strip()})),
         ))
     return out
 
@@ -100,7 +103,7 @@ def _one(req: BatchRequest, config: str, out_dir: str, options: dict[str, Any]) 
         request = AccessRequest.parse(req.subjects, jurisdiction=req.jurisdiction, received=received,
                                       request_id=req.request_id, verification=req.verification,
                                       country=req.country)
-        result = export(request, config, out_dir, **options)
+        result = export(request, config, out_dir, **options, acknowledge=req.acknowledge)
         if not options.get("allow_partial"):
             result.require_complete()  # IncompletePackage (exit 7): some category was not searched
     except ExporterError as exc:

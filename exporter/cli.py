@@ -184,6 +184,7 @@ def export(
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 5) instead of writing a 'nothing held' package for an unknown subject.")] = False,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Accept a partial package: complete it when a source fails, marking the categories it feeds incomplete, and exit 0 when some category was not searched (no configured source; otherwise exit 7).")] = False,
     sign_key: Annotated[Path | None, typer.Option("--sign-key", metavar="PEM", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
+    acknowledge: Annotated[list[str] | None, typer.Option("--acknowledge", metavar="CODE", help="Release the package despite the blocking finding CODE (printed on stderr as 'finding: CODE …', e.g. sale_after_opt_out) once you have acted on it; repeatable. Without it such a finding exits 8 and writes no package.")] = None,
     encrypt: Annotated[bool, typer.Option("--encrypt", help="Also write <package>.zip, AES-256 encrypted, for delivery.")] = False,
     password_env: Annotated[str | None, typer.Option("--password-env", metavar="NAME", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the zip password from standard input.")] = False,
@@ -209,7 +210,8 @@ def export(
                 request_id=request_id, verification=verification, country=country)
             password = _password(password_env, password_stdin) if encrypt else None
             options = ExportOptions(now=_instant(now), force=force, strict=strict, allow_partial=allow_partial,
-                                    sign_key=sign_key, pdf=not no_pdf, html=not no_html, pdf_renderer=renderer)
+                                    sign_key=sign_key, pdf=not no_pdf, html=not no_html, pdf_renderer=renderer,
+                                    acknowledge=frozenset(acknowledge or ()))
             from .progress import reporter
 
             with reporter(quiet=quiet) as progress:  # a bar on a terminal, plain lines otherwise (counts only)
@@ -250,6 +252,7 @@ def demo(
     jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j", metavar="CODE", help="Law to answer under: eu | uk | ca | ut (a rules file).")] = "eu",
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the demo store even if it exists.")] = False,
     now: Annotated[str | None, typer.Option(metavar="TIME", help="Fixed generation time (RFC 3339).")] = None,
+    acknowledge: Annotated[list[str] | None, typer.Option("--acknowledge", metavar="CODE", help="Release the package despite the blocking finding CODE (as for export); repeatable.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
 ) -> None:
     """Build the demo store (if missing) and export a package for a demo subject."""
@@ -267,7 +270,8 @@ def demo(
                     typer.echo(f"building the demo store in {store} …", err=True)
                 config = demo_store.demo_config_path(demo_store.build_demo_store(store))
             request = AccessRequest.parse([subject or demo_store.DEFAULT_DEMO_SUBJECT], jurisdiction=jurisdiction)
-            result = run(request, config, dir / "packages", ExportOptions(pdf_renderer=renderer),
+            result = run(request, config, dir / "packages",
+                         ExportOptions(pdf_renderer=renderer, acknowledge=frozenset(acknowledge or ())),
                          now=_instant(now), force=True)
         except ExporterError as exc:
             _fail(exc)

@@ -15,6 +15,7 @@ same request again later can help. Messages never contain subject data values.
     │   └── ForeignRecordError      a record's identifiers are none of the subject's (never exported)
     ├── SubjectNotFound             raised only when the caller asks for strict mode
     ├── IncompletePackage           the package was written but some category was not searched (CLI)
+    ├── UnacknowledgedFinding       a blocking finding for the operator was not acknowledged (no package)
     └── OutputError                 the package could not be written / already exists / fails verify
 
 Every error has ``code`` (a stable machine-readable name), ``retriable``, ``exit_code`` (the CLI's
@@ -41,6 +42,7 @@ __all__ = [
     "SourceError",
     "SourceUnavailable",
     "SubjectNotFound",
+    "UnacknowledgedFinding",
 ]
 
 
@@ -183,6 +185,16 @@ class IncompletePackage(ExporterError):
 
     code = "incomplete"
     exit_code = 7
+
+
+class UnacknowledgedFinding(ExporterError):
+    """A blocking finding for the operator (exporter.law.findings) was not acknowledged, so no
+    package was published (the staging folder is discarded). Context: ``findings`` (their codes).
+    Look at the finding, act on it, then export again acknowledging its code
+    (``ExportOptions(acknowledge=...)``, CLI ``--acknowledge CODE``, batch ``"acknowledge"``)."""
+
+    code = "unacknowledged_finding"
+    exit_code = 8
 
 
 class OutputError(ExporterError):

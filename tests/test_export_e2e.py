@@ -153,7 +153,8 @@ def test_unknown_subject_gets_a_nothing_held_package(store_root: Path, tmp_path:
 
 
 def test_california_reasonable_verification_gives_categories_only(store_root: Path, tmp_path: Path) -> None:
-    result = run(store_root, tmp_path, demo.DEMO_SUBJECTS["california"], "ca", verification="reasonable")
+    result = run(store_root, tmp_path, demo.DEMO_SUBJECTS["california"], "ca", verification="reasonable",
+                 acknowledge={"sale_after_opt_out"})
     bundle = load(result.path / "bundle.json")
     assert bundle["summary"]["specific_pieces"] is False
     held = [e for e in bundle["categories"] if e["count"]]

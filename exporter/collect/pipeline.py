@@ -76,6 +76,8 @@ class CategoryResult:
     pans_masked: int = 0
     withheld: dict[str, int] = field(default_factory=dict)
     incomplete: str | None = None  #: why the category is incomplete (``allow_partial`` only)
+    #: bounded summary kept by the category's observer (exporter.law.disclosures: disclosure / opt-out logs)
+    log: dict[str, Any] | None = None
 
 
 class TopK:
@@ -144,8 +146,10 @@ class _Run:
     """State of one category's collection: bounded counters, writers, sample, inline copy."""
 
     def __init__(self, category: Category, root: Path, *, inline_limit: int, sample_size: int,
-                 write_records: bool, ids: IdentitySet | None = None) -> None:
+                 write_records: bool, ids: IdentitySet | None = None, observer: Any = None) -> None:
         self.category = category
+        #: sees every checked record (exporter.law.disclosures.LogObserver); forces the record path
+        self.observer = observer
         self.ids = ids
         self._fields: dict[str, list[tuple[str, Any, frozenset[str]]]] = {}
         self.root = root
@@ -362,6 +366,8 @@ class _Run:
             values = [v for r in recs if isinstance(v := r.get(self.ret_field), str)]
             if values:
                 self._range(min(values), max(values))
+        if self.observer is not None:
+            self.observer.update(recs)
         self.result.count += n
         if self.write_records:
             jsonl, csv = self._writers()
@@ -379,7 +385,7 @@ class _Run:
         self.check_owner_arrow(read, batch)
         check = self.plan.columnar
         try:
-            if check is None or self._redacts:
+            if check is None or self._redacts or self.observer is not None:
                 raise columnar.Unsupported("schema")
             cols = columnar.prepare_columns(batch, read.map)
             dropped = {}
@@ -435,6 +441,7 @@ class _Run:
         res.top_values_exact = all(c.exact for c in self.counters.values())
         res.pans_masked = self.transform.masked
         res.withheld = dict(sorted(self.transform.withheld_counts.items()))
+        res.log = self.observer.result() if self.observer is not None else None
         return res
 
 
@@ -464,6 +471,7 @@ def collect_category(
     progress: Progress | None = None,
     allow_partial: bool = False,
     failed: Mapping[str, str] | None = None,
+    observer: Any = None,
 ) -> CategoryResult:
     """Collect, check and write every record of ``category`` for the subject ``ids``.
 
@@ -473,7 +481,7 @@ def collect_category(
     """
     started = time.perf_counter()
     run = _Run(category, root, inline_limit=inline_limit, sample_size=sample_size, write_records=write_records,
-               ids=ids)
+               ids=ids, observer=observer)
     failed = failed or {}
     problems: list[str] = []
     try:

@@ -30,8 +30,9 @@ Deliberate test fixtures (do not "fix" them):
 
 * :data:`TEST_PAN` (the well-known test card number 4242 4242 4242 4242) is stored in the
   ``payment_cards.raw_card_number`` column of ONE row (the typical subject's Visa card), simulating
-  a legacy import that should never have kept it. The configured stream never selects that
-  column, and the ``payment_cards`` schema cannot carry a full card number. The same number also
+  a legacy import that should never have kept it. The configured stream selects that column so
+  that the catalog withholds it (``withheld``: dropped before validation, counted, and stated as
+  held under 11 CCR §7024(d)); the ``payment_cards`` schema cannot carry a full card number. The same number also
   appears in the free text of one of the typical subject's support emails, where the exporter's
   PAN-masking transform must mask it.
 * Free text (support emails and chats, content posts, badge-scan notes) mentions other people:
@@ -1205,6 +1206,18 @@ names = ["HelpDeskly Demo Ltd. (fictitious)"]
 [recipients.analytics]
 names = ["Insight Analytics Demo GmbH (fictitious)"]
 
+[recipients.order_fulfillment]
+names = ["FulfilNow Demo Logistics Inc. (fictitious)"]
+
+[recipients.event_campaign_management]
+names = ["EventStack Demo Inc. (fictitious)"]
+
+[recipients.website_management]
+names = ["SiteOps Demo LLC (fictitious)"]
+
+[recipients.auditors]
+names = ["Demo Audit & Assurance LLP (fictitious)"]
+
 [recipients.distributors_resellers]
 names = ["Alpine Trade Partners GmbH", "Hellas Digital Distribution S.A.", "WestCoast SaaS Resellers LLC", "Albion Channel Partners Ltd"]
 
@@ -1284,7 +1297,7 @@ query = """SELECT profile_id, contact_id, company_name, industry, company_size, 
 category = "payment_cards"
 needs = ["customer_id"]
 query = """SELECT card_id, customer_id, brand, last4, exp_month, exp_year, cardholder_name, billing_postal_code,
-  billing_country, default_card, added_at, removed_at, card_token
+  billing_country, default_card, added_at, removed_at, card_token, raw_card_number
   FROM payment_cards WHERE customer_id IN :customer_id ORDER BY added_at, card_id"""
 
 [[sources.app.streams]]
@@ -1465,12 +1478,6 @@ order_by = ["occurred_at", "event_id"]
 
 # ---------------------------------------------------------------------------------------------
 # Columns no stream exports, on purpose, with the reason (`exporter audit` lists everything else).
-[[sources.app.exclude]]
-table = "payment_cards"
-columns = ["raw_card_number"]
-reason = "withheld"
-note = "Legacy import column; a full card number is never disclosed or passed on (PCI DSS Req. 3.3-3.4) and is being erased. The card's last four digits are exported (payment_cards.last4)."
-
 [[sources.app.exclude]]
 table = "invoices"
 columns = ["gl_account"]
