@@ -13,38 +13,21 @@ read-only and loaded once per process. Reference: docs/library.md.
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
-import functools
 import hashlib
-import logging
-import os
 import re
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .law import disclosures, jurisdictions
-from .law.findings import Finding, unacknowledged
-from .packaging.bundle import FORMAT, NOT_SEARCHED, category_entry, category_status
-from .law.catalog import Category
-from .config import Config, Read, load_config
-from .errors import (IncompletePackage, OutputError, RequestError, SourceError, SubjectNotFound,
-                     UnacknowledgedFinding)
-from .collect.identity import Identifier, resolve
-from .logsafety import install_log_filters
-from .messages import group as group_messages
-from .packaging.package import staging, verify, write_manifest
-from .collect.pipeline import CategoryResult, collect_category
-from .progress import CountOnce, StageClock
-from .collect.redaction import RedactionSettings, Redactor, known_names
-from .reliability import RetryPolicy, collect_with_retries, open_source, resolve_with_retries
-from .resources import schemas_dir
-from .collect.schemas import category_schema, check_against
-from .collect.writers import FileInfo, dumps, write_file
+from .collect.identity import Identifier
+from .config import Config, load_config
+from .errors import IncompletePackage, RequestError
+from .law import jurisdictions
+from .law.findings import Finding
+from .packaging.package import verify
+from .reliability import RetryPolicy
 
 __all__ = [
     "VERIFICATION_LEVELS",
@@ -61,7 +44,6 @@ __all__ = [
     "verify_package",
 ]
 
-log = logging.getLogger("exporter")
 VERIFICATION_LEVELS = ("verified", "reasonably_high", "reasonable")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
@@ -469,40 +451,6 @@ class ExportResult:
         return sum(1 for n in self.counts.values() if n)
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS, Windows)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-def _release_memory() -> None:
-    """Hand the memory the collection freed (Arrow batches, DuckDB's buffers) back to the operating
-    system before the PDF stage, so that the renderer's peak does not stack on top of it."""
-    try:
-        import pyarrow as pa
-
-        pa.default_memory_pool().release_unused()
-    except Exception:  # noqa: BLE001, S110 - only an optimisation
-        pass
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        now = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.UTC)
-    return now.astimezone(dt.UTC).replace(microsecond=0)
-
-
 def _check_request(request: AccessRequest, config: Config) -> None:
     if not request.identifiers:
         raise RequestError("the request names no subject identifier")
@@ -548,296 +496,27 @@ def export(
     the package is completed and every category a failed source feeds is marked ``incomplete``
     (with the reason) in bundle.json, the manifest and the PDF.
 
+    The stages (open sources, resolve identities, collect, apply the law, write, publish) are
+    :class:`exporter.run.ExportRun`'s.
+
     Raises only :class:`~exporter.errors.ExporterError` subclasses for problems of the request,
     configuration, sources, data or output (see docs/library.md).
     """
+    from .run import ExportRun
+
     overrides = {k: v for k, v in {"now": now, "force": force, "strict": strict, "pdf": pdf, "html": html,
                                    "progress": progress, "env": env, "allow_partial": allow_partial,
                                    "sign_key": sign_key,
                                    "acknowledge": frozenset(acknowledge) if acknowledge is not None else None,
                                    }.items() if v is not None}
     opts = (options or ExportOptions()).replace(**overrides)
-    now, force, strict, pdf, html = opts.now, opts.force, opts.strict, opts.pdf, opts.html
-    progress, env, allow_partial, sign_key = opts.progress, opts.env, opts.allow_partial, opts.sign_key
-    clock = StageClock()  # stage timings on the exporter.timing logger (DEBUG); bench/run.py reads them
     cfg = config if isinstance(config, Config) else load_config(config)
     _check_request(request, cfg)
-    install_log_filters()
-    redaction = RedactionSettings.from_config(cfg)
-    generated = _now(now)
-    received = request.received or generated.date()
-    request_id = request.resolved_id(received)
-    final = Path(out_dir).resolve() / request_id
-    specific, withheld_reason = jurisdictions.specific_pieces_allowed(request.jurisdiction, request.verification)
-    warnings: list[str] = []
-
-    with staging(final, force=force) as root, ExitStack() as stack:
-        sources = cfg.open_sources(env)
-        failed: dict[str, str] = {}
-        for name, src in sources.items():
-            try:
-                open_source(stack, src, opts.retry)
-            except SourceError as exc:
-                if not allow_partial:
-                    raise
-                failed[name] = exc.located()
-        ids = resolve_with_retries(
-            lambda partial: resolve(cfg, request.identifiers, sources, allow_partial=partial, failed=failed),
-            opts.retry, allow_partial=allow_partial)
-        warnings.extend(ids.notes())
-        clock.lap("resolve")
-        # other people's names known to the stores ([redaction] names_from) are read only when the
-        # package carries specific pieces (a categories-only answer has no free text to redact)
-        redactor = Redactor(redaction, own_emails=ids.own_values("email"),
-                            own_phones=ids.own_values("phone") if "phone" in ids.rules else (),
-                            other_people=known_names(redaction, sources) if specific else ())
-        for label, _types, why in ids.failures:
-            warnings.append(f"identity lookup {label} failed ({why}); some identifiers may be missing")
-        lost_types = {t for _label, types, _why in ids.failures for t in types}
-        results: list[CategoryResult] = []
-
-        def collector(cat: Category, reads: list[Read]) -> Callable[[bool], CategoryResult]:
-            # one collection attempt; redactor.wrap gives each attempt fresh redaction counts, and
-            # CountOnce withdraws a failed attempt's progress so that re-read rows count once
-            counted = CountOnce(progress, cat.id) if progress is not None else None
-
-            def attempt(partial: bool) -> CategoryResult:
-                if counted is not None:
-                    counted.restart()
-                return collect_category(
-                    redactor.wrap(cat), reads, sources, ids, root=root,
-                    inline_limit=cfg.inline_limit, sample_size=cfg.pdf_rows,
-                    write_records=specific, progress=counted, allow_partial=partial, failed=failed,
-                    observer=disclosures.observer_for(cfg.catalog.data, cat.id))
-
-            return attempt
-
-        for cat in cfg.catalog:
-            reads = cfg.streams_for(cat.id)
-            res = collect_with_retries(
-                collector(cat, reads), category=cat.id, root=root, policy=opts.retry, allow_partial=allow_partial,
-                failed=failed, sources=[r.source for r in reads])
-            missing = sorted(lost_types.intersection(t for r in reads for t in r.spec.needs))
-            if missing:
-                extra = f"identifiers of type {', '.join(missing)} could not be resolved"
-                res.incomplete = f"{res.incomplete}; {extra}" if res.incomplete else extra
-            results.append(res)
-        stack.close()
-        _release_memory()
-        clock.lap("collect", records=sum(r.count for r in results))
-        failed_reads = [{"category": r.id, "reason": r.incomplete} for r in results if r.incomplete]
-        for item in failed_reads:
-            warnings.append(f"category {item['category']} is incomplete: {item['reason']}")
-        not_searched = cfg.not_searched()
-        for cat_id in not_searched:
-            warnings.append(f"category {cat_id} was not searched: {NOT_SEARCHED}")
-        incomplete = [{"category": cat.id, "reason": NOT_SEARCHED if cat.id in not_searched else str(res.incomplete)}
-                      for cat, res in zip(cfg.catalog, results, strict=True)
-                      if cat.id in not_searched or res.incomplete]
-
-        facts: dict[str, str] = {}
-        for res in results:  # catalog order: the account's facts win over later categories'
-            for name, value in res.facts.items():
-                facts.setdefault(name, value)
-        total = sum(r.count for r in results)
-        if total == 0 and not failed_reads:
-            if strict:
-                raise SubjectNotFound("no personal data matches the identifiers of this request",
-                                      hint="check the identifiers; without strict mode a 'nothing held' package is written")
-            warnings.append("no personal data matched the identifiers of this request; "
-                            "the package confirms that nothing is held")
-        logs = disclosures.Logs(cfg.catalog.data, {r.id: r.log for r in results if r.log},
-                                {cat.id: category_status(cfg, cat, res) for cat, res in zip(cfg.catalog, results, strict=True)})
-        bundle = _bundle(cfg, request, request_id, received, generated, ids.as_list(), results, facts,
-                         specific, withheld_reason, warnings, logs)
-        findings = tuple(disclosures.findings(logs, ccpa=bundle["jurisdiction"].get("ccpa") is not None))
-        blocked = unacknowledged(findings, opts.acknowledge)
-        if blocked:  # raised inside staging: the temp folder is discarded, nothing is published
-            for f in findings:
-                log.warning("finding: %s", f.line())
-            raise UnacknowledgedFinding(
-                f"{len(blocked)} blocking finding(s) for the operator: {', '.join(f.code for f in blocked)}; "
-                "no package was written", hint="look at each finding (printed above), act on it, then export "
-                "again acknowledging it (--acknowledge CODE, ExportOptions(acknowledge=...), batch \"acknowledge\")",
-                findings=", ".join(f.code for f in blocked), request=request_id)
-        if specific:
-            # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
-            redactor.annotate(bundle["categories"], cite=bundle["jurisdiction"]["vocabulary"]["others_cite"])
-        clock.lap("bundle")
-        files = _write_outputs(root, cfg, bundle, results, pdf=pdf, html=html, pdf_renderer=opts.pdf_renderer)
-        clock.lap("outputs")
-        manifest = write_manifest(root, files, generated_at=bundle["generated_at"], request_id=request_id,
-                                  incomplete=incomplete, sign_key=Path(sign_key) if sign_key else None)
-        clock.lap("manifest")
-
-    review = tuple(ids.screening.notes())
-    coverage = _coverage(cfg, results, ids.failures)
-    # one line per kind of warning, with a count and the names (exporter.messages); the categories
-    # no source feeds are among the warnings ("was not searched", also in the package itself)
-    for line in group_messages([*warnings, *(f"review: {note}" for note in review)]):
-        log.warning("%s", line)
-    for f in findings:
-        log.warning("finding: %s", f.line())
-    return ExportResult(
-        path=final,
-        request_id=request_id,
-        counts={r.id: r.count for r in results},
-        identifiers=len(ids),
-        warnings=tuple(warnings),
-        deadlines=bundle["jurisdiction"].get("deadlines", {}),
-        manifest_sha256=manifest["sha256"],
-        files=tuple(sorted(f["path"] for f in files)) + ("manifest.json",),
-        incomplete={i["category"]: i["reason"] for i in incomplete},
-        coverage=coverage,
-        jurisdiction=request.jurisdiction,
-        generated_at=bundle["generated_at"],
-        specific_pieces=specific,
-        review=review,
-        screening=ids.screening.to_dict(),
-        findings=findings,
-    )
+    return ExportRun(request, cfg, out_dir, opts).execute()
 
 
-def _coverage(cfg: Config, results: Sequence[CategoryResult],
-              lookup_failures: Sequence[tuple[str, tuple[str, ...], str]]) -> Coverage:
-    categories = []
-    for cat, res in zip(cfg.catalog, results, strict=True):
-        configured = cfg.streams_for(cat.id)
-        status = category_status(cfg, cat, res)
-        reason = (NOT_SEARCHED if status == "not_searched" else cfg.not_applicable[cat.id]
-                  if status == "not_applicable" else res.incomplete)
-        source_of = {r.spec.label: r.source for r in configured}
-        reads = []
-        for p in res.provenance:
-            label = str(p.get("read", ""))
-            read_status = "failed" if "failed" in p else "skipped" if "skipped" in p else "searched"
-            why = p.get("failed") or p.get("skipped")
-            reads.append(ReadCoverage(read=label, source=source_of.get(label, label.partition("/")[0]),
-                                      status=read_status, count=int(p.get("count") or 0),
-                                      reason=str(why) if why else None))
-        categories.append(CategoryCoverage(id=cat.id, status=status, count=res.count, reads=tuple(reads),
-                                           reason=reason))
-    return Coverage(categories=tuple(categories),
-                    failed_lookups={label: why for label, _types, why in lookup_failures})
-
-
-def _bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.date, generated: dt.datetime,
-            identifiers: list[dict[str, str]], results: Sequence[CategoryResult], facts: dict[str, str],
-            specific: bool, withheld_reason: str | None, warnings: list[str],
-            logs: disclosures.Logs | None = None) -> dict[str, Any]:
-    today = generated.date()
-    entries = [
-        category_entry(cfg, cat, res, facts=facts, today=today, specific=specific, withheld_reason=withheld_reason)
-        for cat, res in zip(cfg.catalog, results, strict=True)
-    ]
-    jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction)
-    if logs is not None:  # actual recipients from the person's disclosure log (CJEU C-154/21)
-        disclosures.annotate([e for e in entries if e["count"]], logs, specific=specific)
-    req = {
-        "id": request_id,
-        "received": received.isoformat(),
-        "jurisdiction": request.jurisdiction,
-        "verification": request.verification,
-        "country": request.country or (facts.get("country") if specific else None),
-        # a categories-only answer repeats no identifier, not even the one the request gave
-        "identifiers_given": [{"type": i.type, "value": i.value} for i in request.identifiers] if specific else [],
-        **({} if specific else {"identifier_types_given": sorted({i.type for i in request.identifiers})}),
-        "extension": {"length": request.extension.length, "reason": request.extension.reason}
-        if request.extension else None,
-        "clock_stops": [{"from": c.start.isoformat(), "to": c.end.isoformat(), "reason": c.reason}
-                        for c in request.clock_stops],
-    }
-    generated_at = generated.isoformat().replace("+00:00", "Z")
-    held = [e for e in entries if e["count"]]
-    not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
-    return {
-        "format": FORMAT,
-        "request": req,
-        "generated_at": generated_at,
-        "snapshot_at": generated_at,
-        "controller": dict(cfg.catalog.controller),
-        "catalog": {k: v.isoformat() if isinstance(v, dt.date) else v
-                    for k, v in cfg.catalog.table("meta").items()},
-        # categories only: no name, no identifier, no fact (log-in dates, country) of the person
-        "subject": {"display_name": facts.get("display_name") if specific else None,
-                    "identifiers": identifiers if specific else []},
-        "period": jurisdictions.period(request.jurisdiction, now=today, first=min(
-            (e["first"] for e in held if e.get("first")), default=None)),
-        "facts": dict(sorted(facts.items())) if specific else {},
-        "summary": {"categories": len(entries), "categories_held": len(held),
-                    "records": sum(e["count"] for e in entries), "specific_pieces": specific,
-                    "complete": not any(r.incomplete for r in results) and not not_searched,
-                    "not_searched": not_searched,
-                    "not_applicable": [e["id"] for e in entries if e["status"] == "not_applicable"]},
-        "categories": entries,
-        "jurisdiction": jurisdictions.evaluate(
-            request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
-            categories=entries, now=generated, logs=logs),
-        "warnings": warnings,
-    }
-
-
-def _write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Sequence[CategoryResult], *,
-                   pdf: bool, html: bool, pdf_renderer: Callable[..., None] | None = None) -> list[FileInfo]:
-    stage = StageClock()
-    files: list[FileInfo] = [f for r in results for f in r.files.values()]
-    # the package's schemas are closed under $ref: bundle.json refers to jurisdiction.json by a
-    # relative reference, so a validator holding only the package needs nothing else
-    for name in ("bundle.json", "jurisdiction.json", "manifest.json"):
-        files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
-    for cat in cfg.catalog:
-        files.append(write_file(root / "schemas" / f"{cat.id}.json", root,
-                                (cat.schema_file or schemas_dir() / "categories" / f"{cat.id}.json").read_bytes()))
-    check_against("bundle.json", bundle, error=OutputError)
-    bundle_info = write_file(root / "bundle.json", root, dumps(bundle, indent=True) + b"\n")
-    files.append(bundle_info)
-    stage.lap("bundle.json")
-    if pdf or html:
-        summary = {**bundle, "categories": [{k: v for k, v in e.items() if k != "records"}
-                                            for e in bundle["categories"]]}
-        samples = {r.id: r.sample for r in results}
-        schemas = {c.id: category_schema(c.id, c.schema_file) for c in cfg.catalog}
-        columns = {c.id: tuple(c.raw.get("pdf_columns", ())) for c in cfg.catalog}
-        pending = None
-        if pdf:
-            if pdf_renderer is None:
-                from .render import render_pdf  # WeasyPrint is slow to import; only when needed
-
-                pdf_renderer = render_pdf
-            args = (summary, samples, schemas, root / "report.pdf")
-            submit = getattr(pdf_renderer, "submit", None)
-            if submit is not None:  # a helper process renders it while index.html is written here
-                pending = submit(*args, bundle_json=root / "bundle.json", columns=columns)
-            else:
-                pdf_renderer(*args, bundle_json=root / "bundle.json", columns=columns)
-                files.append(_info(root, "report.pdf"))
-                stage.lap("pdf")
-        if html:
-            from .render.html import render_html
-
-            try:
-                render_html(summary, samples, schemas, root / "index.html", columns=columns)
-            except BaseException:
-                if pending is not None:
-                    pending.settle()
-                raise
-            files.append(_info(root, "index.html"))
-            stage.lap("html")
-        if pending is not None:
-            pending.result()
-            files.append(_info(root, "report.pdf"))
-            stage.lap("pdf")
-    return files
-
-
-def _info(root: Path, rel: str) -> FileInfo:
-    path = root / rel
-    h = hashlib.sha256(path.read_bytes()).hexdigest()
-    with path.open("rb") as fh:
-        os.fsync(fh.fileno())
-    return {"path": rel, "bytes": path.stat().st_size, "sha256": h}
-
-
-def verify_package(path: str | Path) -> list[str]:
-    """Problems with a package on disk (empty = intact)."""
-    return verify(Path(path))
+def verify_package(path: str | Path, *, public_key: str | Path | None = None) -> list[str]:
+    """Problems with a package on disk (empty = intact): changed, missing or extra files, documents
+    that break their schema and, with ``public_key`` (the Ed25519 public key, PEM, of the key that
+    signed it: ``ExportOptions(sign_key=…)``), a missing or bad signature of manifest.json."""
+    return verify(Path(path), public_key=Path(public_key) if public_key is not None else None)

@@ -274,7 +274,7 @@ def test_cli_exits_8_with_the_finding_and_writes_nothing(config: Path, tmp_path:
     blocked = CliRunner().invoke(app, args, env=env)
     assert blocked.exit_code == 8, blocked.output
     err = blocked.stderr
-    assert "finding: sale_after_opt_out [third_party_disclosures] 1 record(s):" in err
+    assert "error: finding: sale_after_opt_out [third_party_disclosures] 1 record(s):" in err
     assert "error: 1 blocking finding(s) for the operator: sale_after_opt_out; no package was written" in err
     assert "Traceback" not in blocked.output and CARLOS not in err
     assert not (tmp_path / "CLI-CA").exists()

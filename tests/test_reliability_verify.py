@@ -146,3 +146,20 @@ def test_manifest_pointing_outside_the_package(package: Path) -> None:
     assert code == 6
     assert "lists a path outside the package: '../../etc/passwd'" in output
     assert "malformed file entry" in output
+
+
+def test_the_library_checks_the_signature_with_a_public_key(
+        package: Path, keys: dict[str, tuple[Path, Path]]) -> None:
+    from exporter import verify_package
+
+    assert verify_package(package, public_key=keys["right"][1]) == []
+    assert any("signature does not verify" in p for p in verify_package(package, public_key=keys["wrong"][1]))
+    data = package / "data" / "personalisation.jsonl"
+    data.write_bytes(data.read_bytes().replace(b'"dark"', b'"lite"', 1))
+    manifest = orjson.loads((package / "manifest.json").read_bytes())
+    for f in manifest["files"]:
+        if f["path"] == "data/personalisation.jsonl":
+            f["bytes"], f["sha256"] = data.stat().st_size, hashlib.sha256(data.read_bytes()).hexdigest()
+    (package / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    assert verify_package(package) == []  # consistent again: only the signature tells
+    assert any("signature does not verify" in p for p in verify_package(str(package), public_key=str(keys["right"][1])))

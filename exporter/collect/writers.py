@@ -106,6 +106,21 @@ def write_file(path: Path, root: Path, data: bytes) -> FileInfo:
     return f.info()
 
 
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in chunks (never whole into memory)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def file_info(root: Path, rel: str) -> FileInfo:
+    """:data:`FileInfo` of a file another writer made (report.pdf, index.html): fsynced, hashed in chunks."""
+    path = root / rel
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        os.fsync(fh.fileno())
+    return {"path": rel, "bytes": path.stat().st_size, "sha256": digest}
+
+
 class JsonlWriter:
     """``data/<category>.jsonl``: one JSON object per line, keys sorted, UTF-8."""
 

@@ -24,7 +24,7 @@ import orjson
 
 from ..errors import OutputError
 from ..collect.schemas import check_against
-from ..collect.writers import FileInfo, dumps, write_file
+from ..collect.writers import FileInfo, dumps, sha256_file, write_file
 
 __all__ = [
     "MANIFEST",
@@ -283,14 +283,6 @@ def _check_signature(manifest: dict[str, Any], public_key: Path) -> list[str]:
     return []
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def verify(package: Path, *, public_key: Path | None = None, schemas: bool = True) -> list[str]:
     """Problems found in a package (empty list = intact): changed, missing or extra files,
     documents that break their schema, and (with ``public_key``) a bad or missing signature."""
@@ -321,7 +313,7 @@ def verify(package: Path, *, public_key: Path | None = None, schemas: bool = Tru
         problems.append(f"extra file not in the manifest: {rel}")
     for rel in sorted(set(listed) & present):
         entry, path = listed[rel], package / rel
-        if path.stat().st_size != entry["bytes"] or _sha256(path) != entry["sha256"]:
+        if path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
             problems.append(f"changed file: {rel}")
     if schemas:
         problems += _check_documents(package, manifest)

@@ -1,0 +1,426 @@
+"""One access request's export, stage by stage (in the manner of dlt's extract → normalize → load).
+
+:class:`ExportRun` holds what the stages of one request share and runs them in order:
+
+1. :meth:`~ExportRun.open_sources` — every configured source, retried while unavailable;
+2. :meth:`~ExportRun.resolve_identities` — the subject's identifiers to a fixpoint (exporter.collect.identity);
+3. :meth:`~ExportRun.collect` — each catalog category, one :meth:`~ExportRun.collect_once` attempt
+   retried from scratch while a source is unavailable (exporter.reliability wraps the step);
+4. :meth:`~ExportRun.check_subject` — nothing matched: :class:`~exporter.errors.SubjectNotFound`
+   in strict mode, else a "nothing held" package;
+5. :meth:`~ExportRun.apply_law` — bundle.json's content: per category, the catalog's and the
+   jurisdiction's answers (exporter.law) and the Art. 15(4) redaction notes; then the findings for
+   the operator (exporter.law.findings): a blocking one not acknowledged stops the run here
+   (:class:`~exporter.errors.UnacknowledgedFinding`), so no package is published;
+6. :meth:`~ExportRun.write_outputs` — bundle.json, the package's schemas, report.pdf and index.html;
+7. :meth:`~ExportRun.write_manifest` — manifest.json (sizes, SHA-256, signature);
+
+inside :func:`~exporter.packaging.package.staging`, which publishes the folder by an atomic rename
+when every stage succeeded and discards it otherwise. :meth:`~ExportRun.result` is what
+:func:`exporter.api.export` returns. Each stage logs its time on the ``exporter.timing`` logger
+(bench/run.py reads it).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .collect.identity import resolve
+from .collect.pipeline import CategoryResult, collect_category
+from .collect.redaction import RedactionSettings, Redactor, known_names
+from .collect.schemas import category_schema, check_against
+from .collect.writers import FileInfo, dumps, file_info, write_file
+from .config import Config, Read
+from .errors import OutputError, SourceError, SubjectNotFound, UnacknowledgedFinding
+from .law import disclosures, jurisdictions
+from .law.findings import Finding, unacknowledged
+from .law.catalog import Category
+from .logsafety import install_log_filters
+from .messages import group as group_messages
+from .packaging.bundle import FORMAT, NOT_SEARCHED, category_entry, category_status
+from .packaging.package import staging, write_manifest
+from .progress import CountOnce, StageClock
+from .reliability import collect_with_retries, open_source, resolve_with_retries
+from .resources import schemas_dir
+from .sources import Source
+
+if TYPE_CHECKING:
+    from .api import AccessRequest, Coverage, ExportOptions, ExportResult
+    from .collect.identity import IdentitySet
+
+__all__ = ["ExportRun"]
+
+log = logging.getLogger("exporter")
+
+
+class ExportRun:
+    """The export of one access request: the stages and what they share (see the module docstring).
+
+    One instance per request and call; not shared between threads."""
+
+    def __init__(self, request: AccessRequest, cfg: Config, out_dir: str | Path, opts: ExportOptions) -> None:
+        self.request, self.cfg, self.opts = request, cfg, opts
+        self.generated = now_utc(opts.now)
+        self.received = request.received or self.generated.date()
+        self.request_id = request.resolved_id(self.received)
+        self.final = Path(out_dir).resolve() / self.request_id
+        # categories only (e.g. CCPA, verified to a reasonable degree, 11 CCR §7062): no specific piece
+        self.specific, self.withheld_reason = jurisdictions.specific_pieces_allowed(
+            request.jurisdiction, request.verification)
+        self.warnings: list[str] = []
+        self.failed: dict[str, str] = {}  # source → reason, shared by every stage (allow_partial)
+        self.sources: dict[str, Source] = {}
+        self.results: list[CategoryResult] = []
+        self.incomplete: list[dict[str, str]] = []
+        self.facts: dict[str, str] = {}
+        self.bundle: dict[str, Any] = {}
+        self.files: list[FileInfo] = []
+        self.manifest: dict[str, Any] = {}
+        self.findings: tuple[Finding, ...] = ()
+        self.root = self.final
+        self.clock = StageClock()  # stage timings on the exporter.timing logger (DEBUG)
+
+    def execute(self) -> ExportResult:
+        """Run every stage; the package is published only when all of them succeeded."""
+        install_log_filters()
+        with staging(self.final, force=self.opts.force) as root, ExitStack() as stack:
+            self.root = root
+            self.open_sources(stack)
+            self.resolve_identities()
+            self.collect()
+            stack.close()  # sources are not needed beyond this point
+            release_memory()
+            self.check_subject()
+            self.apply_law()
+            self.write_outputs()
+            self.write_manifest()
+        return self.result()
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def open_sources(self, stack: ExitStack) -> None:
+        self.sources = self.cfg.open_sources(self.opts.env)
+        for name, src in self.sources.items():
+            try:
+                open_source(stack, src, self.opts.retry)
+            except SourceError as exc:
+                if not self.opts.allow_partial:
+                    raise
+                self.failed[name] = exc.located()
+
+    def resolve_identities(self) -> None:
+        self.ids: IdentitySet = resolve_with_retries(self.resolve_once, self.opts.retry,
+                                                    allow_partial=self.opts.allow_partial)
+        self.warnings.extend(self.ids.notes())
+        for label, _types, why in self.ids.failures:
+            self.warnings.append(f"identity lookup {label} failed ({why}); some identifiers may be missing")
+        self.clock.lap("resolve")
+        # other people's names known to the stores ([redaction] names_from) are read only when the
+        # package carries specific pieces (a categories-only answer has no free text to redact)
+        settings = RedactionSettings.from_config(self.cfg)
+        self.redactor = Redactor(
+            settings, own_emails=self.ids.own_values("email"),
+            own_phones=self.ids.own_values("phone") if "phone" in self.ids.rules else (),
+            other_people=known_names(settings, self.sources) if self.specific else ())
+
+    def resolve_once(self, partial: bool) -> IdentitySet:
+        """One attempt at the identity lookups (``partial``: record a failed lookup, do not raise)."""
+        return resolve(self.cfg, self.request.identifiers, self.sources, allow_partial=partial, failed=self.failed)
+
+    def collect(self) -> None:
+        lost_types = {t for _label, types, _why in self.ids.failures for t in types}
+        for cat in self.cfg.catalog:
+            reads = self.cfg.streams_for(cat.id)
+            counted = CountOnce(self.opts.progress, cat.id) if self.opts.progress is not None else None
+            res = collect_with_retries(
+                functools.partial(self.collect_once, cat, reads, counted), category=cat.id, root=self.root,
+                policy=self.opts.retry, allow_partial=self.opts.allow_partial, failed=self.failed,
+                sources=[r.source for r in reads])
+            missing = sorted(lost_types.intersection(t for r in reads for t in r.spec.needs))
+            if missing:
+                extra = f"identifiers of type {', '.join(missing)} could not be resolved"
+                res.incomplete = f"{res.incomplete}; {extra}" if res.incomplete else extra
+            self.results.append(res)
+        self.clock.lap("collect", records=sum(r.count for r in self.results))
+        for res in self.results:
+            if res.incomplete:
+                self.warnings.append(f"category {res.id} is incomplete: {res.incomplete}")
+        not_searched = self.cfg.not_searched()
+        for cat_id in not_searched:
+            self.warnings.append(f"category {cat_id} was not searched: {NOT_SEARCHED}")
+        self.incomplete = [
+            {"category": cat.id, "reason": NOT_SEARCHED if cat.id in not_searched else str(res.incomplete)}
+            for cat, res in zip(self.cfg.catalog, self.results, strict=True)
+            if cat.id in not_searched or res.incomplete]
+        for res in self.results:  # catalog order: the account's facts win over later categories'
+            for name, value in res.facts.items():
+                self.facts.setdefault(name, value)
+
+    def collect_once(self, cat: Category, reads: list[Read], counted: CountOnce | None,
+                     partial: bool) -> CategoryResult:
+        """One attempt at one category. ``redactor.wrap`` gives each attempt fresh redaction counts,
+        and :class:`CountOnce` withdraws a failed attempt's progress, so re-read rows count once."""
+        if counted is not None:
+            counted.restart()
+        return collect_category(
+            self.redactor.wrap(cat), reads, self.sources, self.ids, root=self.root,
+            inline_limit=self.cfg.inline_limit, sample_size=self.cfg.pdf_rows,
+            write_records=self.specific, progress=counted, allow_partial=partial, failed=self.failed,
+            observer=disclosures.observer_for(self.cfg.catalog.data, cat.id))
+
+    def check_subject(self) -> None:
+        if sum(r.count for r in self.results) or any(r.incomplete for r in self.results):
+            return
+        if self.opts.strict:
+            raise SubjectNotFound("no personal data matches the identifiers of this request",
+                                  hint="check the identifiers; without strict mode a 'nothing held' package is written")
+        self.warnings.append("no personal data matched the identifiers of this request; "
+                             "the package confirms that nothing is held")
+
+    def apply_law(self) -> None:
+        # what the person's own disclosure and opt-out logs say (exporter.law.disclosures)
+        logs = disclosures.Logs(self.cfg.catalog.data, {r.id: r.log for r in self.results if r.log},
+                                {cat.id: category_status(self.cfg, cat, res)
+                                 for cat, res in zip(self.cfg.catalog, self.results, strict=True)})
+        self.bundle = build_bundle(self.cfg, self.request, self.request_id, self.received, self.generated,
+                                   self.ids.as_list(), self.results, self.facts, self.specific,
+                                   self.withheld_reason, self.warnings, logs)
+        self.findings = tuple(disclosures.findings(logs, ccpa=self.bundle["jurisdiction"].get("ccpa") is not None))
+        blocked = unacknowledged(self.findings, self.opts.acknowledge)
+        if blocked:  # raised inside staging: the temp folder is discarded, nothing is published
+            for f in self.findings:  # the blocking ones as errors: shown even with --quiet
+                (log.error if f in blocked else log.warning)("finding: %s", f.line())
+            raise UnacknowledgedFinding(
+                f"{len(blocked)} blocking finding(s) for the operator: {', '.join(f.code for f in blocked)}; "
+                "no package was written", hint="look at each finding (printed above), act on it, then export "
+                "again acknowledging it (--acknowledge CODE, ExportOptions(acknowledge=...), batch \"acknowledge\")",
+                findings=", ".join(f.code for f in blocked), request=self.request_id)
+        if self.specific:
+            # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
+            self.redactor.annotate(self.bundle["categories"],
+                                   cite=self.bundle["jurisdiction"]["vocabulary"]["others_cite"])
+        self.clock.lap("bundle")
+
+    def write_outputs(self) -> None:
+        self.files = write_outputs(self.root, self.cfg, self.bundle, self.results, pdf=self.opts.pdf,
+                                   html=self.opts.html, pdf_renderer=self.opts.pdf_renderer)
+        self.clock.lap("outputs")
+
+    def write_manifest(self) -> None:
+        sign_key = self.opts.sign_key
+        self.manifest = write_manifest(self.root, self.files, generated_at=self.bundle["generated_at"],
+                                       request_id=self.request_id, incomplete=self.incomplete,
+                                       sign_key=Path(sign_key) if sign_key else None)
+        self.clock.lap("manifest")
+
+    # -- the result ---------------------------------------------------------------------------
+
+    def result(self) -> ExportResult:
+        from .api import ExportResult
+
+        review = tuple(self.ids.screening.notes())
+        # one line per kind of warning, with a count and the names (exporter.messages); the categories
+        # no source feeds are among the warnings ("was not searched", also in the package itself)
+        for line in group_messages([*self.warnings, *(f"review: {note}" for note in review)]):
+            log.warning("%s", line)
+        for f in self.findings:
+            log.warning("finding: %s", f.line())
+        return ExportResult(
+            path=self.final,
+            request_id=self.request_id,
+            counts={r.id: r.count for r in self.results},
+            identifiers=len(self.ids),
+            warnings=tuple(self.warnings),
+            deadlines=self.bundle["jurisdiction"].get("deadlines", {}),
+            manifest_sha256=self.manifest["sha256"],
+            files=tuple(sorted(f["path"] for f in self.files)) + ("manifest.json",),
+            incomplete={i["category"]: i["reason"] for i in self.incomplete},
+            coverage=coverage(self.cfg, self.results, self.ids.failures),
+            jurisdiction=self.request.jurisdiction,
+            generated_at=self.bundle["generated_at"],
+            specific_pieces=self.specific,
+            review=review,
+            screening=self.ids.screening.to_dict(),
+            findings=self.findings,
+        )
+
+
+def now_utc(now: dt.datetime | None) -> dt.datetime:
+    """The package's generation time: ``now``, else ``SOURCE_DATE_EPOCH``, else the clock (UTC, whole seconds)."""
+    if now is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        now = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    return now.astimezone(dt.UTC).replace(microsecond=0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory() -> None:
+    """Hand the memory the collection freed (Arrow batches, DuckDB's buffers) back to the operating
+    system before the PDF stage, so that the renderer's peak does not stack on top of it."""
+    if "pyarrow" in sys.modules:  # only a columnar read allocates from Arrow's pool
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def coverage(cfg: Config, results: Sequence[CategoryResult],
+             lookup_failures: Sequence[tuple[str, tuple[str, ...], str]]) -> Coverage:
+    """What was searched, per category and read (:class:`exporter.api.Coverage`)."""
+    from .api import CategoryCoverage, Coverage, ReadCoverage
+
+    categories = []
+    for cat, res in zip(cfg.catalog, results, strict=True):
+        configured = cfg.streams_for(cat.id)
+        status = category_status(cfg, cat, res)
+        reason = (NOT_SEARCHED if status == "not_searched" else cfg.not_applicable[cat.id]
+                  if status == "not_applicable" else res.incomplete)
+        source_of = {r.spec.label: r.source for r in configured}
+        reads = []
+        for p in res.provenance:
+            label = str(p.get("read", ""))
+            read_status = "failed" if "failed" in p else "skipped" if "skipped" in p else "searched"
+            why = p.get("failed") or p.get("skipped")
+            reads.append(ReadCoverage(read=label, source=source_of.get(label, label.partition("/")[0]),
+                                      status=read_status, count=int(p.get("count") or 0),
+                                      reason=str(why) if why else None))
+        categories.append(CategoryCoverage(id=cat.id, status=status, count=res.count, reads=tuple(reads),
+                                           reason=reason))
+    return Coverage(categories=tuple(categories),
+                    failed_lookups={label: why for label, _types, why in lookup_failures})
+
+
+def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.date, generated: dt.datetime,
+                 identifiers: list[dict[str, str]], results: Sequence[CategoryResult], facts: dict[str, str],
+                 specific: bool, withheld_reason: str | None, warnings: list[str],
+                 logs: disclosures.Logs | None = None) -> dict[str, Any]:
+    """bundle.json's content (schemas/bundle.json): the request, the subject, each category with the
+    catalog's and the jurisdiction's answers (Art. 15(1)(a)-(h), CCPA §1798.110), the law's block."""
+    today = generated.date()
+    entries = [
+        category_entry(cfg, cat, res, facts=facts, today=today, specific=specific, withheld_reason=withheld_reason)
+        for cat, res in zip(cfg.catalog, results, strict=True)
+    ]
+    jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction)
+    if logs is not None:  # actual recipients from the person's disclosure log (CJEU C-154/21)
+        disclosures.annotate([e for e in entries if e["count"]], logs, specific=specific)
+    req = {
+        "id": request_id,
+        "received": received.isoformat(),
+        "jurisdiction": request.jurisdiction,
+        "verification": request.verification,
+        "country": request.country or (facts.get("country") if specific else None),
+        # a categories-only answer repeats no identifier, not even the one the request gave
+        "identifiers_given": [{"type": i.type, "value": i.value} for i in request.identifiers] if specific else [],
+        **({} if specific else {"identifier_types_given": sorted({i.type for i in request.identifiers})}),
+        "extension": {"length": request.extension.length, "reason": request.extension.reason}
+        if request.extension else None,
+        "clock_stops": [{"from": c.start.isoformat(), "to": c.end.isoformat(), "reason": c.reason}
+                        for c in request.clock_stops],
+    }
+    generated_at = generated.isoformat().replace("+00:00", "Z")
+    held = [e for e in entries if e["count"]]
+    not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
+    return {
+        "format": FORMAT,
+        "request": req,
+        "generated_at": generated_at,
+        "snapshot_at": generated_at,
+        "controller": dict(cfg.catalog.controller),
+        "catalog": {k: v.isoformat() if isinstance(v, dt.date) else v
+                    for k, v in cfg.catalog.table("meta").items()},
+        # categories only: no name, no identifier, no fact (log-in dates, country) of the person
+        "subject": {"display_name": facts.get("display_name") if specific else None,
+                    "identifiers": identifiers if specific else []},
+        "period": jurisdictions.period(request.jurisdiction, now=today, first=min(
+            (e["first"] for e in held if e.get("first")), default=None)),
+        "facts": dict(sorted(facts.items())) if specific else {},
+        "summary": {"categories": len(entries), "categories_held": len(held),
+                    "records": sum(e["count"] for e in entries), "specific_pieces": specific,
+                    "complete": not any(r.incomplete for r in results) and not not_searched,
+                    "not_searched": not_searched,
+                    "not_applicable": [e["id"] for e in entries if e["status"] == "not_applicable"]},
+        "categories": entries,
+        "jurisdiction": jurisdictions.evaluate(
+            request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
+            categories=entries, now=generated, logs=logs),
+        "warnings": warnings,
+    }
+
+
+def write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Sequence[CategoryResult], *,
+                  pdf: bool, html: bool, pdf_renderer: Callable[..., None] | None = None) -> list[FileInfo]:
+    """bundle.json, the package's own schemas, report.pdf and index.html; their :data:`FileInfo`
+    after the data files the collection wrote."""
+    stage = StageClock()
+    files: list[FileInfo] = [f for r in results for f in r.files.values()]
+    # the package's schemas are closed under $ref: bundle.json refers to jurisdiction.json by a
+    # relative reference, so a validator holding only the package needs nothing else
+    for name in ("bundle.json", "jurisdiction.json", "manifest.json"):
+        files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
+    for cat in cfg.catalog:
+        files.append(write_file(root / "schemas" / f"{cat.id}.json", root,
+                                (cat.schema_file or schemas_dir() / "categories" / f"{cat.id}.json").read_bytes()))
+    check_against("bundle.json", bundle, error=OutputError)
+    files.append(write_file(root / "bundle.json", root, dumps(bundle, indent=True) + b"\n"))
+    stage.lap("bundle.json")
+    if not (pdf or html):
+        return files
+    summary = {**bundle, "categories": [{k: v for k, v in e.items() if k != "records"}
+                                        for e in bundle["categories"]]}
+    samples = {r.id: r.sample for r in results}
+    schemas = {c.id: category_schema(c.id, c.schema_file) for c in cfg.catalog}
+    columns = {c.id: tuple(c.raw.get("pdf_columns", ())) for c in cfg.catalog}
+    pending = None
+    if pdf:
+        if pdf_renderer is None:
+            from .render import render_pdf  # WeasyPrint is slow to import; only when needed
+
+            pdf_renderer = render_pdf
+        args = (summary, samples, schemas, root / "report.pdf")
+        submit = getattr(pdf_renderer, "submit", None)
+        if submit is not None:  # a helper process renders it while index.html is written here
+            pending = submit(*args, bundle_json=root / "bundle.json", columns=columns)
+        else:
+            pdf_renderer(*args, bundle_json=root / "bundle.json", columns=columns)
+            files.append(file_info(root, "report.pdf"))
+            stage.lap("pdf")
+    if html:
+        from .render.html import render_html
+
+        try:
+            render_html(summary, samples, schemas, root / "index.html", columns=columns)
+        except BaseException:
+            if pending is not None:
+                pending.settle()
+            raise
+        files.append(file_info(root, "index.html"))
+        stage.lap("html")
+    if pending is not None:
+        pending.result()
+        files.append(file_info(root, "report.pdf"))
+        stage.lap("pdf")
+    return files
