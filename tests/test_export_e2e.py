@@ -243,7 +243,8 @@ def test_never_disclosed_items_stay_out_of_every_byte(store_root: Path, tmp_path
             assert "Held but not shown: Password hash (1)" in shown
             assert note["cite"] in shown and note["text"].split(":")[0] in shown
             assert ("7024" in shown) is (jurisdiction == "ca"), jurisdiction
-        assert ("Art. 32" in note["cite"]) is (jurisdiction in ("eu", "uk"))
+        # EU/UK: the copy must not adversely affect others (Art. 15(4)); Art. 5(1)(f)/32 are duties, not an exemption
+        assert ("15(3)-(4)" in note["cite"]) is (jurisdiction in ("eu", "uk")) and "Art. 32" not in note["cite"]
         assert "card ending 4242" in (result.path / "data" / "support_emails.jsonl").read_text(encoding="utf-8")
 
 

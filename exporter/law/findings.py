@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 __all__ = ["Finding", "unacknowledged"]
 
@@ -29,7 +30,7 @@ class Finding:
     blocking: bool  #: True: the package is not released until acknowledged
     cite: str  #: the rule it implements, e.g. "CCPA §1798.120(d)"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def line(self) -> str:
