@@ -26,6 +26,7 @@ from .config import Config, load_config
 from .errors import IncompletePackage, RequestError
 from .law import jurisdictions
 from .law.findings import Finding
+from .law.timeline import Clarification, VerificationDetails
 from .packaging.package import verify
 from .reliability import RetryPolicy
 
@@ -33,6 +34,9 @@ __all__ = [
     "VERIFICATION_LEVELS",
     "AccessRequest",
     "CategoryCoverage",
+    "Clarification",
+    "Finding",
+    "VerificationDetails",
     "ClockStop",
     "Coverage",
     "ExportOptions",
@@ -104,6 +108,10 @@ class AccessRequest:
     country: str | None = None  #: ISO 3166 alpha-2 of the subject's residence (EU supervisory authority)
     extension: Extension | None = None
     clock_stops: tuple[ClockStop, ...] = ()
+    #: how the identity was checked (method, evidence type, by whom, when), never the evidence
+    verification_details: VerificationDetails | None = None
+    clarifications: tuple[Clarification, ...] = ()
+    confirmation_sent: dt.date | None = None  #: receipt confirmation sent on (11 CCR §7021(a)); None: not recorded
 
     @classmethod
     def parse(cls, identifiers: Iterable[str], *, types: Iterable[str] | None = None, **kwargs: Any) -> AccessRequest:
@@ -123,7 +131,10 @@ class AccessRequest:
              "jurisdiction": "uk", "received": "2026-11-02", "request_id": "DSAR-2026-0042",
              "verification": "verified", "country": "GB",
              "extension": {"length": 2, "reason": "…"},
-             "clock_stops": [{"from": "2026-11-03", "to": "2026-11-10", "reason": "…"}]}
+             "clock_stops": [{"from": "2026-11-03", "to": "2026-11-10", "reason": "…"}],
+             "clarifications": [{"asked": "2026-11-03", "answered": "2026-11-05", "reason": "…"}],
+             "verification_details": {"method": "…", "evidence_type": "…", "by": "…", "on": "2026-11-03"},
+             "confirmation_sent": "2026-11-04"}
 
         Only ``identifiers`` and ``jurisdiction`` are required. Raises :class:`RequestError` whose
         context names the offending member by JSON pointer (``pointer``); the message never
@@ -193,6 +204,34 @@ class AccessRequest:
                                         end=_parse_date(stop.get("to"), f"/clock_stops/{n}/to"),
                                         reason=stop.get("reason", "")))
             kwargs["clock_stops"] = tuple(parsed)
+        clar = data.get("clarifications")
+        if clar is not None:
+            if not isinstance(clar, list):
+                raise RequestError("clarifications must be a list", pointer="/clarifications")
+            items = []
+            for n, c in enumerate(clar):
+                if (not isinstance(c, Mapping) or set(c) - {"asked", "answered", "reason"}
+                        or not isinstance(c.get("reason"), str) or not c["reason"].strip()):
+                    raise RequestError("a clarification must be {\"asked\", \"answered\" (or null), \"reason\"}",
+                                       pointer=f"/clarifications/{n}")
+                items.append(Clarification(
+                    asked=_parse_date(c.get("asked"), f"/clarifications/{n}/asked"),
+                    answered=_parse_date(c["answered"], f"/clarifications/{n}/answered")
+                    if c.get("answered") is not None else None,
+                    reason=c["reason"]))
+            kwargs["clarifications"] = tuple(items)
+        vd = data.get("verification_details")
+        if vd is not None:
+            keys = ("method", "evidence_type", "by", "on")
+            if (not isinstance(vd, Mapping) or set(vd) != set(keys)
+                    or not all(isinstance(vd[k], str) and vd[k].strip() for k in keys)):
+                raise RequestError("verification_details must be {\"method\", \"evidence_type\", \"by\", \"on\"}, "
+                                   "all non-empty text", pointer="/verification_details")
+            kwargs["verification_details"] = VerificationDetails(
+                method=vd["method"], evidence_type=vd["evidence_type"], by=vd["by"],
+                on=_parse_date(vd["on"], "/verification_details/on"))
+        if data.get("confirmation_sent") is not None:
+            kwargs["confirmation_sent"] = _parse_date(data["confirmation_sent"], "/confirmation_sent")
         request = cls(**kwargs)
         if request.request_id is not None and not _REQUEST_ID.match(request.request_id):
             raise RequestError("a request id may hold letters, digits, '.', '_' and '-' only (max 80)",
@@ -215,6 +254,9 @@ class AccessRequest:
             if self.extension else None,
             "clock_stops": [{"from": c.start.isoformat(), "to": c.end.isoformat(), "reason": c.reason}
                             for c in self.clock_stops],
+            "clarifications": [c.to_dict() for c in self.clarifications],
+            "verification_details": self.verification_details.to_dict() if self.verification_details else None,
+            "confirmation_sent": self.confirmation_sent.isoformat() if self.confirmation_sent else None,
         }
 
     def resolved_id(self, received: dt.date) -> str:
@@ -226,7 +268,8 @@ class AccessRequest:
 
 
 _REQUEST_KEYS = frozenset({"identifiers", "jurisdiction", "received", "request_id", "verification", "country",
-                           "extension", "clock_stops"})
+                           "extension", "clock_stops", "clarifications", "verification_details",
+                           "confirmation_sent"})
 
 
 def _parse_date(value: Any, pointer: str) -> dt.date:
@@ -265,9 +308,8 @@ class ExportOptions:
     #: this process writes index.html: a renderer with a ``submit`` method (same arguments) is used
     #: that way. The CLI uses it.
     pdf_renderer: Callable[..., None] | None = None
-    #: codes of blocking findings (exporter.law.findings) the operator has looked at and accepts for
-    #: this export, e.g. ``frozenset({"sale_after_opt_out"})``; an unacknowledged one fails the
-    #: export with UnacknowledgedFinding and no package is published
+    #: codes of blocking findings (exporter.law.findings) the operator has dealt with; an
+    #: unacknowledged blocking finding fails the export (UnacknowledgedFinding, no package)
     acknowledge: frozenset[str] = frozenset()
 
     def replace(self, **changes: Any) -> ExportOptions:
@@ -383,7 +425,7 @@ class ExportResult:
     #: counts per read and type (exporter.matching); never values
     review: tuple[str, ...] = ()
     screening: dict[str, Any] = field(default_factory=dict)
-    #: for the operator, never in the package (exporter.law.findings); blocking ones were acknowledged
+    #: for the operator, never in the package: past retention, a late response, … (exporter.law.findings)
     findings: tuple[Finding, ...] = ()
 
     @property
@@ -483,7 +525,6 @@ def export(
     env: Mapping[str, str] | None = None,
     allow_partial: bool | None = None,
     sign_key: str | Path | None = None,
-    acknowledge: Iterable[str] | None = None,
 ) -> ExportResult:
     """Produce the access package for ``request`` in ``out_dir/<request id>/``.
 
@@ -506,9 +547,7 @@ def export(
 
     overrides = {k: v for k, v in {"now": now, "force": force, "strict": strict, "pdf": pdf, "html": html,
                                    "progress": progress, "env": env, "allow_partial": allow_partial,
-                                   "sign_key": sign_key,
-                                   "acknowledge": frozenset(acknowledge) if acknowledge is not None else None,
-                                   }.items() if v is not None}
+                                   "sign_key": sign_key}.items() if v is not None}
     opts = (options or ExportOptions()).replace(**overrides)
     cfg = config if isinstance(config, Config) else load_config(config)
     _check_request(request, cfg)

@@ -3,11 +3,18 @@
 ``exporter export-batch REQUESTS.csv --config FILE --out DIR --jobs N`` reads a CSV with the
 columns ``subject`` (``TYPE:VALUE``; several separated by ``;``), ``jurisdiction``, ``received``
 (YYYY-MM-DD, optional), ``request_id``, ``verification`` (optional, default ``verified``) and
-``country`` (optional) and ``acknowledge`` (optional: codes of blocking findings the operator
-accepts for this request, separated by ``;``, e.g. ``sale_after_opt_out``; docs/cli.md), and exports every row with :func:`exporter.export` in a
+``country`` (optional), and exports every row with :func:`exporter.export` in a
 ``ProcessPoolExecutor``. A failing request does not stop the others; the outcome of each is
 reported by request id only (never a subject identifier), and the exit code is non-zero if any
 failed.
+
+The request's life has columns too: ``extension`` (N) and ``extension_reason``; ``clock_stops`` and
+``clarifications`` (``FROM:TO:REASON`` / ``ASKED:ANSWERED:REASON``, several separated by ``;``);
+``verification_method``, ``verification_evidence``, ``verified_by``, ``verified_on``;
+``confirmation_sent``; ``acknowledge`` (finding codes separated by ``;``). A file ending in
+``.jsonl`` holds one JSON object per line instead: the access request as
+:meth:`exporter.AccessRequest.from_dict` reads it, plus ``"acknowledge": [...]``
+(``schemas/cli/export-batch-input.json``).
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from .errors import ExporterError
 
 __all__ = ["BatchOutcome", "BatchRequest", "read_requests", "run_batch"]
 
-COLUMNS = ("subject", "jurisdiction", "received", "request_id", "verification", "country", "acknowledge")
+COLUMNS = ("subject", "jurisdiction", "received", "request_id", "verification", "country", "extension",
+           "extension_reason", "clock_stops", "clarifications", "verification_method", "verification_evidence",
+           "verified_by", "verified_on", "confirmation_sent", "acknowledge")
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,64 @@ class BatchRequest:
     received: str | None = None
     verification: str = "verified"
     country: str | None = None
-    acknowledge: tuple[str, ...] = ()  #: codes of blocking findings accepted for this request (exporter.law.findings)
+    #: the whole access request as AccessRequest.from_dict reads it (subjects … country included)
+    request: dict[str, Any] | None = None
+    acknowledge: tuple[str, ...] = ()
+
+
+def _triple(value: str, what: str, pointer: str) -> tuple[str, str, str]:
+    from .errors import RequestError
+
+    first, sep1, rest = value.partition(":")
+    second, sep2, reason = rest.partition(":")
+    if not (sep1 and sep2):
+        raise RequestError(f"{what} must be written DATE:DATE:REASON (e.g. 2026-11-03:2026-11-10:proof of identity)",
+                           pointer=pointer)
+    return first.strip(), second.strip(), reason.strip()
+
+
+def request_json(subject: Sequence[str], *, jurisdiction: str, received: str | None = None,
+                 request_id: str | None = None, verification: str = "verified", country: str | None = None,
+                 extension: int | None = None, extension_reason: str | None = None,
+                 clock_stops: Sequence[str] = (), clarifications: Sequence[str] = (),
+                 verification_details: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None),
+                 confirmation_sent: str | None = None, names: Sequence[str] | None = None) -> dict[str, Any]:
+    """The access request as AccessRequest.from_dict reads it, from flat text fields (CLI options,
+    CSV columns). ``clock_stops`` are ``FROM:TO:REASON``, ``clarifications`` ``ASKED:ANSWERED:REASON``
+    (ANSWERED empty: no answer yet); ``names`` are how the four identity-check fields are called to
+    the user (options or columns)."""
+    from .errors import RequestError
+
+    data: dict[str, Any] = {"identifiers": list(subject), "jurisdiction": jurisdiction, "received": received,
+                            "request_id": request_id, "verification": verification, "country": country}
+    if extension is not None or extension_reason:
+        if extension is None:
+            raise RequestError("an extension reason needs the extension's length", pointer="/extension")
+        data["extension"] = {"length": extension, "reason": extension_reason or ""}
+    stops = []
+    for n, item in enumerate(clock_stops):
+        start, end, reason = _triple(item, "a clock stop", f"/clock_stops/{n}")
+        stops.append({"from": start, "to": end, "reason": reason})
+    if stops:
+        data["clock_stops"] = stops
+    clar = []
+    for n, item in enumerate(clarifications):
+        asked, answered, reason = _triple(item, "a clarification", f"/clarifications/{n}")
+        clar.append({"asked": asked, "answered": answered or None, "reason": reason})
+    if clar:
+        data["clarifications"] = clar
+    if any(verification_details):
+        names = names or ("verification_method", "verification_evidence", "verified_by", "verified_on")
+        missing = [n for n, v in zip(names, verification_details, strict=True) if not v]
+        if missing:
+            raise RequestError(f"the identity-check details need {', '.join(missing)} too",
+                               pointer="/verification_details",
+                               hint="give all four: method, evidence type (never the evidence), who, when")
+        method, evidence, by, on = verification_details
+        data["verification_details"] = {"method": method, "evidence_type": evidence, "by": by, "on": on}
+    if confirmation_sent:
+        data["confirmation_sent"] = confirmation_sent
+    return {k: v for k, v in data.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -59,6 +125,8 @@ def read_requests(path: Path) -> list[BatchRequest]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise RequestError(f"cannot read the requests file: {exc.strerror}", file=str(path)) from exc
+    if path.suffix.lower() == ".jsonl":
+        return _read_jsonl(path, text)
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in ("subject", "jurisdiction", "request_id") if c not in (reader.fieldnames or ())]
     if missing:
@@ -73,15 +141,70 @@ def read_requests(path: Path) -> list[BatchRequest]:
         if rid in seen:
             raise RequestError(f"request id {rid!r} appears twice", file=str(path), key=f"line {i}")
         seen.add(rid)
+
+        def col(name: str, row: dict[str, Any] = row) -> str | None:
+            return (row.get(name) or "").strip() or None
+
+        def many(name: str, row: dict[str, Any] = row) -> list[str]:
+            return [v.strip() for v in (row.get(name) or "").split(";") if v.strip()]
+
+        ext = col("extension")
+        if ext is not None and not ext.isdigit():
+            raise RequestError("extension must be a whole number", file=str(path), key=f"line {i}")
+        try:
+            request = request_json(
+                [s.strip() for s in (row.get("subject") or "").split(";") if s.strip()],
+                jurisdiction=col("jurisdiction") or "", received=col("received"), request_id=rid,
+                verification=col("verification") or "verified", country=col("country"),
+                extension=int(ext) if ext else None, extension_reason=col("extension_reason"),
+                clock_stops=many("clock_stops"), clarifications=many("clarifications"),
+                verification_details=(col("verification_method"), col("verification_evidence"),
+                                      col("verified_by"), col("verified_on")),
+                confirmation_sent=col("confirmation_sent"))
+        except RequestError as exc:
+            exc.context.update(file=str(path), key=f"line {i}")
+            raise
         out.append(BatchRequest(
             line=i, request_id=rid,
-            subjects=tuple(s.strip() for s in (row.get("subject") or "").split(";") if s.strip()),
-            jurisdiction=(row.get("jurisdiction") or "").strip(),
-            received=(row.get("received") or "").strip() or None,
-            verification=(row.get("verification") or "").strip() or "verified",
-            country=(row.get("country") or "").strip() or None,
-            acknowledge=tuple(sorted({a.strip() for a in (row.get("acknowledge") or "").split(";") if a.strip()})),
+            subjects=tuple(request["identifiers"]),
+            jurisdiction=request["jurisdiction"],
+            received=request.get("received"),
+            verification=request.get("verification", "verified"),
+            country=request.get("country"),
+            request=request, acknowledge=tuple(many("acknowledge")),
         ))
+    return out
+
+
+def _read_jsonl(path: Path, text: str) -> list[BatchRequest]:
+    """One access request per line (AccessRequest.from_dict's JSON, plus "acknowledge")."""
+    import json
+
+    from .errors import RequestError
+
+    out: list[BatchRequest] = []
+    seen: set[str] = set()
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise RequestError(f"line {i} is not JSON ({exc.msg})", file=str(path), key=f"line {i}") from None
+        if not isinstance(data, dict):
+            raise RequestError("each line must be a JSON object", file=str(path), key=f"line {i}", pointer="")
+        ack = data.pop("acknowledge", [])
+        if not isinstance(ack, list) or not all(isinstance(a, str) for a in ack):
+            raise RequestError("acknowledge must be a list of finding codes", file=str(path), key=f"line {i}",
+                               pointer="/acknowledge")
+        rid = data.get("request_id")
+        if not isinstance(rid, str) or not rid.strip():
+            raise RequestError("a request has no request_id", file=str(path), key=f"line {i}", pointer="/request_id")
+        if rid in seen:
+            raise RequestError(f"request id {rid!r} appears twice", file=str(path), key=f"line {i}")
+        seen.add(rid)
+        out.append(BatchRequest(line=i, request_id=rid, subjects=(), jurisdiction=str(data.get("jurisdiction") or ""),
+                                request=data, acknowledge=tuple(ack)))
     return out
 
 
@@ -91,19 +214,24 @@ def _one(req: BatchRequest, config: str, out_dir: str, options: dict[str, Any]) 
 
     started = time.perf_counter()
     try:
-        if req.received is not None:
-            try:
-                received: dt.date | None = dt.date.fromisoformat(req.received)
-            except ValueError:
-                from .errors import RequestError
-
-                raise RequestError("received must be a date like 2026-11-02") from None
+        if req.request is not None:
+            request = AccessRequest.from_dict(req.request)
         else:
-            received = None
-        request = AccessRequest.parse(req.subjects, jurisdiction=req.jurisdiction, received=received,
-                                      request_id=req.request_id, verification=req.verification,
-                                      country=req.country)
-        result = export(request, config, out_dir, **options, acknowledge=req.acknowledge)
+            if req.received is not None:
+                try:
+                    received: dt.date | None = dt.date.fromisoformat(req.received)
+                except ValueError:
+                    from .errors import RequestError
+
+                    raise RequestError("received must be a date like 2026-11-02") from None
+            else:
+                received = None
+            request = AccessRequest.parse(req.subjects, jurisdiction=req.jurisdiction, received=received,
+                                          request_id=req.request_id, verification=req.verification,
+                                          country=req.country)
+        from .api import ExportOptions
+
+        result = export(request, config, out_dir, ExportOptions(acknowledge=frozenset(req.acknowledge)), **options)
         if not options.get("allow_partial"):
             result.require_complete()  # IncompletePackage (exit 7): some category was not searched
     except ExporterError as exc:

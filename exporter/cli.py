@@ -116,6 +116,12 @@ def _date(value: str | None, name: str) -> dt.date | None:
         raise typer.Exit(2) from None
 
 
+def _finding_line(f: Any) -> str:
+    """One stderr line per finding for the operator: code, category, count, message, action."""
+    return (f"finding {f.code}{' (blocking)' if f.blocking else ''}: category {f.category or '-'}, "
+            f"{f.count} record{'s' if f.count != 1 else ''}: {f.message} — {f.action}")
+
+
 def _instant(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -184,7 +190,6 @@ def export(
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 5) instead of writing a 'nothing held' package for an unknown subject.")] = False,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Accept a partial package: complete it when a source fails, marking the categories it feeds incomplete, and exit 0 when some category was not searched (no configured source; otherwise exit 7).")] = False,
     sign_key: Annotated[Path | None, typer.Option("--sign-key", metavar="PEM", help="Ed25519 private key (PEM) to sign manifest.json.")] = None,
-    acknowledge: Annotated[list[str] | None, typer.Option("--acknowledge", metavar="CODE", help="Release the package despite the blocking finding CODE (printed on stderr as 'finding: CODE …', e.g. sale_after_opt_out) once you have acted on it; repeatable. Without it such a finding exits 8 and writes no package.")] = None,
     encrypt: Annotated[bool, typer.Option("--encrypt", help="Also write <package>.zip, AES-256 encrypted, for delivery.")] = False,
     password_env: Annotated[str | None, typer.Option("--password-env", metavar="NAME", help="Environment variable holding the zip password (never pass it on the command line).")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the zip password from standard input.")] = False,
@@ -193,6 +198,16 @@ def export(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (schemas/cli/export.json) instead of the package path.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress; show tracebacks of internal errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
+    extension: Annotated[int | None, typer.Option("--extension", metavar="N", rich_help_panel="The request's life", help="Extend the deadline by N months (EU/UK) or days (CA/UT); needs --extension-reason, told to the subject.")] = None,
+    extension_reason: Annotated[str | None, typer.Option("--extension-reason", metavar="TEXT", rich_help_panel="The request's life", help="Why the deadline was extended (GDPR/UK GDPR Art. 12(3); CCPA §1798.130(a)(2)).")] = None,
+    clock_stop: Annotated[list[str] | None, typer.Option("--clock-stop", metavar="FROM:TO:REASON", rich_help_panel="The request's life", help="Stop-the-clock (UK GDPR Art. 12A): paused from the day we asked to the day the answer arrived, and what we asked for; repeatable. Refused where the law has none, or when it starts after the deadline.")] = None,
+    clarification: Annotated[list[str] | None, typer.Option("--clarification", metavar="ASKED:ANSWERED:REASON", rich_help_panel="The request's life", help="We asked the subject to clarify the request (ANSWERED empty: no answer yet); shown to the subject, pauses the clock where the law allows (UK); repeatable.")] = None,
+    verification_method: Annotated[str | None, typer.Option("--verification-method", metavar="TEXT", rich_help_panel="The request's life", help="How the identity was checked, e.g. 'log-in to the account'. With --verification-evidence, --verified-by and --verified-on.")] = None,
+    verification_evidence: Annotated[str | None, typer.Option("--verification-evidence", metavar="TYPE", rich_help_panel="The request's life", help="The type of evidence, e.g. 'passport'; never the evidence itself.")] = None,
+    verified_by: Annotated[str | None, typer.Option("--verified-by", metavar="WHO", rich_help_panel="The request's life", help="Who checked the identity (a role or team).")] = None,
+    verified_on: Annotated[str | None, typer.Option("--verified-on", metavar="DATE", rich_help_panel="The request's life", help="When the identity was checked (YYYY-MM-DD).")] = None,
+    confirmation_sent: Annotated[str | None, typer.Option("--confirmation-sent", metavar="DATE", rich_help_panel="The request's life", help="The day receipt was confirmed to the consumer (11 CCR §7021(a)); without it the package says it is due, never that it was sent.")] = None,
+    acknowledge: Annotated[list[str] | None, typer.Option("--acknowledge", metavar="CODE", help="Acknowledge a blocking finding for the operator by its code (exit 8 otherwise, no package); repeatable.")] = None,
 ) -> None:
     """Export the access package for one subject."""
     _setup_logging(verbose, quiet)
@@ -205,9 +220,17 @@ def export(
         from .config import load_config
 
         try:
-            request = AccessRequest.parse(
-                subject, jurisdiction=jurisdiction, received=_date(received, "--received"),
-                request_id=request_id, verification=verification, country=country)
+            received_day = _date(received, "--received")
+            from .batch import request_json
+
+            AccessRequest.parse(subject, jurisdiction=jurisdiction)  # identifier errors name the option, not a pointer
+            request = AccessRequest.from_dict(request_json(
+                subject, jurisdiction=jurisdiction, received=received_day.isoformat() if received_day else None,
+                request_id=request_id, verification=verification, country=country, extension=extension,
+                extension_reason=extension_reason, clock_stops=clock_stop or (), clarifications=clarification or (),
+                verification_details=(verification_method, verification_evidence, verified_by, verified_on),
+                confirmation_sent=confirmation_sent,
+                names=("--verification-method", "--verification-evidence", "--verified-by", "--verified-on")))
             password = _password(password_env, password_stdin) if encrypt else None
             options = ExportOptions(now=_instant(now), force=force, strict=strict, allow_partial=allow_partial,
                                     sign_key=sign_key, pdf=not no_pdf, html=not no_html, pdf_renderer=renderer,
@@ -227,7 +250,10 @@ def export(
             raise
         except Exception as exc:  # noqa: BLE001 - a bug: report it without a traceback full of subject data
             _crash(exc, verbose, as_json)
-    # the warnings were logged by the export, one line per kind (exporter.messages)
+    # the warnings were logged by the export, one line per kind (exporter.messages); findings for the
+    # operator are one line each, also with --quiet (they say what to do)
+    for finding in result.findings:
+        typer.echo(_finding_line(finding), err=True)
     if not quiet:
         typer.echo(f"{result.records} records in {result.categories_held} categories", err=True)
     if as_json:
@@ -252,7 +278,7 @@ def demo(
     jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j", metavar="CODE", help="Law to answer under: eu | uk | ca | ut (a rules file).")] = "eu",
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the demo store even if it exists.")] = False,
     now: Annotated[str | None, typer.Option(metavar="TIME", help="Fixed generation time (RFC 3339).")] = None,
-    acknowledge: Annotated[list[str] | None, typer.Option("--acknowledge", metavar="CODE", help="Release the package despite the blocking finding CODE (as for export); repeatable.")] = None,
+    acknowledge: Annotated[list[str] | None, typer.Option("--acknowledge", metavar="CODE", help="Acknowledge a blocking finding for the operator by its code, as for export; repeatable.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
 ) -> None:
     """Build the demo store (if missing) and export a package for a demo subject."""
@@ -517,7 +543,7 @@ def samples(
   requests.csv:  subject,jurisdiction,received,request_id,verification,country
                  email:jane@example.com;account_id:A-1,eu,2026-11-02,DSAR-1,verified,DE""")
 def export_batch(
-    requests: Annotated[Path, typer.Argument(metavar="REQUESTS.csv", help="CSV: subject (TYPE:VALUE, several separated by ';'), jurisdiction, received, request_id, verification, country.")],
+    requests: Annotated[Path, typer.Argument(metavar="REQUESTS.csv", help="CSV: subject (TYPE:VALUE, several separated by ';'), jurisdiction, received, request_id, verification, country, and optionally extension, extension_reason, clock_stops, clarifications (FROM:TO:REASON; …), verification_method, verification_evidence, verified_by, verified_on, confirmation_sent, acknowledge (codes; …). Or a .jsonl file: one access request per line (schemas/cli/export-batch-input.json).")],
     config: Annotated[Path, typer.Option("--config", "-c", metavar="FILE", help="Configuration TOML file.")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the package folders into.")] = Path("out"),
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Requests exported in parallel (worker processes).")] = 2,

@@ -63,6 +63,8 @@ class Config:
     sources: tuple[SourceConfig, ...]
     inline_limit: int = 1000
     pdf_rows: int = 100
+    #: CLDR locale of money and numbers in the report ([export] locale); None: the law's rules file decides
+    locale: str | None = None
     given: tuple[str, ...] = DEFAULT_GIVEN
     recipient_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: category → reason shown to the subject: the deployment holds no data of this kind at all
@@ -148,6 +150,7 @@ def load_config(path: str | Path) -> Config:
         sources=sources,
         inline_limit=int(export.get("inline_limit", 1000)),
         pdf_rows=int(export.get("pdf_rows", 100)),
+        locale=str(export["locale"]) if export.get("locale") else None,
         given=given,
         recipient_names={k: tuple(v["names"]) for k, v in recipients.items()},
         not_applicable=not_applicable,

@@ -15,7 +15,6 @@ same request again later can help. Messages never contain subject data values.
     │   └── ForeignRecordError      a record's identifiers are none of the subject's (never exported)
     ├── SubjectNotFound             raised only when the caller asks for strict mode
     ├── IncompletePackage           the package was written but some category was not searched (CLI)
-    ├── UnacknowledgedFinding       a blocking finding for the operator was not acknowledged (no package)
     └── OutputError                 the package could not be written / already exists / fails verify
 
 Every error has ``code`` (a stable machine-readable name), ``retriable``, ``exit_code`` (the CLI's
@@ -188,10 +187,8 @@ class IncompletePackage(ExporterError):
 
 
 class UnacknowledgedFinding(ExporterError):
-    """A blocking finding for the operator (exporter.law.findings) was not acknowledged, so no
-    package was published (the staging folder is discarded). Context: ``findings`` (their codes).
-    Look at the finding, act on it, then export again acknowledging its code
-    (``ExportOptions(acknowledge=...)``, CLI ``--acknowledge CODE``, batch ``"acknowledge"``)."""
+    """A blocking finding for the operator (exporter.law.findings) was not acknowledged: no package
+    is published. Acknowledge its code (``--acknowledge CODE``) after dealing with it."""
 
     code = "unacknowledged_finding"
     exit_code = 8

@@ -145,6 +145,16 @@ class RowCheck:
             self.screening.near[(self.spec.label, t)] += 1
         return False
 
+    def matched(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(type, key) of the subject's identifier that ``row`` holds, the first one checked; None
+        when it holds none. Counts nothing: call it for rows :meth:`owns` accepted."""
+        for t, name, rule, keys, _nears in self.checks:
+            for v in field_values(row, name):
+                k = rule.key(v)
+                if k in keys:
+                    return t, k
+        return None
+
     def rows(self, batch: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows of ``batch`` that are the subject's (the same list when all are)."""
         keep = [r for r in batch if self.owns(r)]

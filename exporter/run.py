@@ -9,9 +9,7 @@
 4. :meth:`~ExportRun.check_subject` — nothing matched: :class:`~exporter.errors.SubjectNotFound`
    in strict mode, else a "nothing held" package;
 5. :meth:`~ExportRun.apply_law` — bundle.json's content: per category, the catalog's and the
-   jurisdiction's answers (exporter.law) and the Art. 15(4) redaction notes; then the findings for
-   the operator (exporter.law.findings): a blocking one not acknowledged stops the run here
-   (:class:`~exporter.errors.UnacknowledgedFinding`), so no package is published;
+   jurisdiction's answers (exporter.law) and the Art. 15(4) redaction notes;
 6. :meth:`~ExportRun.write_outputs` — bundle.json, the package's schemas, report.pdf and index.html;
 7. :meth:`~ExportRun.write_manifest` — manifest.json (sizes, SHA-256, signature);
 
@@ -41,8 +39,12 @@ from .collect.schemas import category_schema, check_against
 from .collect.writers import FileInfo, dumps, file_info, write_file
 from .config import Config, Read
 from .errors import OutputError, SourceError, SubjectNotFound, UnacknowledgedFinding
-from .law import disclosures, jurisdictions
-from .law.findings import Finding, unacknowledged
+from .law import deadlines as _deadlines
+from .law import jurisdictions
+from .law import overdue as _overdue
+from .law import timeline as _timeline
+from .law import disclosures
+from .law.findings import Finding
 from .law.catalog import Category
 from .logsafety import install_log_filters
 from .messages import group as group_messages
@@ -71,6 +73,16 @@ class ExportRun:
         self.request, self.cfg, self.opts = request, cfg, opts
         self.generated = now_utc(opts.now)
         self.received = request.received or self.generated.date()
+        # the request's life (exporter.law.timeline): dates that cannot be true on the generation date,
+        # and a deadline the rules refuse (a stop where the law has none or after the due date), fail
+        # here, before any source is read
+        _timeline.check_dates(received=self.received, today=self.generated.date(), clock_stops=request.clock_stops,
+                              clarifications=request.clarifications, confirmation_sent=request.confirmation_sent,
+                              verification=request.verification_details)
+        _timeline.precheck(jurisdictions.load(request.jurisdiction), self.received, extension=request.extension,
+                           clock_stops=[_deadlines.ClockStop(start=c.start, end=c.end, reason=c.reason)
+                                        for c in request.clock_stops],
+                           clarifications=request.clarifications, country=request.country)
         self.request_id = request.resolved_id(self.received)
         self.final = Path(out_dir).resolve() / self.request_id
         # categories only (e.g. CCPA, verified to a reasonable degree, 11 CCR §7062): no specific piece
@@ -85,7 +97,7 @@ class ExportRun:
         self.bundle: dict[str, Any] = {}
         self.files: list[FileInfo] = []
         self.manifest: dict[str, Any] = {}
-        self.findings: tuple[Finding, ...] = ()
+        self.findings: tuple[Finding, ...] = ()  # for the operator, never in the package
         self.root = self.final
         self.clock = StageClock()  # stage timings on the exporter.timing logger (DEBUG)
 
@@ -188,27 +200,38 @@ class ExportRun:
 
     def apply_law(self) -> None:
         # what the person's own disclosure and opt-out logs say (exporter.law.disclosures)
-        logs = disclosures.Logs(self.cfg.catalog.data, {r.id: r.log for r in self.results if r.log},
-                                {cat.id: category_status(self.cfg, cat, res)
-                                 for cat, res in zip(self.cfg.catalog, self.results, strict=True)})
+        self.logs = disclosures.Logs(self.cfg.catalog.data, {r.id: r.log for r in self.results if r.log},
+                                     {cat.id: category_status(self.cfg, cat, res)
+                                      for cat, res in zip(self.cfg.catalog, self.results, strict=True)})
         self.bundle = build_bundle(self.cfg, self.request, self.request_id, self.received, self.generated,
-                                   self.ids.as_list(), self.results, self.facts, self.specific,
-                                   self.withheld_reason, self.warnings, logs)
-        self.findings = tuple(disclosures.findings(logs, ccpa=self.bundle["jurisdiction"].get("ccpa") is not None))
-        blocked = unacknowledged(self.findings, self.opts.acknowledge)
-        if blocked:  # raised inside staging: the temp folder is discarded, nothing is published
-            for f in self.findings:  # the blocking ones as errors: shown even with --quiet
-                (log.error if f in blocked else log.warning)("finding: %s", f.line())
-            raise UnacknowledgedFinding(
-                f"{len(blocked)} blocking finding(s) for the operator: {', '.join(f.code for f in blocked)}; "
-                "no package was written", hint="look at each finding (printed above), act on it, then export "
-                "again acknowledging it (--acknowledge CODE, ExportOptions(acknowledge=...), batch \"acknowledge\")",
-                findings=", ".join(f.code for f in blocked), request=self.request_id)
+                                   titled(self.ids.as_list(), self.cfg), self.results, self.facts, self.specific,
+                                   self.withheld_reason, self.warnings, self.logs)
         if self.specific:
             # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
             self.redactor.annotate(self.bundle["categories"],
                                    cite=self.bundle["jurisdiction"]["vocabulary"]["others_cite"])
+        self.check_findings()
         self.clock.lap("bundle")
+
+    def check_findings(self) -> None:
+        """Findings for the operator (exporter.law.findings): records past their retention date, a
+        late response, a receipt confirmation not recorded. A blocking one that is not acknowledged
+        raises :class:`UnacknowledgedFinding` here, inside the staging: nothing is published."""
+        blocking = bool(self.cfg.catalog.table("retention_overdue").get("blocking", False))
+        self.findings = (
+            *_overdue.findings(self.bundle["categories"], cite=storage_cite(self.request.jurisdiction),
+                               blocking=blocking),
+            *_timeline.findings(self.bundle["jurisdiction"].get("timeline") or {}),
+            # a sale after an opt-out (CCPA), a disclosure another record shows but the log does not
+            *disclosures.findings(self.logs, ccpa=self.bundle["jurisdiction"].get("ccpa") is not None))
+        unacknowledged = [f for f in self.findings if f.blocking and f.code not in self.opts.acknowledge]
+        if unacknowledged:
+            codes = sorted({f.code for f in unacknowledged})
+            raise UnacknowledgedFinding(
+                f"{len(unacknowledged)} blocking finding(s) for the operator: " + "; ".join(
+                    f"{f.code} ({f.category or '-'}, {f.count}): {f.message}" for f in unacknowledged),
+                hint="deal with each, then export again with " + " ".join(f"--acknowledge {c}" for c in codes),
+                codes=codes)
 
     def write_outputs(self) -> None:
         self.files = write_outputs(self.root, self.cfg, self.bundle, self.results, pdf=self.opts.pdf,
@@ -219,7 +242,8 @@ class ExportRun:
         sign_key = self.opts.sign_key
         self.manifest = write_manifest(self.root, self.files, generated_at=self.bundle["generated_at"],
                                        request_id=self.request_id, incomplete=self.incomplete,
-                                       sign_key=Path(sign_key) if sign_key else None)
+                                       sign_key=Path(sign_key) if sign_key else None,
+                                       acknowledged=[f.code for f in self.findings if f.blocking])
         self.clock.lap("manifest")
 
     # -- the result ---------------------------------------------------------------------------
@@ -232,8 +256,6 @@ class ExportRun:
         # no source feeds are among the warnings ("was not searched", also in the package itself)
         for line in group_messages([*self.warnings, *(f"review: {note}" for note in review)]):
             log.warning("%s", line)
-        for f in self.findings:
-            log.warning("finding: %s", f.line())
         return ExportResult(
             path=self.final,
             request_id=self.request_id,
@@ -252,6 +274,12 @@ class ExportRun:
             screening=self.ids.screening.to_dict(),
             findings=self.findings,
         )
+
+
+def storage_cite(jid: str) -> str:
+    """The storage-limitation rule of a law (its rules file's ``[storage_limitation]``), cited in
+    the past_retention finding."""
+    return str((jurisdictions.load(jid).get("storage_limitation") or {}).get("cite") or "")
 
 
 def now_utc(now: dt.datetime | None) -> dt.datetime:
@@ -313,8 +341,14 @@ def coverage(cfg: Config, results: Sequence[CategoryResult],
                     failed_lookups={label: why for label, _types, why in lookup_failures})
 
 
+def titled(identifiers: list[dict[str, Any]], cfg: Config) -> list[dict[str, Any]]:
+    """Each identifier with its type's catalog title, the words the report uses for it."""
+    types = cfg.catalog.identifier_types
+    return [{**i, "title": str((types.get(i["type"]) or {}).get("title") or i["type"])} for i in identifiers]
+
+
 def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.date, generated: dt.datetime,
-                 identifiers: list[dict[str, str]], results: Sequence[CategoryResult], facts: dict[str, str],
+                 identifiers: list[dict[str, Any]], results: Sequence[CategoryResult], facts: dict[str, str],
                  specific: bool, withheld_reason: str | None, warnings: list[str],
                  logs: disclosures.Logs | None = None) -> dict[str, Any]:
     """bundle.json's content (schemas/bundle.json): the request, the subject, each category with the
@@ -340,10 +374,17 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
         if request.extension else None,
         "clock_stops": [{"from": c.start.isoformat(), "to": c.end.isoformat(), "reason": c.reason}
                         for c in request.clock_stops],
+        "verification_details": request.verification_details.to_dict() if request.verification_details else None,
+        "clarifications": [c.to_dict() for c in request.clarifications],
+        "confirmation_sent": request.confirmation_sent.isoformat() if request.confirmation_sent else None,
     }
     generated_at = generated.isoformat().replace("+00:00", "Z")
     held = [e for e in entries if e["count"]]
     not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
+    law = jurisdictions.evaluate(request.jurisdiction, catalog=cfg.catalog.data, request=req,
+                                 facts=facts if specific else {}, categories=entries, now=generated, logs=logs)
+    if cfg.locale:  # the deployment's [export] locale: how the report writes money (exporter/render/money.py)
+        law["vocabulary"]["locale"] = cfg.locale
     return {
         "format": FORMAT,
         "request": req,
@@ -364,9 +405,7 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
                     "not_searched": not_searched,
                     "not_applicable": [e["id"] for e in entries if e["status"] == "not_applicable"]},
         "categories": entries,
-        "jurisdiction": jurisdictions.evaluate(
-            request.jurisdiction, catalog=cfg.catalog.data, request=req, facts=facts if specific else {},
-            categories=entries, now=generated, logs=logs),
+        "jurisdiction": law,
         "warnings": warnings,
     }
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from . import demo
-from .api import AccessRequest, ClockStop, ExportOptions, export
+from .api import AccessRequest, ClockStop, ExportOptions, VerificationDetails, export
 from .config import load_config
 from .errors import OutputError
 
@@ -74,6 +74,8 @@ class Sample:
     verification: str = "verified"
     country: str | None = None
     clock_stops: tuple[ClockStop, ...] = field(default_factory=tuple)
+    verification_details: VerificationDetails | None = None
+    confirmation_sent: dt.date | None = None
     #: blocking findings for the operator (exporter.law.findings) this sample is released despite
     acknowledge: tuple[str, ...] = ()
 
@@ -81,7 +83,8 @@ class Sample:
         ids = self.identifiers or (f"email:{demo.DEMO_SUBJECTS[self.persona or 'typical']}",)
         return AccessRequest.parse(ids, jurisdiction=self.jurisdiction, received=SAMPLES_RECEIVED,
                                    request_id=self.id, verification=self.verification, country=self.country,
-                                   clock_stops=self.clock_stops)
+                                   clock_stops=self.clock_stops, verification_details=self.verification_details,
+                                   confirmation_sent=self.confirmation_sent)
 
 
 SAMPLES: tuple[Sample, ...] = (
@@ -119,13 +122,16 @@ SAMPLES: tuple[Sample, ...] = (
         jurisdiction="uk",
         country="GB",
         clock_stops=(ClockStop(start=dt.date(2026, 11, 3), end=dt.date(2026, 11, 6),
-                               reason="waiting for the requester to confirm their identity"),),
+                               reason="confirmation of your identity"),),
+        verification_details=VerificationDetails(
+            method="a code we sent to the e-mail address of your account, entered on our request form",
+            evidence_type="one-time code", by="PicoNext privacy team", on=dt.date(2026, 11, 6)),
         about=("Olivia Bennett, a category manager at a Manchester retailer and a business-plan customer "
                "since 2024. PicoNext asked her to confirm her identity on 3 November; she answered on "
                "6 November."),
         review=(
             "The UK wording (UK GDPR, DPA 2018) and the ICO as the complaint route.",
-            "The stop-the-clock rule: the three days spent waiting for her answer move the deadline.",
+            "The stop-the-clock rule: the four days from asking (3 November) to her answer (6 November), both counted (UK GDPR Art. 12A), move the deadline.",
             "Transfers from the UK to the US and the UK safeguard named for them.",
             ("Recipients from her own records: her event registration says it was made available to the sponsors "
              "but her disclosure log holds no disclosure, so the operator is warned (finding disclosure_not_logged) "
@@ -139,6 +145,7 @@ SAMPLES: tuple[Sample, ...] = (
         persona="california",
         jurisdiction="ca",
         verification="reasonable",
+        confirmation_sent=dt.date(2026, 11, 4),
         # his disclosure log shows a disclosure treated as a sale after his GPC opt-out: the export
         # stops on that finding unless the operator acknowledges it (what a reviewer should read)
         acknowledge=("sale_after_opt_out",),
@@ -158,6 +165,8 @@ SAMPLES: tuple[Sample, ...] = (
             ("The sensitive personal information statement, and the period covered: everything collected since "
              "1 January 2022, not only the last 12 months (11 CCR §7024(h))."),
             "The 45-day deadline counted from 2 November 2026.",
+            ("The receipt confirmation shown as sent on 4 November 2026 because it was recorded "
+             "(11 CCR §7021(a)); without the record the report says it was due, never that it was sent."),
         ),
     ),
     Sample(

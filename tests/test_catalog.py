@@ -201,7 +201,9 @@ def test_retention_rules(categories: dict[str, dict[str, Any]]) -> None:
                 assert set(item) - {"fact"} <= {"months", "days", "years"} and len(item) == 2, cid
         elif "per_record" in r:
             pr = r["per_record"]
-            assert set(pr) - {"field"} <= {"months", "days", "years"} and len(pr) == 2, cid
+            units = set(pr) & {"months", "days", "years"}
+            assert len(units) == 1 and set(pr) - {"field", "after", "record", "event"} == units, cid
+            assert pr.get("after") in (None, "end_of_year"), cid
             props = load_schema(cid)["properties"]
             assert props[pr["field"]].get("format") == "date-time", cid
         else:
@@ -210,12 +212,18 @@ def test_retention_rules(categories: dict[str, dict[str, Any]]) -> None:
     assert categories["account"]["retention"]["earliest_of"] == [
         {"fact": "last_login_at", "months": 18}, {"fact": "terminated_at", "months": 3}]  # fmt: skip
     assert categories["support_emails"]["retention"]["earliest_of"] == [{"fact": "terminated_at", "months": 3}]
-    assert categories["support_chats"]["retention"]["per_record"] == {"field": "ended_at", "months": 1}
+    assert categories["support_chats"]["retention"]["per_record"] == {"field": "ended_at", "months": 1,
+                                                                "record": "chat transcript", "event": "the chat ended"}
     assert categories["deletion_records"]["retention"]["per_record"] == {"field": "deleted_at", "days": 90}
     assert categories["opt_out_preferences"]["retention"]["per_record"] == {"field": "recorded_at", "years": 20}
     assert categories["ledger_postings"]["retention"]["kind"] == "immutable"
-    for cid in ("orders", "billing", "payment_cards", "marketing_subscriptions"):
+    for cid in ("payment_cards", "marketing_subscriptions"):
         assert categories[cid]["retention"]["kind"] == "criteria", cid
+    # §4B "or longer as necessary for record retention": the period that fixes it (draft for the DPO)
+    for cid, field in (("billing", "issued_at"), ("orders", "ordered_at"), ("third_party_disclosures", "disclosed_at")):
+        pr = categories[cid]["retention"]["per_record"]
+        assert (pr["field"], pr["years"], pr["after"]) == (field, 7, "end_of_year"), cid
+        assert "26 U.S.C. §6001" in categories[cid]["retention"]["text"] or cid == "third_party_disclosures"
 
 
 def test_every_category_has_a_comment_citing_the_policy() -> None:

@@ -168,15 +168,36 @@ def test_broken_deadline_rule_is_a_config_error():
 # ---- stop the clock -------------------------------------------------------------------------------
 
 
-def test_uk_stop_the_clock_ten_days(rules):
-    # received Mon 3 Mar 2025 → 3 Apr 2025; clarification asked 5 Mar, answered 15 Mar (10 days)
-    # → 13 Apr 2025 (Sunday) → Mon 14 Apr 2025
+def test_uk_stop_the_clock_counts_both_days(rules):
+    # received Mon 3 Mar 2025 → 3 Apr 2025; clarification asked 5 Mar, answered 15 Mar: UK GDPR
+    # Art. 12A pauses "the period beginning with the day on which the controller makes the request and
+    # ending with the day on which the controller receives the information": 5–15 Mar, 11 days
+    # → Mon 14 Apr 2025
     stop = ClockStop(date(2025, 3, 5), date(2025, 3, 15), "asked which account the request covers")
     result = due_date(date(2025, 3, 3), rules["uk"], clock_stops=[stop])
-    assert result.paused_days == 10
+    assert result.paused_days == 11
     assert result.due == date(2025, 4, 14)
     text = " ".join(result.explanation)
-    assert "stopped for 10 days" in text and "12A" in text
+    assert "stopped for 11 days" in text and "12A" in text
+    # a one-day stop (asked and answered the same day) still pauses that day
+    same_day = due_date(date(2025, 3, 3), rules["uk"], clock_stops=[ClockStop(date(2025, 3, 5), date(2025, 3, 5), "x")])
+    assert same_day.paused_days == 1 and same_day.due == date(2025, 4, 4)
+
+
+def test_stop_after_the_deadline_is_refused(rules):
+    # received 3 Mar 2025, due Thu 3 Apr 2025: a stop starting 4 Apr cannot pause a period that has ended
+    with pytest.raises(RequestError) as exc:
+        due_date(date(2025, 3, 3), rules["uk"], clock_stops=[ClockStop(date(2025, 4, 4), date(2025, 4, 8), "late ask")])
+    assert "after the response was due" in exc.value.message and "2025-04-03" in exc.value.message
+    # on the due date itself it is still running
+    assert due_date(date(2025, 3, 3), rules["uk"],
+                    clock_stops=[ClockStop(date(2025, 4, 3), date(2025, 4, 3), "x")]).due == date(2025, 4, 4)
+    # a second stop is measured against the due date the first one moved: 3 Apr + 11 = 14 Apr
+    first = ClockStop(date(2025, 3, 5), date(2025, 3, 15), "identity")
+    assert due_date(date(2025, 3, 3), rules["uk"],
+                    clock_stops=[first, ClockStop(date(2025, 4, 10), date(2025, 4, 11), "scope")]).paused_days == 13
+    with pytest.raises(RequestError):
+        due_date(date(2025, 3, 3), rules["uk"], clock_stops=[first, ClockStop(date(2025, 4, 15), date(2025, 4, 16), "x")])
 
 
 def test_uk_overlapping_stops_are_not_counted_twice(rules):
@@ -184,14 +205,14 @@ def test_uk_overlapping_stops_are_not_counted_twice(rules):
         ClockStop(date(2025, 3, 5), date(2025, 3, 10), "identity"),
         ClockStop(date(2025, 3, 8), date(2025, 3, 15), "clarification"),
     ]
-    assert due_date(date(2025, 3, 3), rules["uk"], clock_stops=stops).paused_days == 10
+    assert due_date(date(2025, 3, 3), rules["uk"], clock_stops=stops).paused_days == 11  # 5–15 Mar, both days
 
 
 def test_uk_stop_and_extension_combine(rules):
     stop = ClockStop.from_dict({"from": "2025-03-05", "to": "2025-03-15", "reason": "identity"})
     result = due_date(date(2025, 3, 3), rules["uk"], clock_stops=[stop], extension=Extension(2, "complex"))
-    # 3 Jun 2025 + 10 days = Fri 13 Jun 2025
-    assert result.extended_due == date(2025, 6, 13)
+    # 3 Jun 2025 + 11 days = Sat 14 Jun 2025 → Mon 16 Jun 2025
+    assert result.extended_due == date(2025, 6, 16)
 
 
 @pytest.mark.parametrize("jid", ["eu", "ca", "ut"])
@@ -262,3 +283,22 @@ def test_to_dict_is_iso_strings(rules):
         "cites": d["cites"],
     }
     assert isinstance(d["explanation"], str) and d["steps"]
+
+
+# ---- counting: Reg. 1182/71 Art. 3(1) (the day of receipt is not counted) ----------------------------
+
+
+def test_eu_day_of_receipt_is_not_counted(rules):
+    # Art. 3(1): the day of the event is not counted; Art. 3(2)(c): a month ends on the same date of the
+    # next month. Received Tue 15 Apr 2025 → Thu 15 May 2025 (counting the day of receipt as day one of
+    # a 30/31-day run would give 14 May).
+    result = due_date(date(2025, 4, 15), rules["eu"])
+    assert result.due == date(2025, 5, 15)
+    # days: 45 calendar days start the day after receipt (CA): 2 Jan + 45 = 16 Feb
+    assert due_date(date(2025, 1, 2), rules["ca"]).due == date(2025, 2, 16)
+    counting = rules["eu"]["deadline"]["counting"]
+    assert "day one" not in counting.lower() and "not counted" in counting
+    assert "3(1)" in rules["eu"]["deadline"]["counting_cite"]
+    import exporter.law.deadlines as module
+
+    assert "Day one is the day of receipt" not in (module.__doc__ or "")

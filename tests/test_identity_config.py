@@ -97,10 +97,14 @@ def test_resolution_runs_in_dependency_order_with_provenance(tmp_path: Path) -> 
     assert order.index("devices/identities[1]") < order.index("devices/identities[0]")
     srcs = config.open_sources({})
     ids = resolve(config, [Identifier("email", " JANE@example.com ")], srcs)
+    # each found identifier names the read and the subject's identifier the read was given
     assert ids.as_list() == [
-        {"type": "account_id", "value": "A1", "found_by": "crm/identities[0]"},
-        {"type": "cookie_id", "value": "C9", "found_by": "devices/identities[0]"},
-        {"type": "device_id", "value": "D1", "found_by": "devices/identities[1]"},
+        {"type": "account_id", "value": "A1", "found_by": "crm/identities[0]",
+         "found_through": {"type": "email", "value": "JANE@example.com"}},
+        {"type": "cookie_id", "value": "C9", "found_by": "devices/identities[0]",
+         "found_through": {"type": "device_id", "value": "D1"}},
+        {"type": "device_id", "value": "D1", "found_by": "devices/identities[1]",
+         "found_through": {"type": "account_id", "value": "A1"}},
         {"type": "email", "value": "JANE@example.com", "found_by": "request"},  # as given (trimmed)
     ]
 

@@ -353,9 +353,12 @@ def test_uk_complaint_and_stop_the_clock():
     assert ico["address"] == "Wycliffe House, Water Lane, Wilmslow, Cheshire SK9 5AF, United Kingdom"
     assert ico["phone"] == "0303 123 1113" and ico["website"] == "https://ico.org.uk"
     d = block["deadlines"]
-    assert (d["due"], d["extended_due"], d["paused_days"]) == ("2025-04-14", "2025-06-13", 10)
+    # UK GDPR Art. 12A: 5–15 March, both days paused (11); 3 Jun + 11 = Sat 14 Jun → Mon 16 Jun 2025
+    assert (d["due"], d["extended_due"], d["paused_days"]) == ("2025-04-14", "2025-06-16", 11)
     deadline_notice = block["notices"][0]
-    assert deadline_notice["id"] == "deadlines" and "2025-06-13" in " ".join(deadline_notice["paragraphs"])
+    assert deadline_notice["id"] == "deadlines" and "2025-06-16" in " ".join(deadline_notice["paragraphs"])
+    # the complaints route: a complaint to PicoNext is acknowledged within 30 days (DPA 2018 s.164A)
+    assert "within 30 days" in block["complaint"]["text"] and "s.164A" in block["complaint"]["text"]
 
 
 def test_request_errors():

@@ -208,8 +208,11 @@ def test_sale_after_opt_out_blocks_the_export_until_acknowledged(config: Path, t
         assert value not in f.message + f.action, value
     assert result.to_dict()["findings"] == [x.to_dict() for x in result.findings]
     # findings are for the operator: not in the subject's package (its schemas only describe them)
-    package = "".join((result.path / name).read_text(encoding="utf-8") for name in ("bundle.json", "manifest.json"))
+    package = (result.path / "bundle.json").read_text(encoding="utf-8")
     assert "sale_after_opt_out" not in package and "finding" not in package.lower()
+    # the manifest records the acknowledged code only (no subject data)
+    manifest = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
+    assert "sale_after_opt_out" in manifest.get("acknowledged_findings", [])
 
 
 def test_the_same_consumer_under_eu_rules_has_no_ccpa_finding(config: Path, tmp_path: Path) -> None:
@@ -274,8 +277,8 @@ def test_cli_exits_8_with_the_finding_and_writes_nothing(config: Path, tmp_path:
     blocked = CliRunner().invoke(app, args, env=env)
     assert blocked.exit_code == 8, blocked.output
     err = blocked.stderr
-    assert "error: finding: sale_after_opt_out [third_party_disclosures] 1 record(s):" in err
-    assert "error: 1 blocking finding(s) for the operator: sale_after_opt_out; no package was written" in err
+    assert "error: 1 blocking finding(s) for the operator: sale_after_opt_out (third_party_disclosures, 1):" in err
+    assert "--acknowledge sale_after_opt_out" in err
     assert "Traceback" not in blocked.output and CARLOS not in err
     assert not (tmp_path / "CLI-CA").exists()
     ok = CliRunner().invoke(app, [*args, "--acknowledge", "sale_after_opt_out", "--json"], env=env)
@@ -283,13 +286,15 @@ def test_cli_exits_8_with_the_finding_and_writes_nothing(config: Path, tmp_path:
     doc = json.loads(ok.stdout)
     schema = json.loads((schemas_dir() / "cli" / "export.json").read_text())
     Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/result"}).validate(doc)
-    assert [f["code"] for f in doc["findings"]] == ["sale_after_opt_out"] and doc["findings"][0]["blocking"]
+    [sale] = [f for f in doc["findings"] if f["code"] == "sale_after_opt_out"]
+    assert sale["blocking"] and sale["count"] == 1
     assert (tmp_path / "CLI-CA" / "manifest.json").is_file()
 
 
 def test_export_help_offers_acknowledge() -> None:
     result = CliRunner().invoke(app, ["export", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
-    assert "--acknowledge" in result.output and "exits 8" in " ".join(result.output.split())
+    text = " ".join(result.output.split())
+    assert "--acknowledge" in text and "exit 8" in text
 
 
 def test_batch_acknowledge_column(config: Path, tmp_path: Path) -> None:

@@ -173,7 +173,9 @@ def test_compact_table_same_as_pdf(tmp_path: Path) -> None:
     text = re.sub(r"\s+", " ", "".join(parser.text))
     assert '<table class="records compact cols-4">' in html
     assert '<th scope="col">Order number</th>' in html and '<th scope="col">Items</th>' not in html
-    assert "Codes in this table: Status: paid = Payment received" in text
+    # coded values by their titles, in the table itself: no codes, so no legend of codes
+    assert "<td>Payment received</td>" in html and "<td>paid</td>" not in html
+    assert "Codes in this table" not in text
     assert (
         "Full records in data/orders.jsonl (JSONL) and data/orders.csv (CSV), with the other fields too: Items."
         in text

@@ -90,7 +90,9 @@ def test_per_record_single_record_and_overdue_note():
     one = retention.evaluate(CHATS, facts={}, field_range=(utc(2026, 11, 20), utc(2026, 11, 20)), today=TODAY)
     assert one["explanation"].endswith("the one you have is due on 2026-12-20.")
     overdue = retention.evaluate(CHATS, facts={}, field_range=(utc(2026, 9, 1), utc(2026, 11, 20)), today=TODAY)
-    assert "next deletion run" in overdue["explanation"]
+    # past dates read as past, and nothing sounds routine: exporter.law.overdue states how many and by when
+    assert "the oldest you have was due on 2026-10-01" in overdue["explanation"]
+    assert "deletion run" not in overdue["explanation"]
 
 
 def test_per_record_without_records_gives_the_rule():

@@ -788,6 +788,15 @@ def string_min_max(c: Col) -> tuple[str | None, str | None]:
     return mm["min"].as_py(), mm["max"].as_py()
 
 
+def day_counts(c: Col) -> Iterable[tuple[str, int]]:
+    """(YYYY-MM-DD, count) of a string column's date-time values (its first 10 characters)."""
+    if c.jtype != _STRING or c.arr.null_count == len(c.arr):
+        return []
+    vc = pc.value_counts(pc.utf8_slice_codeunits(c.arr, 0, 10))
+    return [(v, n) for v, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True)
+            if v is not None]
+
+
 def value_counts(c: Col) -> Iterable[tuple[Any, int]]:
     """(value, count) of the non-null scalar values of a column."""
     if c.jtype == _NULL:

@@ -84,6 +84,8 @@ class IdentitySet:
     screening: Screening = field(default_factory=Screening)
     #: (type, key) of values found when their type already had one (an alternative e-mail address)
     further: set[tuple[str, str]] = field(default_factory=set)
+    #: (type, key) found by a read → (type, key) of the subject's identifier the read found it through
+    via: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def rule(self, id_type: str) -> Rule:
         return self.rules.get(id_type) or RULES["trim"]
@@ -97,7 +99,7 @@ class IdentitySet:
             for id_type, n in sorted(self.shared_skipped.items())
         ]
 
-    def add(self, id_type: str, value: str, by: str) -> bool:
+    def add(self, id_type: str, value: str, by: str, via: tuple[str, str] | None = None) -> bool:
         key = self.rule(id_type).key(value)
         if not key:
             return False
@@ -108,6 +110,8 @@ class IdentitySet:
             self.further.add((id_type, key))  # a second value of its type: checked before it is followed
         bucket[key] = by
         self.shown[(id_type, key)] = value.strip()
+        if via is not None and via != (id_type, key):
+            self.via[(id_type, key)] = via
         return True
 
     def keys(self, id_type: str, *, followed_only: bool = True) -> frozenset[str]:
@@ -135,12 +139,19 @@ class IdentitySet:
     def has_any(self, types: Iterable[str]) -> bool:
         return any(self.keys(t) for t in types)
 
-    def as_list(self) -> list[dict[str, str]]:
-        return [
-            {"type": t, "value": self.shown.get((t, k), k), "found_by": by}
-            for t in sorted(self.found)
-            for k, by in sorted(self.found[t].items(), key=lambda kv: (self.shown.get((t, kv[0]), kv[0]), kv[0]))
-        ]
+    def as_list(self) -> list[dict[str, Any]]:
+        """Every identifier with its provenance: ``found_by`` (the read, or "request") and, for a read,
+        ``found_through`` (the subject's identifier the read was given), so that a report can say
+        "found through your email address …" rather than name a read."""
+        out: list[dict[str, Any]] = []
+        for t in sorted(self.found):
+            for k, by in sorted(self.found[t].items(), key=lambda kv: (self.shown.get((t, kv[0]), kv[0]), kv[0])):
+                item: dict[str, Any] = {"type": t, "value": self.shown.get((t, k), k), "found_by": by}
+                through = self.via.get((t, k))
+                if through is not None:
+                    item["found_through"] = {"type": through[0], "value": self.shown.get(through, through[1])}
+                out.append(item)
+        return out
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.found.values())
@@ -291,7 +302,9 @@ def _run(catalog: Catalog, ids: IdentitySet, source: Source, r: Read, current: M
     _lookup(ids, source, r, {t: tuple(sorted(v)) for t, v in current.items()})
 
 
-def _rows(ids: IdentitySet, source: Source, r: Read, keys: Mapping[str, tuple[str, ...]]) -> Iterator[dict[str, Any]]:
+def _rows(ids: IdentitySet, source: Source, r: Read, keys: Mapping[str, tuple[str, ...]]
+          ) -> Iterator[tuple[dict[str, Any], tuple[str, str] | None]]:
+    """The read's rows that are the subject's, each with the subject identifier it holds."""
     forms = getattr(source, "probe_forms", True)
     probes = {t: tuple(dict.fromkeys(p for k in ks for p in (ids.rule(t).probes(k) if forms
                                                             else ids.rule(t).spellings(k)))) for t, ks in keys.items()}
@@ -299,24 +312,24 @@ def _rows(ids: IdentitySet, source: Source, r: Read, keys: Mapping[str, tuple[st
     for batch in source.read(r.spec, probes):
         for row in batch:
             if check.owns(row):
-                yield row
+                yield row, check.matched(row)
 
 
 def _lookup(ids: IdentitySet, source: Source, r: Read, keys: Mapping[str, tuple[str, ...]]) -> None:
-    for row in _rows(ids, source, r, keys):
+    for row, through in _rows(ids, source, r, keys):
         for id_type, value in _yielded(r, row):
-            ids.add(id_type, value, r.spec.label)
+            ids.add(id_type, value, r.spec.label, through)
 
 
 def _checked(ids: IdentitySet, source: Source, r: Read, id_type: str, key: str, persons: frozenset[str]) -> None:
     """Follow a further person-type value only when its rows name no other person than known."""
-    found = [pair for row in _rows(ids, source, r, {id_type: (key,)}) for pair in _yielded(r, row)]
+    found = [pair for row, _through in _rows(ids, source, r, {id_type: (key,)}) for pair in _yielded(r, row)]
     if _foreign(ids, found, persons):
         ids.shared_skipped[id_type] += 1
         ids.unfollowed.add((id_type, key))
         return
     for t, v in found:
-        ids.add(t, v, r.spec.label)
+        ids.add(t, v, r.spec.label, (id_type, key))
 
 
 def _foreign(ids: IdentitySet, found: list[tuple[str, str]], persons: frozenset[str]) -> bool:
@@ -343,7 +356,8 @@ def _pivot(ids: IdentitySet, source: Source, r: Read, id_type: str, persons: fro
     to one person, who is not somebody other than the subject as known so far."""
     known = {t: set(ids.keys(t, followed_only=False)) for t in persons}
     for value in sorted(values):
-        found = list(pair for row in _rows(ids, source, r, {id_type: (value,)}) for pair in _yielded(r, row))
+        found = list(pair for row, _through in _rows(ids, source, r, {id_type: (value,)})
+                     for pair in _yielded(r, row))
         owners: dict[str, set[str]] = {}
         for t, v in found:
             if t in persons:
@@ -354,4 +368,4 @@ def _pivot(ids: IdentitySet, source: Source, r: Read, id_type: str, persons: fro
             ids.shared_skipped[id_type] += 1  # several people, somebody else, or nobody we can tell
             continue
         for t, v in found:
-            ids.add(t, v, r.spec.label)
+            ids.add(t, v, r.spec.label, (id_type, value))

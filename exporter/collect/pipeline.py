@@ -73,6 +73,9 @@ class CategoryResult:
     provenance: list[dict[str, Any]] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
     field_range: tuple[str, str] | None = None
+    #: records per calendar day (YYYY-MM-DD) of the retention field (per_record rules): bounded by
+    #: the number of distinct days; exporter.law.overdue counts the records past their retention
+    retention_days: dict[str, int] = field(default_factory=dict)
     pans_masked: int = 0
     withheld: dict[str, int] = field(default_factory=dict)
     incomplete: str | None = None  #: why the category is incomplete (``allow_partial`` only)
@@ -170,6 +173,7 @@ class _Run:
         self.last: str | None = None
         self.rmin: str | None = None
         self.rmax: str | None = None
+        self.rdays: Counter[str] = Counter()
 
     # -- shared -------------------------------------------------------------------------------------
 
@@ -366,6 +370,7 @@ class _Run:
             values = [v for r in recs if isinstance(v := r.get(self.ret_field), str)]
             if values:
                 self._range(min(values), max(values))
+                self.rdays.update(v[:10] for v in values)
         if self.observer is not None:
             self.observer.update(recs)
         self.result.count += n
@@ -416,6 +421,7 @@ class _Run:
                 self._fact(fact, columnar.string_min_max(cols[f])[1])
         if self.ret_field and self.ret_field in cols:
             self._range(*columnar.string_min_max(cols[self.ret_field]))
+            self.rdays.update(dict(columnar.day_counts(cols[self.ret_field])))
         self.result.count += n
         if self.write_records:
             jsonl, csv = self._writers()
@@ -437,6 +443,7 @@ class _Run:
         res.inline = self.inline
         res.first, res.last = self.first, self.last
         res.field_range = (self.rmin, self.rmax) if self.rmin is not None and self.rmax is not None else None
+        res.retention_days = dict(sorted(self.rdays.items()))
         res.top_values = {f: c.top(TOP_VALUES) for f, c in self.counters.items() if c}
         res.top_values_exact = all(c.exact for c in self.counters.values())
         res.pans_masked = self.transform.masked

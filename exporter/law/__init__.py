@@ -4,5 +4,9 @@
 * :mod:`.jurisdictions` — the access right per law (catalog/jurisdictions/*.toml): GDPR Art. 15,
   UK GDPR + DPA 2018, CCPA/CPRA + 11 CCR §7024, Utah;
 * :mod:`.deadlines` — the response deadline (Art. 12(3), CCPA §1798.130(a)(2)) with extensions and stops;
-* :mod:`.retention` — concrete retention dates per record (Art. 15(1)(d)).
+* :mod:`.retention` — concrete retention dates per record (Art. 15(1)(d));
+* :mod:`.overdue` — records past their retention date: a statement for the subject, a finding for the operator;
+* :mod:`.timeline` — the request's life: identity check, stop-the-clock, clarification, receipt
+  confirmation, a late answer;
+* :mod:`.findings` — findings for the operator (``Finding``), blocking ones held until acknowledged.
 """

@@ -29,12 +29,21 @@ controller has, how the period is counted and which calendar of holidays applies
 
 Decisions (documented in the rules files too):
 
-* Day one is the day of receipt, whatever day of the week (ICO; Reg. 1182/71 Art. 3(1) read as in
-  C-171/03 Toeters): the month is added to the date of receipt itself.
+* The day of receipt is not counted (Reg. 1182/71 Art. 3(1): "the day during which the event …
+  occurs shall not be included"); a period in months ends on the day of the last month with the same
+  date as the day of receipt (Art. 3(2)(c)), so the month is added to the date of receipt itself
+  (received 15 March → due 15 April, not 14 April); a period in days starts the day after receipt.
+  The ICO describes the same UK result as "the day of receipt is day one" — both give the same date.
 * An extension of *n* months is counted from receipt as one period of ``1 + n`` months (the same
   corresponding-date rule), an extension of *n* days adds *n* days to the initial period.
 * Days during which the clock was stopped are added after the month/day arithmetic, before the
-  roll-forward to a working day. Overlapping pauses are merged, never counted twice.
+  roll-forward to a working day. Overlapping pauses are merged, never counted twice. With
+  ``[deadline.clock_stop] count_both_days = true`` (UK GDPR Art. 12A, whose pause is "the period
+  beginning with the day on which the controller makes the request and ending with the day on which
+  the controller receives the information") both the day of asking and the day of the answer are
+  paused, ``end - start + 1`` days; otherwise ``end - start``.
+* A stop must start while the period is still running: one that starts after the (so far paused)
+  due date is refused, as is one that starts before receipt.
 """
 
 from __future__ import annotations
@@ -91,7 +100,8 @@ class ClockStop:
     """The period [start, end) during which the controller waited for the data subject.
 
     ``start`` is the day the controller asked (for clarification, identity or a fee), ``end`` the
-    day the answer arrived; the clock runs again from ``end``. Paused days = ``end - start``.
+    day the answer arrived; the clock runs again after it. Paused days = ``end - start``, or
+    ``end - start + 1`` where the rules pause both days (``count_both_days``, UK GDPR Art. 12A).
     """
 
     start: date
@@ -339,7 +349,21 @@ def due_date(
                 hint=str(stop_rule.get("cite") or cite) or None,
             )
         merged = _merge_stops(clock_stops, received)
-        paused = sum((end - start).days for start, end in merged)
+        both = bool(stop_rule.get("count_both_days", False))
+        months0, days0 = rule.get("calendar_months"), rule.get("calendar_days")
+        base = (add_calendar_months(received, int(months0)) if months0 is not None
+                else received + timedelta(days=int(days0 or 0)))
+        for start, end in merged:
+            running = base + timedelta(days=paused)
+            running = next_working_day(running, calendar) if roll else running
+            if start > running:
+                raise RequestError(
+                    f"clock stop starting {start.isoformat()} begins after the response was due "
+                    f"({running.isoformat()}): a stop can only pause a period that is still running",
+                    key="clock_stops",
+                    hint="record the stop with the date the controller asked the data subject, before the due date",
+                )
+            paused += (end - start).days + (1 if both else 0)
         stop_cite = str(stop_rule.get("cite", ""))
         if stop_cite:
             cites.append(stop_cite)

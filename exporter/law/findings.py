@@ -1,23 +1,20 @@
-"""Findings for the operator: facts about a subject's records that someone must look at before the
-package is released (a disclosure treated as a sale after an opt-out, records past their retention
-date …).
+"""Findings for the operator: what the export found that a person must look at before release.
 
-A finding is never shown to the data subject and never carries subject data: its ``message`` and
-``action`` speak of kinds of records and counts only. Whatever the subject is told about the same
-fact comes from catalog texts, separately. A ``blocking`` finding stops the export
-(:class:`~exporter.errors.UnacknowledgedFinding`, no package is published) unless its ``code`` is
-acknowledged: ``ExportOptions(acknowledge=frozenset({"sale_after_opt_out"}))``, the CLI's
-``--acknowledge CODE`` or a batch request's ``"acknowledge": [...]``. Non-blocking findings are
-warnings.
+A finding is never shown to the data subject and never holds subject data (no name, identifier or
+value): a code, the catalog category (or None), how many records, what was found, what to do and
+the rule it implements. A *blocking* finding stops the export (:class:`~exporter.errors.
+UnacknowledgedFinding`, exit code 8, no package published) until the operator acknowledges its
+code (``ExportOptions(acknowledge=...)``, ``exporter export --acknowledge CODE``, the batch input's
+``"acknowledge"``); a non-blocking one is a warning. What the subject is told about the same fact
+comes from catalog texts, separately.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Finding", "unacknowledged"]
+__all__ = ["Finding"]
 
 
 @dataclass(frozen=True)
@@ -31,15 +28,5 @@ class Finding:
     cite: str  #: the rule it implements, e.g. "CCPA §1798.120(d)"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def line(self) -> str:
-        """One line for stderr: code, category, count, message, action."""
-        return (f"{self.code} [{self.category or '-'}] {self.count} record(s): {self.message} "
-                f"— {self.action} ({self.cite})")
-
-
-def unacknowledged(findings: Iterable[Finding], acknowledged: Iterable[str]) -> list[Finding]:
-    """The blocking findings whose code is not in ``acknowledged``."""
-    ack = set(acknowledged)
-    return [f for f in findings if f.blocking and f.code not in ack]
+        return {"code": self.code, "category": self.category, "count": self.count, "message": self.message,
+                "action": self.action, "blocking": self.blocking, "cite": self.cite}

@@ -32,6 +32,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from . import disclosures as _disclosures
+from . import timeline as _timeline
+from . import plain
 from .deadlines import ClockStop, Extension, due_date, holiday_calendar
 from ..errors import ConfigError, RequestError
 from ..resources import catalog_dir, schemas_dir
@@ -227,8 +229,11 @@ def _check(data: dict[str, Any], path: Path, jid: str) -> None:
             except RequestError as exc:
                 raise ConfigError(exc.message, file=file, key=f"deadline.{where}") from exc
     for key_path, text in _walk_strings(data):
+        own = _timeline.PLACEHOLDERS.get(str(key_path[1]), ()) if key_path[:1] == ("timeline",) and len(key_path) > 1 else ()
         for name in _PLACEHOLDER.findall(text):
-            if name not in PLACEHOLDERS and not (name in RECORD_PLACEHOLDERS and key_path[:2] == ("ccpa", "opt_out")):
+            if (name not in PLACEHOLDERS and name not in own
+                    and name not in plain.PLACEHOLDERS.get(str(key_path[0]), ())
+                    and not (name in RECORD_PLACEHOLDERS and key_path[:2] == ("ccpa", "opt_out"))):
                 raise ConfigError(
                     f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})",
                     file=file,
@@ -295,7 +300,8 @@ def vocabulary(jid: str, *, directory: str | Path | None = None) -> dict[str, An
     file): a report shows no other law's citations (GDPR terms in a CCPA report, CCPA terms in a UK
     one)."""
     vocab = _thaw(load(jid, directory=directory).get("vocabulary") or {})
-    return {"legal_bases": bool(vocab.get("legal_bases", True)), "law_cite": str(vocab.get("law_cite") or ""),
+    return {"locale": str(vocab.get("locale") or "en"),
+            "legal_bases": bool(vocab.get("legal_bases", True)), "law_cite": str(vocab.get("law_cite") or ""),
             "purposes_note": str(vocab.get("purposes_note") or ""), "others_cite": str(vocab.get("others_cite") or "")}
 
 
@@ -474,7 +480,13 @@ def _parse_request(request: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
     if not isinstance(stops_raw, list | tuple):
         raise RequestError("request.clock_stops must be a list", key="clock_stops")
     stops = [s if isinstance(s, ClockStop) else ClockStop.from_dict(s) for s in stops_raw]
+    clarifications = [
+        c if isinstance(c, _timeline.Clarification) else _timeline.Clarification(
+            asked=_as_day(c.get("asked")) or received, answered=_as_day(c.get("answered")),
+            reason=str(c.get("reason") or ""))
+        for c in request.get("clarifications") or []]
     return {
+        "clarifications": clarifications,
         "id": request.get("id"),
         "received": received,
         "verification": str(verification),
@@ -559,7 +571,7 @@ def evaluate(
         req["received"],
         rules,
         extension=req["extension"],
-        clock_stops=req["clock_stops"],
+        clock_stops=_timeline.stops_for_deadline(rules, req["clock_stops"], req["clarifications"]),
         subdivision=req["country"] if from_subject else None,
     )
     deadlines = result.to_dict()
@@ -617,6 +629,8 @@ def evaluate(
         "any_shared": any(m.get("shared") for rid, m in recipient_meta.items() if rid in actual_kinds),
         "any_sensitive": any(c.get("sensitive") for c in held),
         "specific_pieces": access["specific_pieces"],
+        # the copy holds records (notices that describe the data files)
+        "copy_has_records": bool(access["specific_pieces"] and held),
     }
 
     def applies(entry: Mapping[str, Any]) -> bool:
@@ -645,6 +659,9 @@ def evaluate(
             "applies": ok,
             "note": note,
         })
+    # nothing held: the answer is the confirmation; items about held data say why they do not apply
+    nothing_held = plain.nothing_held(rules, categories, fill=fill)
+    plain.nothing_held_elements(elements, nothing_held)
 
     rights = [
         {"id": r["id"], "title": fill(r["title"]), "cite": r["cite"], "how": fill(r["how"])}
@@ -738,6 +755,9 @@ def evaluate(
         "automated_decisions": automated,
         "withheld": {"cite": rules["withheld"]["cite"], "text": fill(rules["withheld"]["text"])},
     }
+    out["timeline"] = _timeline.build(rules, request, deadlines, today, fill)
+    if nothing_held is not None:
+        out["nothing_held"] = nothing_held
     specific = access["specific_pieces"]
     if logs is not None:
         out["recipients"] = _disclosures.summary(rules, logs, held, specific=specific, fill=fill)
@@ -912,6 +932,9 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
                     f"we extended this to {d['extended_due']}.")
     notices.append(_notice("deadlines", "Your request and our deadline", d["cites"][0] if d["cites"] else dl["cite"],
                            [fill(dl["text"]), due_line, fill(dl.get("counting", ""))], d["steps"]))
+    tl = out.get("timeline") or {}
+    if tl.get("statements"):  # the request's life: identity check, pauses, confirmation, lateness
+        notices.append(_notice("timeline", str(tl["title"]), str(tl["cite"]), tl["statements"]))
     acc = out["access"]
     notices.append(_notice("verification", "Identity and scope of this response", acc["cite"], [acc["text"]]))
     per = out["period"]
@@ -1047,7 +1070,8 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
     titles = {n["id"]: n["title"] for n in notices}
     for e in out["elements"]:
         if e["applies"]:
-            contents["items"].append(f"{e['title']} ({e['cite']}): see {_satisfied_where(e['satisfied_by'], titles)}.")
+            shown_in = plain.place(rules, e["satisfied_by"]) or _satisfied_where(e["satisfied_by"], titles)
+            contents["items"].append(f"{e['title']} ({e['cite']}): see {shown_in}.")
         else:
             contents["items"].append(f"{e['title']} ({e['cite']}): does not apply to you. {e['note']}")
     return notices

@@ -15,6 +15,9 @@ exactly one machine-evaluable form:
     no computable date; the catalog text states the criteria (Art. 15(1)(d) "the criteria used to
     determine that period").
 
+``per_record`` may add ``after = "end_of_year"``: the period runs from the end of the calendar year
+of the record's date (tax and accounting records: "7 years after the end of the year of issue").
+
 Optional wording keys: ``label`` on an ``earliest_of`` entry ("your last log-in"), ``record`` and
 ``event`` on ``per_record`` ("transcript", "the chat ended"). Missing facts never raise: the answer
 falls back to the catalog's criteria text and says which fact is not recorded.
@@ -30,7 +33,7 @@ from dateutil.relativedelta import relativedelta
 
 from ..errors import ConfigError
 
-__all__ = ["describe_duration", "evaluate"]
+__all__ = ["describe_duration", "evaluate", "rule_duration", "rule_start"]
 
 _UNITS = ("years", "months", "days")
 _NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
@@ -59,6 +62,21 @@ def _duration(spec: Mapping[str, Any], *, where: str) -> tuple[relativedelta, st
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ConfigError(f"retention {unit} must be a whole number ≥ 0", key=f"{where}.{unit}")
     return relativedelta(**{unit: n}), describe_duration(n, unit)
+
+
+def rule_duration(spec: Mapping[str, Any]) -> relativedelta:
+    """The duration of a ``per_record`` (or ``earliest_of`` entry) spec."""
+    return _duration(spec, where="retention")[0]
+
+
+def rule_start(spec: Mapping[str, Any], day: date) -> date:
+    """The day a ``per_record`` period runs from for a record dated ``day``."""
+    after = spec.get("after")
+    if after is None:
+        return day
+    if after == "end_of_year":
+        return date(day.year, 12, 31)
+    raise ConfigError(f"unknown retention.per_record.after {after!r} (end_of_year)", key="retention.per_record.after")
 
 
 def describe_duration(n: int, unit: str) -> str:
@@ -170,6 +188,8 @@ def evaluate(
     delta, words = _duration(spec, where="retention.per_record")
     record = str(spec.get("record") or "record")
     event = str(spec.get("event") or f"its {str(spec['field']).removesuffix('_at').replace('_', ' ')} date")
+    if spec.get("after") == "end_of_year":
+        event = f"the end of the year of {event}" if spec.get("event") else "the end of the year of its date"
     head = f"Each {record} is deleted {words} after {event}"
     if field_range is None:
         return {**base, "until": None, "explanation": head + ". " + _criteria(rule)}
@@ -178,11 +198,15 @@ def evaluate(
         return {**base, "until": None, "explanation": head + ". " + _criteria(rule)}
     if newest < oldest:
         oldest, newest = newest, oldest
-    first, last = oldest + delta, newest + delta
+    first, last = rule_start(spec, oldest) + delta, rule_start(spec, newest) + delta
+
+    def due(day: date) -> str:
+        return f"{'is' if day >= today else 'was'} due on {day.isoformat()}"
+
     if first == last:
-        detail = f"the one you have is due on {last.isoformat()}"
+        detail = f"the one you have {due(last)}"
     else:
-        detail = f"the oldest you have is due on {first.isoformat()}, the newest on {last.isoformat()}"
-    if first < today:
-        detail += f" ({record}s due before {today.isoformat()} are removed in the next deletion run)"
+        tail = f"the newest on {last.isoformat()}" if (first >= today) == (last >= today) else f"the newest {due(last)}"
+        detail = f"the oldest you have {due(first)}, {tail}"
+    # records already past their date are stated by exporter.law.overdue (how many, deleted by when)
     return {**base, "until": last.isoformat(), "explanation": f"{head}; {detail}."}

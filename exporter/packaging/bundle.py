@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ..law import retention
+from ..law import overdue, retention
 from ..law.catalog import Catalog, Category
 from ..config import Config
 from ..collect.pipeline import CategoryResult
@@ -107,6 +107,9 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
             today=today,
         ),
     }
+    # records past their retention date: a plain statement here, a finding for the operator (api)
+    overdue.annotate(entry, cat.retention, res.retention_days, today=today, count=res.count,
+                     texts=config.catalog.table("retention_overdue"), disclose=specific)
     status = category_status(config, cat, res)
     entry.update(
         status=status,

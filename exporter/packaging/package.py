@@ -229,8 +229,9 @@ def _remove_empty(folders: list[Path]) -> None:
 
 
 def write_manifest(root: Path, files: list[FileInfo], *, generated_at: str, request_id: str,
-                   incomplete: list[dict[str, Any]] | None = None, sign_key: Path | None = None) -> FileInfo:
-    manifest = {
+                   incomplete: list[dict[str, Any]] | None = None, sign_key: Path | None = None,
+                   acknowledged: list[str] | None = None) -> FileInfo:
+    manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "request_id": request_id,
         "generated_at": generated_at,
@@ -239,6 +240,8 @@ def write_manifest(root: Path, files: list[FileInfo], *, generated_at: str, requ
         "algorithm": "sha256",
         "files": sorted(files, key=lambda f: f["path"]),
     }
+    if acknowledged:  # codes of blocking findings the operator acknowledged (exporter.law.findings), no subject data
+        manifest["acknowledged_findings"] = sorted(set(acknowledged))
     if sign_key is not None:
         manifest["signature"] = _sign(dumps(manifest, indent=True), sign_key)
     check_against("manifest.json", manifest, error=OutputError)

@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 from wcwidth import wcswidth, wcwidth
 
+from .money import with_money
+
 __all__ = [
     "Line",
     "build_view",
@@ -274,23 +276,26 @@ def enum_note(node: Mapping[str, Any], value: Any) -> str:
 
 
 def _scalar(value: Any, node: Mapping[str, Any]) -> tuple[str, str]:
-    """(text, note) of a scalar value under its schema."""
+    """(text, note) of a scalar value under its schema. A coded value is shown by its title
+    (``x-enum-titles``), never as the code: "You opened the email", not ``email_open``."""
     if value is None:
         return "—", ""
+    title = enum_note(node, value)
+    if title:
+        return _cut(title), ""
     if isinstance(value, bool):
-        text = "Yes" if value else "No"
-        return text, enum_note(node, value)
+        return ("Yes" if value else "No"), ""
     fmt = node.get("format")
     if isinstance(value, str):
         if fmt == "date-time" or (not fmt and _DATETIME_RE.match(value) and "T" in value):
             return format_datetime(value), ""
         if fmt == "date" or (not fmt and _DATE_RE.match(value)):
             return format_date(value), ""
-        return _cut(value), enum_note(node, value)
+        return _cut(value), ""
     if isinstance(value, float):
         text = repr(value) if value != int(value) or abs(value) >= 1e16 else f"{value:.1f}"
-        return text, enum_note(node, value)
-    return str(value), enum_note(node, value)
+        return text, ""
+    return str(value), ""
 
 
 def describe_value(value: Any, node: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> list[Line]:
@@ -467,9 +472,9 @@ def _shorten(text: str, limit: int = MAX_COMPACT_CHARS) -> str:
 
 def _compact_text(value: Any, node: Mapping[str, Any], root: Mapping[str, Any]) -> str:
     """A value as the single line of text a compact-table cell shows. A coded value appears as its
-    code (the legend under the table explains it); nested values become ``label: value; …``."""
+    title; nested values become ``label: value; …``."""
     if isinstance(value, str) and not _DATETIME_RE.match(value) and not _DATE_RE.match(value):
-        return _shorten(value)
+        return _shorten(enum_note(node, value) or value)
     if not isinstance(value, (Mapping, list)):
         return _scalar(value, node)[0]
     lines = describe_value(value, node, root)
@@ -635,35 +640,6 @@ def _compact_keys(
     return keys[:MAX_TABLE_COLUMNS]
 
 
-def _legend(
-    columns: Sequence[Mapping[str, Any]],
-    nodes: Sequence[Mapping[str, Any]],
-    rows: Sequence[Mapping[str, Any]],
-) -> list[dict[str, Any]]:
-    """For each coded column of a compact table: the codes that occur in its rows, explained."""
-    legend = []
-    for col, node in zip(columns, nodes, strict=True):
-        titles = node.get("x-enum-titles")
-        if not isinstance(titles, Mapping):
-            continue
-        order = {str(k): i for i, k in enumerate(titles)}
-        seen: dict[str, str] = {}
-        for r in rows:
-            value = r.get(col["key"])
-            if value is None or isinstance(value, (Mapping, list)):
-                continue
-            text, note = _scalar(value, node)
-            if note and text not in seen:
-                seen[text] = note
-        if seen:
-            raw = {(_scalar(k, node)[0] if not isinstance(k, str) else k): str(k) for k in titles}
-            entries = sorted(
-                seen.items(), key=lambda kv: (order.get(raw.get(kv[0], kv[0]), len(order)), kv[0])
-            )
-            legend.append({"title": col["title"], "entries": [{"code": c, "note": n} for c, n in entries]})
-    return legend
-
-
 def _columns(
     keys: Sequence[str], props: Mapping[str, Any], schema: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
@@ -686,6 +662,7 @@ def _category_view(
     *,
     ccpa: bool = True,
     withheld_note: Mapping[str, Any] | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """One category of the report. ``ccpa``: whether the rules applied are the CCPA's (the
     bundle's jurisdiction has a ``ccpa`` block); only then are the category's CCPA category and
@@ -700,6 +677,8 @@ def _category_view(
     rows = list(rows or ())[:MAX_ROWS] if not withheld_reason else []
     props = _deref(schema, schema).get("properties")
     props = props if isinstance(props, Mapping) else {}
+    # amounts with their currency in the reader's locale ("€1,960.00"); the data files keep numbers
+    rows = [with_money(r, props, locale) for r in rows]
     all_keys = [k for k in _ordered_keys(props, rows) if any(k in r for r in rows)]
     compact_keys = _compact_keys(pdf_columns, props, rows) if len(rows) > FULL_DETAIL_ROWS else []
     keys = compact_keys or all_keys
@@ -707,7 +686,6 @@ def _category_view(
     col_nodes = [_deref(props.get(k, {}), schema) for k in keys]
     table_rows: list[list[list[Line]]] = []
     compact_rows: list[list[str]] = []
-    legend: list[dict[str, Any]] = []
     other_fields: list[str] = []
     cards: list[list[list[tuple[str, list[Line]]]]] = []
     card_listings: list[list[str]] = []
@@ -720,7 +698,6 @@ def _category_view(
             [_compact_text(r[k], n, schema) if k in r else "" for k, n in zip(keys, col_nodes, strict=True)]
             for r in rows
         ]
-        legend = _legend(columns, col_nodes, rows)
         listing = _listing(
             [c["title"] for c in columns], compact_rows, wrap=len(compact_rows) <= LISTING_MIN_ROWS
         )
@@ -829,7 +806,8 @@ def _category_view(
         explanation = explanation[len(lead):]
     withheld_counts = cat.get("withheld_counts") or {}
     withheld = []
-    for field in cat.get("withheld_fields") or ():
+    # fields held but not shown exist only where records are held (not in a kind we hold none of)
+    for field in (cat.get("withheld_fields") or ()) if count else ():
         node = field_schema(schema, [field])
         n = withheld_counts.get(field) if isinstance(withheld_counts, Mapping) else None
         if n == 0:
@@ -910,7 +888,6 @@ def _category_view(
         "card_listings": card_listings,
         "listing": listing,
         "layout": layout,
-        "legend": legend,
         "other_fields": other_fields,
         "shown": shown,
         "shown_text": format_count(shown),
@@ -965,6 +942,52 @@ def _notice_view(notice: Mapping[str, Any], anchor: str) -> dict[str, Any]:
     }
 
 
+def _kind(title: str) -> str:
+    """An identifier title inside a sentence: "Email address" → "email address"; a name keeps its
+    capitals ("PicoNext account number")."""
+    first = title.split(" ", 1)[0]
+    return title[:1].lower() + title[1:] if (first[1:].islower() and first[1:].isalpha()) or len(first) == 1 else title
+
+
+def _identifier_groups(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """The subject's identifiers grouped by how we found them, in words: the ones the request gave,
+    then one group per identifier of the subject that a lookup was given ("Found through your
+    email address …"). The read that found each (``found_by``, e.g. ``app/identities[0]``) stays in
+    bundle.json for the operator."""
+    idents = [i for i in items if isinstance(i, Mapping)]
+    kinds = {str(i.get("type")): str(i.get("title") or _humanize(str(i.get("type", "")))) for i in idents}
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    order = {(str(i.get("type")), str(i.get("value"))): n for n, i in enumerate(idents)}
+    for ident in idents:
+        through = ident.get("found_through") if isinstance(ident.get("found_through"), Mapping) else {}
+        if ident.get("found_by") == "request":
+            key, how = ("", ""), "You gave us"
+        elif through:
+            key = (str(through.get("type") or ""), str(through.get("value") or ""))
+            how = f"Found through your {_kind(kinds.get(key[0], _humanize(key[0])))} {key[1]}"
+        else:
+            key, how = ("~", ""), "Found in our records about you"
+        group = groups.setdefault(key, {"how": how, "items": []})
+        group["items"].append(
+            {"type": kinds.get(str(ident.get("type")), ""), "value": str(ident.get("value", ""))}
+        )
+    # the request's first, then by how many lookups away from the request the identifier they were
+    # found through is, then in the order of the list
+    parent = {
+        (str(i.get("type")), str(i.get("value"))): (str(t.get("type") or ""), str(t.get("value") or ""))
+        for i in idents
+        if i.get("found_by") != "request" and isinstance(t := i.get("found_through"), Mapping)
+    }
+
+    def depth(key: tuple[str, str]) -> int:
+        n = 0
+        while key in parent and n <= len(parent):
+            key, n = parent[key], n + 1
+        return n
+
+    return [groups[k] for k in sorted(groups, key=lambda k: (k != ("", ""), k == ("~", ""), depth(k), order.get(k, 0)))]
+
+
 def build_view(
     bundle: Mapping[str, Any],
     samples: Mapping[str, Sequence[Mapping[str, Any]]],
@@ -1008,15 +1031,13 @@ def build_view(
             tuple(columns.get(str(cat.get("id"))) or ()),
             ccpa=bool(jurisdiction.get("ccpa")),
             withheld_note=jurisdiction.get("withheld"),
+            locale=(jurisdiction.get("vocabulary") or {}).get("locale"),
         )
         for cat in bundle.get("categories") or ()
         if isinstance(cat, Mapping)
     ]
-    notices = [
-        _notice_view(n, anchor("notice", str(n.get("id") or n.get("title") or "notice")))
-        for n in jurisdiction.get("notices") or ()
-        if isinstance(n, Mapping)
-    ]
+    raw_notices = [n for n in jurisdiction.get("notices") or () if isinstance(n, Mapping)]
+    notices = [_notice_view(n, anchor("notice", str(n.get("id") or n.get("title") or "notice"))) for n in raw_notices]
     ccpa_rows = _ccpa_rows(jurisdiction.get("ccpa"))
     categories_only = (
         any(c["records_withheld_reason"] for c in categories) or summary.get("specific_pieces") is False
@@ -1026,20 +1047,24 @@ def build_view(
     )
 
     deadline_rows = []
+    confirmation = (jurisdiction.get("timeline") or {}).get("confirmation") or {}
     for key, label in (
         ("received", "Request received"),
-        ("confirmation_due", "Receipt confirmed by"),
+        ("confirmation_due", "Receipt confirmation due by"),  # due, never assumed sent (11 CCR §7021(a))
         ("due", "Response due by"),
         ("extended_due", "Extended deadline"),
     ):
         if deadlines.get(key):
             deadline_rows.append({"label": label, "value": format_date(deadlines[key])})
+        if key == "confirmation_due" and confirmation.get("sent"):
+            deadline_rows.append({"label": "Receipt confirmed on", "value": format_date(confirmation["sent"])})
 
     name = subject.get("display_name") or ""
     jurisdiction_title = str(
         jurisdiction.get("title") or jurisdiction.get("name") or request.get("jurisdiction") or ""
     )
     held = [c for c in categories if c["status"] not in ("none_held", *_NOT_READ)]
+    nothing_held = jurisdiction.get("nothing_held")
     not_searched = [c for c in categories if c["status"] == "not_searched"]
     failed = [c for c in categories if c["status"] == "incomplete"]
     legal_bases: dict[tuple[str, str], dict[str, str]] = {}
@@ -1049,16 +1074,7 @@ def build_view(
                 legal_bases.setdefault(
                     (g["label"], g["cite"]), {"label": g["label"], "title": g["basis"], "cite": g["cite"]}
                 )
-    identifiers = []
-    for ident in subject.get("identifiers") or ():
-        if isinstance(ident, Mapping):
-            identifiers.append(
-                {
-                    "type": _humanize(str(ident.get("type", ""))),
-                    "value": str(ident.get("value", "")),
-                    "found_by": str(ident.get("found_by") or ""),
-                }
-            )
+    identifiers = _identifier_groups(subject.get("identifiers") or ())
 
     title = f"Your personal data held by {controller.get('name') or 'us'}"
     return {
@@ -1084,7 +1100,16 @@ def build_view(
         "due": format_date(deadlines.get("extended_due") or deadlines.get("due"))
         if (deadlines.get("extended_due") or deadlines.get("due"))
         else "",
-        "deadlines": {"rows": deadline_rows, "explanation": readable_dates(str(deadlines.get("explanation") or ""))},
+        "deadlines": {
+            "rows": deadline_rows,
+            "explanation": readable_dates(str(deadlines.get("explanation") or "")),
+            # the notice that explains the dates (said once, there): the Deadlines section links to it
+            "notice": next(
+                ({"anchor": n["anchor"], "title": n["title"]} for n, raw in zip(notices, raw_notices, strict=True)
+                 if raw.get("id") == "deadlines"),
+                None,
+            ),
+        },
         "jurisdiction": {
             "title": jurisdiction_title,
             "law": str(jurisdiction.get("law") or ""),
@@ -1110,6 +1135,13 @@ def build_view(
         "purposes_note": str((jurisdiction.get("vocabulary") or {}).get("purposes_note") or ""),
         "notices": notices,
         "ccpa_rows": ccpa_rows,
-        "warnings": [str(w) for w in bundle.get("warnings") or ()],
+        # nothing held: the answer's own words (rules file [nothing_held]) instead of "0 of 24 kinds"
+        "nothing_held": {
+            "summary": str(nothing_held.get("summary") or ""),
+            "package": str(nothing_held.get("package") or ""),
+            "cite": str(nothing_held.get("cite") or ""),
+        }
+        if isinstance(nothing_held, Mapping) and not held and not categories_only
+        else None,
         "format": str(bundle.get("format") or ""),
     }

@@ -12,6 +12,19 @@ list into the Parquet scan as a filter (row-group pruning) but keeps an ``OR`` a
 above the scan, reading every row group. Values are ``TRY_CAST`` to the column's type, so a value
 that cannot be, say, an integer matches nothing instead of failing with a message that would quote it.
 
+Case-insensitive identifiers (``email``, ``ascii_ci``: the rule ignores ASCII case) need
+``lower(col) IN (probes)``, which no min/max statistic or Bloom filter can answer: DuckDB evaluates
+it on every row group's dictionary or values. So such a branch first asks for the column's stored
+spellings, ``SELECT DISTINCT col … WHERE lower(col) IN (probes)`` (a scan of that one column), and
+then reads with ``col IN (spelling, …)``, which the scan prunes with statistics and Bloom filters —
+in the row count and in each sorted chunk below. Both select exactly the same rows (a row's value
+is one of the spellings iff its ``lower()`` is one of the probes), so the matching rule and the
+near-match screening are unchanged; every row is still re-checked in Python (exporter.matching).
+
+What each read touched (DuckDB's profiler: queries, files, row groups scanned of those in the
+files, rows and bytes read) is added up in :attr:`ParquetSource.scan_stats` and logged at INFO (`exporter -v`)
+on ``exporter.sources.parquet`` (counts only, never values).
+
 Bounded memory for big subjects: ``ORDER BY`` over a million rows makes DuckDB hold (or spill)
 them all — measured 430 MB RSS for 1M access-log rows at the default memory limit. So a read
 first counts its rows; above ``sort_chunk_rows`` it samples the first ``order_by`` column
@@ -27,8 +40,11 @@ rows with the same first key fall into one chunk); memory is bounded by the chun
 from __future__ import annotations
 
 import itertools
+import json
+import logging
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 import duckdb
@@ -38,12 +54,64 @@ from ..errors import ConfigError, SourceDataError, SourceError, SourceUnavailabl
 from .base import Batch, Identities, ReadSpec, Source
 from .files import confined_folder, expand_glob
 
-__all__ = ["ParquetSource"]
+__all__ = ["ParquetSource", "ScanStats"]
+
+log = logging.getLogger("exporter.sources.parquet")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TYPE = re.compile(r"^[A-Za-z0-9_(), ]+$")  # DuckDB type names as DESCRIBE prints them (no nesting)
 _REMOTE = re.compile(r"^(s3|s3a|gs|gcs|r2|az|azure|abfss|https?)://", re.IGNORECASE)
 _NAME_LIST = {"type": "array", "items": {"type": "string", "pattern": _IDENT.pattern}}
+#: more stored spellings than this for one subject's values: keep ``lower(col) IN`` instead of binding
+#: them (0: never look them up)
+MAX_SPELLINGS = 1000
+
+
+@dataclass
+class ScanStats:
+    """What DuckDB's Parquet scans read, added up over queries (from its profiler; counts only)."""
+
+    queries: int = 0
+    #: Parquet files opened (footer read), summed over scans
+    files: int = 0
+    #: row groups whose data was read, and row groups in the files scanned (what a full scan reads)
+    row_groups_scanned: int = 0
+    row_groups_total: int = 0
+    rows_scanned: int = 0
+    #: bytes DuckDB read from storage (footers included)
+    bytes_read: int = 0
+
+    def add(self, other: ScanStats) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _scans(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    if str(node.get("name", "")).upper() in ("READ_PARQUET", "PARQUET_SCAN") or (
+            str((node.get("extra_info") or {}).get("Function", "")).upper() == "READ_PARQUET"):
+        yield node
+    for child in node.get("children") or ():
+        yield from _scans(child)
+
+
+def profile_stats(cursor: duckdb.DuckDBPyConnection) -> ScanStats:
+    """The last query's Parquet scans, from ``get_profiling_information`` (profiling enabled)."""
+    try:
+        info = json.loads(cursor.get_profiling_information(format="json"))
+    except (duckdb.Error, ValueError):
+        return ScanStats()
+    out = ScanStats(queries=1, bytes_read=int((info.get("io") or {}).get("total_bytes_read") or 0))
+    for top in info.get("operator") or ():
+        for scan in _scans(top):
+            extra = scan.get("extra_info") or {}
+            out.files += int(extra.get("Total Files Read") or 0)
+            out.row_groups_scanned += int(scan.get("row_groups_scanned") or 0)
+            out.row_groups_total += int(scan.get("total_row_groups_to_scan") or 0)
+            out.rows_scanned += int(scan.get("rows_scanned") or 0)
+    return out
 
 
 def _q(name: str) -> str:
@@ -78,6 +146,8 @@ class ParquetSource(Source):
     }
 
     con: duckdb.DuckDBPyConnection | None = None
+    #: what this source's reads touched so far (see the module docstring)
+    scan_stats: ScanStats
 
     def open(self) -> None:
         # One thread by default: a read is one subject's rows (pushed-down filters, sorted chunks),
@@ -85,6 +155,7 @@ class ParquetSource(Source):
         # running exports side by side (export-batch --jobs). Raise it for large remote scans.
         config: dict[str, Any] = {"memory_limit": str(self.options.get("memory_limit", "256MB")),
                                   "threads": int(self.options.get("threads", 1))}
+        self.scan_stats = ScanStats()
         try:
             self.con = duckdb.connect(":memory:", config=config)
         except duckdb.Error as exc:
@@ -102,6 +173,19 @@ class ParquetSource(Source):
         if self.con is not None:
             self.con.close()
             self.con = None
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own (other reads may interleave on the connection), profiled silently."""
+        assert self.con is not None
+        cursor = self.con.cursor()
+        try:
+            cursor.execute("SET enable_profiling = 'no_output'")
+        except duckdb.Error:  # a DuckDB without the setting: no statistics, same reads
+            pass
+        return cursor
+
+    def _profiled(self, cursor: duckdb.DuckDBPyConnection, stats: ScanStats) -> None:
+        stats.add(profile_stats(cursor))
 
     def _remote_root(self) -> str | None:
         root = self.options.get("root")
@@ -133,13 +217,19 @@ class ParquetSource(Source):
 
     def _plan(self, spec: ReadSpec, ids: Identities) -> tuple[str, dict[str, Any]] | None:
         """The whole read as one ordered query (kept for tests and EXPLAIN)."""
-        parts = self._parts(spec, ids)
+        assert self.con is not None
+        cursor = self.con.cursor()
+        try:
+            parts = self._parts(spec, ids, cursor, ScanStats())
+        finally:
+            cursor.close()
         if parts is None:
             return None
         union, outer, order_by, params = parts
         return f"SELECT {outer} FROM ({union}) ORDER BY {', '.join(_q(c) for c in order_by)}", params
 
-    def _parts(self, spec: ReadSpec, ids: Identities) -> tuple[str, str, list[str], dict[str, Any]] | None:
+    def _parts(self, spec: ReadSpec, ids: Identities, cursor: duckdb.DuckDBPyConnection, stats: ScanStats,
+               ) -> tuple[str, str, list[str], dict[str, Any]] | None:
         """(UNION ALL of the match branches, output columns, order_by columns, parameters)."""
         assert self.con is not None
         match = spec.params.get("match")
@@ -184,27 +274,34 @@ class ParquetSource(Source):
         inner_cols = ", ".join(_q(c) for c in dict.fromkeys([*columns, *order_by]))
         conds: list[str] = []
         branches: list[str] = []
+        serial = itertools.count()
         for id_type in spec.needs:
             values = ids.get(id_type, ())
             if not values:
                 continue
             col = str(match[id_type])
             ctype = types[col]
-            names = []
+            bound: dict[str, Any] = {}
             for v in values:
-                name = f"v{len(params) - 1}"
-                params[name] = str(v)
-                if ctype == "VARCHAR":
-                    names.append(f"${name}")
-                elif _TYPE.match(ctype):
-                    names.append(f"TRY_CAST(${name} AS {ctype})")
-                else:  # nested types cannot hold a scalar identifier
-                    raise ConfigError(f"column {col!r} has type {ctype}; it cannot be matched", source=self.name,
-                                      stream=spec.label)
+                bound[f"v{next(serial)}"] = str(v)
+            if ctype == "VARCHAR":
+                names = [f"${n}" for n in bound]
+            elif _TYPE.match(ctype):
+                names = [f"TRY_CAST(${n} AS {ctype})" for n in bound]
+            else:  # nested types cannot hold a scalar identifier
+                raise ConfigError(f"column {col!r} has type {ctype}; it cannot be matched", source=self.name,
+                                  stream=spec.label)
+            cond = f"{_q(col)} IN ({', '.join(names)})"
             rule = self.match_rules.get(id_type)
-            target = f"lower({_q(col)})" if rule is not None and rule.case_insensitive and ctype == "VARCHAR" \
-                else _q(col)
-            cond = f"{target} IN ({', '.join(names)})"
+            if rule is not None and rule.case_insensitive and ctype == "VARCHAR":
+                cond = f"lower({_q(col)}) IN ({', '.join(names)})"
+                spellings = self._spellings(cursor, scan, col, cond, {"files": files, **bound}, stats, spec)
+                if spellings is not None:  # None: too many, keep the lower() filter
+                    if not spellings:
+                        continue  # stored nowhere: this branch matches no row
+                    bound = {f"s{next(serial)}": v for v in spellings}
+                    cond = f"{_q(col)} IN ({', '.join(f'${n}' for n in bound)})"
+            params.update(bound)
             excl = "".join(f" AND NOT coalesce({c}, false)" for c in conds)
             branches.append(f"SELECT {inner_cols} FROM {scan} WHERE {cond}{excl}")
             conds.append(cond)
@@ -212,6 +309,20 @@ class ParquetSource(Source):
             return None
         outer = ", ".join(_q(c) for c in columns)
         return " UNION ALL ".join(branches), outer, order_by, params
+
+    def _spellings(self, cursor: duckdb.DuckDBPyConnection, scan: str, col: str, cond: str,
+                   params: dict[str, Any], stats: ScanStats, spec: ReadSpec) -> list[str] | None:
+        """The distinct stored values of ``col`` that satisfy ``cond`` (sorted; None: too many)."""
+        if MAX_SPELLINGS <= 0:
+            return None  # switched off: lower() in every query
+        try:
+            found = cursor.execute(f"SELECT DISTINCT {_q(col)} FROM {scan} WHERE {cond} LIMIT {MAX_SPELLINGS + 1}",
+                                   params).fetchall()
+        except duckdb.Error as exc:
+            raise self._translate(exc, spec) from exc
+        self._profiled(cursor, stats)
+        values = sorted(str(r[0]) for r in found if r[0] is not None)
+        return None if len(values) > MAX_SPELLINGS else values
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -230,7 +341,8 @@ class ParquetSource(Source):
         # conversion errors and the like can quote values: name the class only
         return SourceError(f"DuckDB failed with {type(exc).__name__}", source=self.name, stream=spec.label)
 
-    def _chunks(self, cursor: Any, union: str, key: str, params: dict[str, Any]) -> list[tuple[Any, Any] | None]:
+    def _chunks(self, cursor: Any, union: str, key: str, params: dict[str, Any],
+                stats: ScanStats) -> list[tuple[Any, Any] | None]:
         """Ranges of the first order_by column, each holding about ``sort_chunk_rows`` rows.
 
         ``(lo, hi)`` means ``lo <= key < hi`` (``None``: open end); a ``None`` range means
@@ -238,6 +350,7 @@ class ParquetSource(Source):
         """
         limit = int(self.options.get("sort_chunk_rows") or 25_000)
         total, keyed = cursor.execute(f"SELECT count(*), count({_q(key)}) FROM ({union})", params).fetchall()[0]
+        self._profiled(cursor, stats)
         if not total:
             return []
         if total <= limit:
@@ -249,6 +362,7 @@ class ParquetSource(Source):
             sample = sorted(r[0] for r in cursor.execute(
                 f"SELECT {_q(key)} FROM (SELECT {_q(key)} FROM ({union}) WHERE {_q(key)} IS NOT NULL) "
                 f"USING SAMPLE reservoir({size} ROWS) REPEATABLE (7)", params).fetchall())
+            self._profiled(cursor, stats)
             cuts = sorted({sample[len(sample) * i // k] for i in range(1, k)})
             bounds = [None, *cuts, None]
             ranges = list(itertools.pairwise(bounds))
@@ -265,7 +379,20 @@ class ParquetSource(Source):
         if self.con is None:
             self.open()
         assert self.con is not None
-        parts = self._parts(spec, ids)
+        stats = ScanStats()
+        cursor = self._cursor()
+        try:
+            yield from self._read_arrow(spec, ids, rows, cursor, stats)
+        finally:
+            cursor.close()
+            self.scan_stats.add(stats)
+            log.info("%s: %d queries, %d file scans, %d of %d row groups, %d rows scanned, %d bytes read",
+                      spec.label, stats.queries, stats.files, stats.row_groups_scanned, stats.row_groups_total,
+                      stats.rows_scanned, stats.bytes_read)
+
+    def _read_arrow(self, spec: ReadSpec, ids: Identities, rows: int | None, cursor: duckdb.DuckDBPyConnection,
+                    stats: ScanStats) -> Iterator[pa.RecordBatch]:
+        parts = self._parts(spec, ids, cursor, stats)
         if parts is None:
             return
         union, outer, order_by, params = parts
@@ -273,31 +400,28 @@ class ParquetSource(Source):
         order = ", ".join(_q(c) for c in order_by)
         key = _q(order_by[0])
         try:
-            cursor = self.con.cursor()  # own cursor: other reads may interleave on the connection
-            try:
-                chunks = self._chunks(cursor, union, order_by[0], params)
-                for chunk in chunks:
-                    where, args = "", dict(params)
-                    if chunk is None:
-                        where = f" WHERE {key} IS NULL"
-                    else:
-                        conds = []
-                        if chunk[0] is not None:
-                            conds.append(f"{key} >= $chunk_lo")
-                            args["chunk_lo"] = chunk[0]
-                        if chunk[1] is not None:
-                            conds.append(f"{key} < $chunk_hi")
-                            args["chunk_hi"] = chunk[1]
-                        if not conds and len(chunks) > 1:
-                            conds.append(f"{key} IS NOT NULL")  # the NULL keys have their own chunk
-                        where = f" WHERE {' AND '.join(conds)}" if conds else ""
-                    relation = cursor.sql(f"SELECT {outer} FROM ({union}){where} ORDER BY {order}", params=args)
-                    to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
-                    for batch in to_reader(size):  # streamed Arrow record batches
-                        if batch.num_rows:
-                            yield batch
-            finally:
-                cursor.close()
+            chunks = self._chunks(cursor, union, order_by[0], params, stats)
+            for chunk in chunks:
+                where, args = "", dict(params)
+                if chunk is None:
+                    where = f" WHERE {key} IS NULL"
+                else:
+                    conds = []
+                    if chunk[0] is not None:
+                        conds.append(f"{key} >= $chunk_lo")
+                        args["chunk_lo"] = chunk[0]
+                    if chunk[1] is not None:
+                        conds.append(f"{key} < $chunk_hi")
+                        args["chunk_hi"] = chunk[1]
+                    if not conds and len(chunks) > 1:
+                        conds.append(f"{key} IS NOT NULL")  # the NULL keys have their own chunk
+                    where = f" WHERE {' AND '.join(conds)}" if conds else ""
+                relation = cursor.sql(f"SELECT {outer} FROM ({union}){where} ORDER BY {order}", params=args)
+                to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+                for batch in to_reader(size):  # streamed Arrow record batches
+                    if batch.num_rows:
+                        yield batch
+                self._profiled(cursor, stats)
         except duckdb.Error as exc:
             raise self._translate(exc, spec) from exc
 
