@@ -523,6 +523,7 @@ def export(
     env: Mapping[str, str] | None = None,
     allow_partial: bool | None = None,
     sign_key: str | Path | None = None,
+    acknowledge: Iterable[str] | None = None,
 ) -> ExportResult:
     """Produce the access package for ``request`` in ``out_dir/<request id>/``.
 
@@ -545,7 +546,9 @@ def export(
 
     overrides = {k: v for k, v in {"now": now, "force": force, "strict": strict, "pdf": pdf, "html": html,
                                    "progress": progress, "env": env, "allow_partial": allow_partial,
-                                   "sign_key": sign_key}.items() if v is not None}
+                                   "sign_key": sign_key,
+                                   "acknowledge": frozenset(acknowledge) if acknowledge is not None else None,
+                                   }.items() if v is not None}
     opts = (options or ExportOptions()).replace(**overrides)
     cfg = config if isinstance(config, Config) else load_config(config)
     _check_request(request, cfg)

@@ -278,6 +278,7 @@ def demo(
     jurisdiction: Annotated[str, typer.Option("--jurisdiction", "-j", metavar="CODE", help="Law to answer under: eu | uk | ca | ut (a rules file).")] = "eu",
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the demo store even if it exists.")] = False,
     now: Annotated[str | None, typer.Option(metavar="TIME", help="Fixed generation time (RFC 3339).")] = None,
+    acknowledge: Annotated[list[str] | None, typer.Option("--acknowledge", metavar="CODE", help="Acknowledge a blocking finding for the operator by its code, as for export; repeatable.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the package path only.")] = False,
 ) -> None:
     """Build the demo store (if missing) and export a package for a demo subject."""
@@ -295,7 +296,8 @@ def demo(
                     typer.echo(f"building the demo store in {store} …", err=True)
                 config = demo_store.demo_config_path(demo_store.build_demo_store(store))
             request = AccessRequest.parse([subject or demo_store.DEFAULT_DEMO_SUBJECT], jurisdiction=jurisdiction)
-            result = run(request, config, dir / "packages", ExportOptions(pdf_renderer=renderer),
+            result = run(request, config, dir / "packages",
+                         ExportOptions(pdf_renderer=renderer, acknowledge=frozenset(acknowledge or ())),
                          now=_instant(now), force=True)
         except ExporterError as exc:
             _fail(exc)

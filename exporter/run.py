@@ -43,6 +43,7 @@ from .law import deadlines as _deadlines
 from .law import jurisdictions
 from .law import overdue as _overdue
 from .law import timeline as _timeline
+from .law import disclosures
 from .law.findings import Finding
 from .law.catalog import Category
 from .logsafety import install_log_filters
@@ -187,7 +188,8 @@ class ExportRun:
             cat, reads, self.sources, self.ids, root=self.root,
             inline_limit=self.cfg.inline_limit, sample_size=self.cfg.pdf_rows,
             write_records=self.specific, progress=counted, allow_partial=partial, failed=self.failed,
-            redaction=self.redactor.rule(cat))
+            redaction=self.redactor.rule(cat),
+            observer=disclosures.observer_for(self.cfg.catalog.data, cat.id))
 
     def check_subject(self) -> None:
         if sum(r.count for r in self.results) or any(r.incomplete for r in self.results):
@@ -199,9 +201,13 @@ class ExportRun:
                              "the package confirms that nothing is held")
 
     def apply_law(self) -> None:
+        # what the person's own disclosure and opt-out logs say (exporter.law.disclosures)
+        self.logs = disclosures.Logs(self.cfg.catalog.data, {r.id: r.log for r in self.results if r.log},
+                                     {cat.id: category_status(self.cfg, cat, res)
+                                      for cat, res in zip(self.cfg.catalog, self.results, strict=True)})
         self.bundle = build_bundle(self.cfg, self.request, self.request_id, self.received, self.generated,
                                    titled(self.ids.as_list(), self.cfg), self.results, self.facts, self.specific,
-                                   self.withheld_reason, self.warnings)
+                                   self.withheld_reason, self.warnings, self.logs)
         if self.specific:
             # what was redacted, per category, citing the law's own rule (GDPR Art. 15(4), CCPA §1798.145(k))
             self.redactor.annotate(self.bundle["categories"],
@@ -217,7 +223,9 @@ class ExportRun:
         self.findings = (
             *_overdue.findings(self.bundle["categories"], cite=storage_cite(self.request.jurisdiction, self.cfg.catalog.jurisdictions),
                                blocking=blocking),
-            *_timeline.findings(self.bundle["jurisdiction"].get("timeline") or {}))
+            *_timeline.findings(self.bundle["jurisdiction"].get("timeline") or {}),
+            # a sale after an opt-out (CCPA), a disclosure another record shows but the log does not
+            *disclosures.findings(self.logs, ccpa=self.bundle["jurisdiction"].get("ccpa") is not None))
         unacknowledged = [f for f in self.findings if f.blocking and f.code not in self.opts.acknowledge]
         if unacknowledged:
             codes = sorted({f.code for f in unacknowledged})
@@ -343,7 +351,8 @@ def titled(identifiers: list[dict[str, Any]], cfg: Config) -> list[dict[str, Any
 
 def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.date, generated: dt.datetime,
                  identifiers: list[dict[str, Any]], results: Sequence[CategoryResult], facts: dict[str, str],
-                 specific: bool, withheld_reason: str | None, warnings: list[str]) -> dict[str, Any]:
+                 specific: bool, withheld_reason: str | None, warnings: list[str],
+                 logs: disclosures.Logs | None = None) -> dict[str, Any]:
     """bundle.json's content (schemas/bundle.json): the request, the subject, each category with the
     catalog's and the jurisdiction's answers (Art. 15(1)(a)-(h), CCPA §1798.110), the law's block."""
     today = generated.date()
@@ -353,6 +362,8 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
     ]
     jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction,
                                     overlay=cfg.catalog.jurisdictions)
+    if logs is not None:  # actual recipients from the person's disclosure log (CJEU C-154/21)
+        disclosures.annotate([e for e in entries if e["count"]], logs, specific=specific)
     req = {
         "id": request_id,
         "received": received.isoformat(),
@@ -375,7 +386,7 @@ def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received:
     not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
     law = jurisdictions.evaluate(request.jurisdiction, catalog=cfg.catalog.data, request=req,
                                  facts=facts if specific else {}, categories=entries, now=generated,
-                                 overlay=cfg.catalog.jurisdictions)
+                                 overlay=cfg.catalog.jurisdictions, logs=logs)
     if cfg.locale:  # the deployment's [export] locale: how the report writes money (exporter/render/money.py)
         law["vocabulary"]["locale"] = cfg.locale
     return {

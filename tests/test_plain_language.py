@@ -31,7 +31,8 @@ from exporter.render.money import format_money, with_money
 from exporter.resources import schemas_dir
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
-OPTS = ExportOptions(now=NOW, pdf=True, html=True)
+# the demo Californian: a disclosure treated as a sale after his GPC opt-out (blocking finding)
+OPTS = ExportOptions(now=NOW, pdf=True, html=True, acknowledge=frozenset({"sale_after_opt_out"}))
 NOBODY = "nobody.at.all@example.org"
 
 

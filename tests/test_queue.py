@@ -34,7 +34,7 @@ from exporter.queue import (
 from exporter.queue.server import RedisServer
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
-FAST = ExportOptions(now=NOW, pdf=False)
+FAST = ExportOptions(now=NOW, pdf=False, acknowledge=frozenset({"sale_after_opt_out"}))  # the demo Californian: a blocking finding
 PERSONAS = ["typical", "marketing_only", "terminated", "sparse", "heavy_logs", "california", "uk"]
 
 

@@ -360,7 +360,7 @@ def _strings(rec: Any, paths: list[list[str]]) -> Iterator[str]:
 
 def test_categories_only_answers_carry_no_redaction_counts(demo_store: Path, tmp_path: Path) -> None:
     request = AccessRequest.parse([demo.DEMO_SUBJECTS["california"]], jurisdiction="ca", verification="reasonable")
-    result = export(request, demo.demo_config_path(demo_store), tmp_path, OPTS.replace(html=False))
+    result = export(request, demo.demo_config_path(demo_store), tmp_path, OPTS.replace(html=False, acknowledge=frozenset({"sale_after_opt_out"})))
     bundle = orjson.loads((result.path / "bundle.json").read_bytes())
     assert all("redactions" not in e for e in bundle["categories"])
 

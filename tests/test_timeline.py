@@ -148,7 +148,7 @@ def test_categories_only_answer_keeps_past_retention_for_the_operator(config: Pa
     # 11 CCR §7024(a): "1 chat transcript is older than one month" would describe a specific record
     request = AccessRequest.parse([CA], jurisdiction="ca", received=dt.date(2026, 11, 20), request_id="T-CAT",
                                   verification="reasonable", confirmation_sent=dt.date(2026, 11, 23))
-    result = export(request, config, tmp_path, ExportOptions(now=NOW, pdf=False))
+    result = export(request, config, tmp_path, ExportOptions(now=NOW, pdf=False, acknowledge=frozenset({"sale_after_opt_out"})))
     assert not result.specific_pieces
     assert any(f.code == "past_retention" and f.category == "support_chats" and f.count == 1 for f in result.findings)
     text = "\n".join((result.path / name).read_text(encoding="utf-8") for name in ("bundle.json", "index.html"))
@@ -286,7 +286,7 @@ def test_late_response_is_said_and_warned(config: Path, tmp_path: Path) -> None:
 
 def test_ca_receipt_confirmation_is_sent_or_due_never_assumed(config: Path, tmp_path: Path) -> None:
     common = ["export", "-c", str(config), "-s", CA, "-j", "ca", "--received", "2026-11-20", "--out",
-              str(tmp_path), "--now", NOW_TEXT, "--no-pdf"]
+              str(tmp_path), "--now", NOW_TEXT, "--no-pdf", "--acknowledge", "sale_after_opt_out"]
     assert cli(*common, "--request-id", "T-CA-DUE").exit_code == 0
     due = json.loads((tmp_path / "T-CA-DUE" / "bundle.json").read_text(encoding="utf-8"))["jurisdiction"]
     # 10 business days after Fri 20 Nov 2026 (Thanksgiving 26 Nov and the day after are CA holidays)
@@ -304,7 +304,7 @@ def test_ca_receipt_confirmation_is_sent_or_due_never_assumed(config: Path, tmp_
 
 def test_overdue_confirmation_is_a_finding(config: Path, tmp_path: Path) -> None:
     result = export(AccessRequest.parse([CA], jurisdiction="ca", received=dt.date(2026, 11, 2), request_id="T-CA-OLD"),
-                    config, tmp_path, ExportOptions(now=NOW, pdf=False, html=False))
+                    config, tmp_path, ExportOptions(now=NOW, pdf=False, html=False, acknowledge=frozenset({"sale_after_opt_out"})))
     codes = {f.code: f for f in result.findings}
     assert "confirmation_not_recorded" in codes and not codes["confirmation_not_recorded"].blocking
     assert codes["confirmation_not_recorded"].cite == "11 CCR §7021(a)"
@@ -327,7 +327,7 @@ def test_batch_csv_and_jsonl_carry_the_request_life(config: Path, tmp_path: Path
         {"identifiers": [CA], "jurisdiction": "ca", "received": "2026-11-20", "request_id": "B-CA",
          "confirmation_sent": "2026-11-23", "clarifications": [{"asked": "2026-11-21", "answered": None,
                                                                 "reason": "which account"}],
-         "acknowledge": []},
+         "acknowledge": ["sale_after_opt_out"]},
     ]
     schema = json.loads((schemas_dir() / "cli" / "export-batch-input.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)

@@ -78,6 +78,8 @@ class CategoryResult:
     pans_masked: int = 0
     withheld: dict[str, int] = field(default_factory=dict)
     incomplete: str | None = None  #: why the category is incomplete (``allow_partial`` only)
+    #: bounded summary kept by the category's observer (exporter.law.disclosures: disclosure / opt-out logs)
+    log: dict[str, Any] | None = None
 
 
 class TopK:
@@ -146,8 +148,11 @@ class _Run:
     """State of one category's collection: bounded counters, writers, sample, inline copy."""
 
     def __init__(self, category: Category, root: Path, *, inline_limit: int, sample_size: int,
-                 write_records: bool, ids: IdentitySet | None = None, redaction: Redaction | None = None) -> None:
+                 write_records: bool, ids: IdentitySet | None = None, redaction: Redaction | None = None,
+                 observer: Any = None) -> None:
         self.category = category
+        #: sees every checked record (exporter.law.disclosures.LogObserver); forces the record path
+        self.observer = observer
         self.ids = ids
         self._fields: dict[str, list[tuple[str, Any, frozenset[str]]]] = {}
         self.root = root
@@ -366,6 +371,8 @@ class _Run:
             if values:
                 self._range(min(values), max(values))
                 self.rdays.update(v[:10] for v in values)
+        if self.observer is not None:
+            self.observer.update(recs)
         self.result.count += n
         if self.write_records:
             jsonl, csv = self._writers()
@@ -383,7 +390,7 @@ class _Run:
         self.check_owner_arrow(read, batch)
         check = self.plan.columnar
         try:
-            if check is None or self._redacts:
+            if check is None or self._redacts or self.observer is not None:
                 raise columnar.Unsupported("schema")
             cols = columnar.prepare_columns(batch, read.map)
             dropped = {}
@@ -441,6 +448,7 @@ class _Run:
         res.top_values_exact = all(c.exact for c in self.counters.values())
         res.pans_masked = self.transform.masked
         res.withheld = dict(sorted(self.transform.withheld_counts.items()))
+        res.log = self.observer.result() if self.observer is not None else None
         return res
 
 
@@ -471,6 +479,7 @@ def collect_category(
     allow_partial: bool = False,
     failed: Mapping[str, str] | None = None,
     redaction: Redaction | None = None,
+    observer: Any = None,
 ) -> CategoryResult:
     """Collect, check and write every record of ``category`` for the subject ``ids``.
 
@@ -483,7 +492,7 @@ def collect_category(
     """
     started = time.perf_counter()
     run = _Run(category, root, inline_limit=inline_limit, sample_size=sample_size, write_records=write_records,
-               ids=ids, redaction=redaction)
+               ids=ids, redaction=redaction, observer=observer)
     failed = failed or {}
     problems: list[str] = []
     try:

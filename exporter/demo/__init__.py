@@ -32,8 +32,9 @@ Deliberate test fixtures (do not "fix" them):
 
 * :data:`TEST_PAN` (the well-known test card number 4242 4242 4242 4242) is stored in the
   ``payment_cards.raw_card_number`` column of ONE row (the typical subject's Visa card), simulating
-  a legacy import that should never have kept it. The configured stream never selects that
-  column, and the ``payment_cards`` schema cannot carry a full card number. The same number also
+  a legacy import that should never have kept it. The configured stream selects that column so
+  that the catalog withholds it (``withheld``: dropped before validation, counted, and stated as
+  held under 11 CCR §7024(d)); the ``payment_cards`` schema cannot carry a full card number. The same number also
   appears in the free text of one of the typical subject's support emails, where the exporter's
   PAN-masking transform must mask it.
 * Free text (support emails and chats, content posts, badge-scan notes) mentions other people:

@@ -31,6 +31,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from . import disclosures as _disclosures
 from . import timeline as _timeline
 from . import plain
 from .deadlines import ClockStop, Extension, due_date, holiday_calendar
@@ -53,6 +54,8 @@ VERIFICATION_LEVELS = ("none", "reasonable", "reasonably_high", "verified")
 RULES_SCHEMA = "jurisdiction-rules.json"
 OUTPUT_SCHEMA = "jurisdiction.json"
 PLACEHOLDERS = ("email", "controller", "address", "dpo_email")
+#: filled by exporter.law.disclosures before the controller's placeholders (opt-out texts only)
+RECORD_PLACEHOLDERS = ("date",)
 
 _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -229,7 +232,8 @@ def _check(data: dict[str, Any], path: Path, jid: str) -> None:
         own = _timeline.PLACEHOLDERS.get(str(key_path[1]), ()) if key_path[:1] == ("timeline",) and len(key_path) > 1 else ()
         for name in _PLACEHOLDER.findall(text):
             if (name not in PLACEHOLDERS and name not in own
-                    and name not in plain.PLACEHOLDERS.get(str(key_path[0]), ())):
+                    and name not in plain.PLACEHOLDERS.get(str(key_path[0]), ())
+                    and not (name in RECORD_PLACEHOLDERS and key_path[:2] == ("ccpa", "opt_out"))):
                 raise ConfigError(
                     f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})",
                     file=file,
@@ -343,14 +347,35 @@ def localise_purposes(entries: Sequence[dict[str, Any]], catalog: Mapping[str, A
     for entry in entries:
         for p in entry.get("purposes") or ():
             recital = p.pop("interest_recital", None)
+            also = _override_basis(p, bases, jid, str(entry.get("id")))
             if not vocab["legal_bases"]:
                 p["basis_cite"] = None
                 p["legal_basis_shown"] = False
                 continue
             article = (bases.get(p.get("basis")) or {}).get("article")
             p["basis_cite"] = f"{vocab['law_cite']} {article}".strip() if article else None
+            if also and p["basis_cite"]:
+                p["basis_cite"] = f"{p['basis_cite']}; {also}"
             if recital and p.get("interest"):
                 p["interest"] = f"{p['interest']}, {vocab['law_cite']} {recital}".strip()
+
+
+def _override_basis(p: dict[str, Any], bases: Mapping[str, Any], jid: str, category: str) -> str | None:
+    """Apply the catalog's per-jurisdiction legal basis of a purpose (``basis_in = { uk = { basis =
+    "consent", also = "PECR reg. 6" } }``), in place; returns the extra citation. A legitimate
+    interest no longer applies once the basis is another one."""
+    override = (p.pop("basis_in", None) or {}).get(jid)
+    if not override:
+        return None
+    basis = str(override.get("basis") or p.get("basis"))
+    if basis not in bases:
+        raise ConfigError(f"unknown legal basis {basis!r} in basis_in.{jid}", file="catalog",
+                          key=f"categories.{category}.purposes.{p.get('id')}.basis_in.{jid}")
+    if basis != p.get("basis"):
+        p["basis"] = basis
+        p["basis_title"] = str(bases[basis].get("title", basis))
+        p.pop("interest", None)
+    return str(override.get("also") or "") or None
 
 
 def specific_pieces_allowed(
@@ -546,8 +571,13 @@ def evaluate(
     categories: Sequence[Mapping[str, Any]],
     now: datetime | date,
     directory: str | Path | None = None, overlay: str | Path | None = None,
+    logs: _disclosures.Logs | None = None,
 ) -> dict[str, Any]:
     """Evaluate jurisdiction ``jid`` for one subject; returns the bundle's ``"jurisdiction"`` block.
+
+    ``logs``: what the person's disclosure and opt-out logs say (:mod:`exporter.law.disclosures`;
+    the categories' recipients already annotated): actual recipients, CCPA sold/shared from the
+    records and the opt-out status. Without it the catalog's possible recipients are reported.
 
     ``request``: ``{"id", "received", "verification", "country", "extension", "clock_stops"}``;
     ``categories``: the bundle's category entries (``id``, ``count``, ``purposes``, ``recipients``,
@@ -598,6 +628,9 @@ def evaluate(
             if _catalog_table(catalog, "origins", oid).get("not_from_subject"):
                 origins_not_subject.setdefault(oid, []).append(str(cat.get("title") or cat.get("id")))
     recipient_meta = {rid: _catalog_table(catalog, "recipients", rid) for rid in recipients_used}
+    # kinds that actually received data of a held category (all of them without the logs)
+    actual_kinds = {_ref_id(r) for c in held for r in c.get("recipients") or []
+                    if not (isinstance(r, Mapping) and r.get("status") == "possible")}
     entry_recipient_names: dict[str, list[str]] = {}
     for cat in held:
         for r in cat.get("recipients") or []:
@@ -617,14 +650,14 @@ def evaluate(
         )
     for rid, meta in recipient_meta.items():
         country = meta.get("country")
-        if country and country not in home:
+        if rid in actual_kinds and country and country not in home:
             destinations.setdefault(str(country), []).append(str(meta.get("title", rid)))
 
     conditions = {
         "any_not_from_subject": bool(origins_not_subject),
         "any_transfer": bool(destinations),
-        "any_sold": any(m.get("sold") for m in recipient_meta.values()),
-        "any_shared": any(m.get("shared") for m in recipient_meta.values()),
+        "any_sold": any(m.get("sold") for rid, m in recipient_meta.items() if rid in actual_kinds),
+        "any_shared": any(m.get("shared") for rid, m in recipient_meta.items() if rid in actual_kinds),
         "any_sensitive": any(c.get("sensitive") for c in held),
         "specific_pieces": access["specific_pieces"],
         # the copy holds records (notices that describe the data files)
@@ -699,8 +732,9 @@ def evaluate(
         "cite": transfers_rule["cite"],
         "applies": bool(destinations),
         "mechanism": fill(transfers_rule["mechanism"]),
-        "text": fill(transfers_rule["text"]) if destinations else
-        "We do not transfer your personal data outside the area this law covers.",
+        # what applies when nothing is transferred is the rules file's to say (CCPA: no transfer rule)
+        "text": fill(transfers_rule["text"]) if destinations else fill(transfers_rule.get(
+            "none_text", "We do not transfer your personal data outside the area this law covers.")),
         "destinations": [{"country": c, "recipients": sorted(set(rs))} for c, rs in sorted(destinations.items())],
     }
 
@@ -755,8 +789,14 @@ def evaluate(
     out["timeline"] = _timeline.build(rules, request, deadlines, today, fill)
     if nothing_held is not None:
         out["nothing_held"] = nothing_held
+    specific = access["specific_pieces"]
+    if logs is not None:
+        out["recipients"] = _disclosures.summary(rules, logs, held, specific=specific, fill=fill)
     if "ccpa" in rules:
         out["ccpa"] = _ccpa(rules, catalog, held, catalog_cats, fill)
+        if logs is not None and "opt_out" in rules["ccpa"]:
+            out["ccpa"]["opt_out"] = _disclosures.opt_out(rules["ccpa"]["opt_out"], logs, specific=specific, fill=fill)
+            _ccpa_from_records(out["ccpa"], rules, logs, specific, fill)
     out["notices"] = _notices(rules, out, held, recipient_meta, entry_recipient_names, origins_not_subject,
                               catalog, fill, applies)
     return out
@@ -784,7 +824,7 @@ def _ccpa(rules: Rules, catalog: Mapping[str, Any], held: Sequence[Mapping[str, 
             "category": {"id": cc_id, "title": meta.get("title", cc_id), "cite": meta.get("cite")},
             "data_categories": [], "sources": [], "purposes": [], "third_parties": [],
             "disclosed_for_business_purpose": [], "sold": False, "sold_to": [], "shared": False,
-            "shared_with": [], "sensitive": False,
+            "shared_with": [], "sensitive": False, "possible_recipients": [],
         })
         row["data_categories"].append({"id": str(cat.get("id")), "title": str(cat.get("title") or cat.get("id")),
                                        "count": int(cat.get("count") or 0)})
@@ -809,6 +849,13 @@ def _ccpa(rules: Rules, catalog: Mapping[str, Any], held: Sequence[Mapping[str, 
             names = names or list(rmeta.get("names") or [])
             item: dict[str, Any] = {"id": rid, "title": str(rmeta.get("title", rid)), "role": role,
                                     "names": [str(n) for n in names]}
+            if isinstance(r, Mapping) and r.get("status") == "possible":
+                # the person's disclosure log shows no disclosure of this data to them: not sold,
+                # shared or disclosed — listed apart, as a possible recipient (exporter.law.disclosures)
+                possible = {"id": rid, "title": item["title"], "role": role}
+                if possible not in row["possible_recipients"]:
+                    row["possible_recipients"].append(possible)
+                continue
             if item not in row["third_parties"]:
                 row["third_parties"].append(item)
             sold, shared = bool(rmeta.get("sold")), bool(rmeta.get("shared"))
@@ -826,7 +873,11 @@ def _ccpa(rules: Rules, catalog: Mapping[str, Any], held: Sequence[Mapping[str, 
     for cat in held:
         cmeta = catalog_cats.get(str(cat.get("id"))) or {}
         fields = cat.get("withheld_fields") or cmeta.get("withheld") or []
+        counts = cat.get("withheld_counts")
+        notes = cmeta.get("withheld_notes") or {}
         for f in fields:
+            if isinstance(counts, Mapping) and not counts.get(f):
+                continue  # the catalog allows for it, but this person's records hold none (§7024(d): say what is held)
             kind = next((k for k in kinds if any(_word_match(str(f), p) for p in k["patterns"])), None)
             withheld_items.append({
                 "category": str(cat.get("id")),
@@ -834,7 +885,8 @@ def _ccpa(rules: Rules, catalog: Mapping[str, Any], held: Sequence[Mapping[str, 
                 "field": str(f),
                 "kind": kind["id"] if kind else "other",
                 "kind_title": kind["title"] if kind else "Other security-sensitive data",
-                "note": str(cmeta.get("fields_withheld_note") or "") or None,
+                "field_title": str((cmeta.get("withheld_titles") or {}).get(f) or "") or None,
+                "note": str(notes.get(f) or cmeta.get("fields_withheld_note") or "") or None,
             })
     sensitive_cats = [{"id": str(c.get("id")), "title": str(c.get("title") or c.get("id"))}
                       for c in held if c.get("sensitive")]
@@ -860,6 +912,26 @@ def _ccpa(rules: Rules, catalog: Mapping[str, Any], held: Sequence[Mapping[str, 
             "categories": sensitive_cats,
         },
     }
+
+
+def _ccpa_from_records(ccpa: dict[str, Any], rules: Rules, logs: _disclosures.Logs, specific: bool,
+                       fill: _Fill) -> None:
+    """The sale/sharing statement in the light of the person's opt-out and disclosure log."""
+    spec = rules["ccpa"]
+    status = ccpa["opt_out"]["status"]
+    sold = ccpa["sold_any"] or ccpa["shared_any"]
+    late = _disclosures.sales_after_opt_out(logs)
+    texts = []
+    if sold:
+        texts.append(spec.get("sold_opted_out_text") if status == "opted_out" and spec.get("sold_opted_out_text")
+                     else spec["sold_text"])
+    else:
+        texts.append(spec["none_sold_text"])
+    if late and spec.get("after_opt_out_text"):
+        texts.append(spec["after_opt_out_text"])
+    ccpa["sold_shared"]["text"] = " ".join(fill(t) for t in texts if t)
+    ccpa["after_opt_out"] = [{"kind": x["kind"], "count": x["count"],
+                              **({"name": x["name"] or None, "first": x["first"]} if specific else {})} for x in late]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -914,7 +986,9 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
 
     # recipients (names where known: C-154/21)
     cite = element_cite("/categories/*/recipients")
-    if cite and recipient_meta:
+    if out.get("recipients") is not None:  # from the person's records (every law: C-154/21, CCPA §1798.115)
+        notices.append(_disclosures.recipients_notice(out["recipients"], cite or "", rules))
+    elif cite and recipient_meta:
         r_items = []
         unnamed = False
         for rid, meta in recipient_meta.items():
@@ -977,22 +1051,33 @@ def _notices(rules: Rules, out: Mapping[str, Any], held: Sequence[Mapping[str, A
                 f"Disclosed for a business purpose to: {who(row['disclosed_for_business_purpose'])}. "
                 f"Sold: {'yes, to ' + who(row['sold_to']) if row['sold'] else 'no'}. "
                 f"Shared: {'yes, with ' + who(row['shared_with']) if row['shared'] else 'no'}."
+                + (f" May receive this kind of information, but received none of yours according to our records: "
+                   f"{'; '.join(x['title'] for x in row['possible_recipients'])}."
+                   if row.get("possible_recipients") else "")
             )
         notices.append(_notice("ccpa_categories", "Personal information we collected about you, by CCPA category",
                                ccpa["cite"], [("For each category: where it came from, why we collected it, and "
                                                "to whom we disclosed, sold or shared it.")], c_items))
         sold_items = [f"{row['category']['title']}: " + "; ".join(
-            [f"sold to {x['title']}" for x in row["sold_to"]] + [f"shared with {x['title']}" for x in row["shared_with"]])
+            [f"sold to {x['title']}" + (f" ({', '.join(x['names'])})" if x.get("names") else "") for x in row["sold_to"]]
+            + [f"shared with {x['title']}" + (f" ({', '.join(x['names'])})" if x.get("names") else "")
+               for x in row["shared_with"]])
             for row in ccpa["rows"] if row["sold"] or row["shared"]]
+        sold_items += _disclosures.sale_items(out.get("recipients"), ccpa, rules)
         notices.append(_notice("ccpa_sold_shared", "Sale and sharing of your personal information",
                                ccpa["sold_shared"]["cite"], [ccpa["sold_shared"]["text"]], sold_items))
+        if ccpa.get("opt_out") is not None:
+            oo = ccpa["opt_out"]
+            notices.append(_notice("ccpa_opt_out", "Your choice about sale and sharing", oo["cite"], [oo["text"]]))
         sens = ccpa["sensitive"]
         notices.append(_notice("ccpa_sensitive", "Sensitive personal information", sens["cite"], [sens["text"]],
                                [x["title"] for x in sens["categories"]]))
         wh = ccpa["withheld"]
         if wh["items"]:
             w_paras = [wh["text"]] + sorted({x["note"] for x in wh["items"] if x["note"]})
-            w_items = list(dict.fromkeys(f"{x['kind_title']} — in “{x['category_title']}”" for x in wh["items"]))
+            w_items = list(dict.fromkeys(
+                (f"{x['field_title']} ({x['kind_title']})" if x.get("field_title") else x["kind_title"])
+                + f" — in “{x['category_title']}”" for x in wh["items"]))
             notices.append(_notice("ccpa_withheld", "Information we hold but do not disclose", wh["cite"], w_paras,
                                    w_items))
 

@@ -58,6 +58,8 @@ def category_meta(catalog: Catalog, cat: Category, names: Mapping[str, tuple[str
             "basis_title": basis.get("title", p["basis"]),
             "basis_cite": basis.get("article"),  # cited in the law's words by jurisdictions.localise_purposes
         }
+        if p.get("basis_in"):  # per-jurisdiction legal basis (jurisdictions.localise_purposes applies it)
+            entry["basis_in"] = p["basis_in"]
         if p.get("interest"):
             entry["interest"] = p["interest"]
             if p.get("interest_recital"):
@@ -82,6 +84,7 @@ def category_meta(catalog: Catalog, cat: Category, names: Mapping[str, tuple[str
         "origins": [_ref(catalog, "origins", o) for o in raw.get("origins", [])],
         "recipients": recipients,
         "withheld_fields": list(cat.withheld),
+        **({"withheld_titles": dict(raw["withheld_titles"])} if raw.get("withheld_titles") else {}),
         "schema": f"schemas/{cat.id}.json",
     }
 
@@ -126,8 +129,10 @@ def category_entry(config: Config, cat: Category, res: CategoryResult, *, facts:
         entry["incomplete_reason"] = res.incomplete
     if res.pans_masked:
         entry["pans_masked"] = res.pans_masked
-    if res.withheld:
-        entry["withheld_counts"] = res.withheld
+    if res.withheld or (cat.withheld and res.count):
+        # per field, how many values the person's records hold (0: the catalog allows for it, none held)
+        entry["withheld_counts"] = {f: res.withheld.get(f, 0) for f in (*cat.withheld, *res.withheld)
+                                    if f in res.withheld or res.count}
     if status == "held" and config.not_included.get(cat.id):
         # columns the configuration leaves out as withheld: named, with the legal ground
         entry["not_included"] = [dict(x) for x in config.not_included[cat.id]]

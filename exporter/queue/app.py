@@ -51,7 +51,7 @@ EXPORT_TASK = "exporter.export"
 #: retriable error; the task runs again after a back-off), ``done``, ``failed``, ``unknown``
 JOB_STATES = ("queued", "running", "retrying", "done", "failed", "unknown")
 #: the options a queued request may carry (the rest — keys, paths, force — is the worker's)
-QUEUED_OPTIONS = ("pdf", "html", "strict", "allow_partial", "now")
+QUEUED_OPTIONS = ("pdf", "html", "strict", "allow_partial", "now", "acknowledge")
 _JOB_KEY = "exporter:job:{}"
 
 
@@ -145,7 +145,7 @@ def options_to_dict(options: ExportOptions | None) -> dict[str, Any]:
     """The part of ``options`` a queued request carries (:data:`QUEUED_OPTIONS`) as JSON."""
     o = options or ExportOptions()
     return {"pdf": o.pdf, "html": o.html, "strict": o.strict, "allow_partial": o.allow_partial,
-            "now": o.now.isoformat() if o.now else None}
+            "now": o.now.isoformat() if o.now else None, "acknowledge": sorted(o.acknowledge)}
 
 
 def options_from_dict(data: Mapping[str, Any] | None, base: ExportOptions | None = None) -> ExportOptions:
@@ -160,7 +160,11 @@ def options_from_dict(data: Mapping[str, Any] | None, base: ExportOptions | None
         if key not in QUEUED_OPTIONS:
             raise RequestError(f"option {key!r} cannot be queued", pointer=f"/options/{key}",
                                hint=f"allowed: {', '.join(QUEUED_OPTIONS)}")
-        if key == "now":
+        if key == "acknowledge":  # codes of blocking findings the operator accepts (exporter.law.findings)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise RequestError("acknowledge must be a list of finding codes", pointer="/options/acknowledge")
+            changes["acknowledge"] = frozenset(value)
+        elif key == "now":
             if value is not None:
                 try:
                     changes["now"] = dt.datetime.fromisoformat(value)

@@ -741,12 +741,20 @@ def _category_view(
             top_values.append({"title": title_of(node, field), "text": " · ".join(values)})
 
     recipients: list[dict[str, Any]] = []
+    # recipients the person's disclosure log shows received none of this data: listed apart, as
+    # possible ones (exporter.law.disclosures; CJEU C-154/21)
+    recipients_possible: list[str] = []
     for r in cat.get("recipients") or ():
         if not isinstance(r, Mapping):
+            continue
+        if r.get("status") == "possible":
+            recipients_possible.append(str(r.get("title") or r.get("id") or ""))
             continue
         extra = []
         if r.get("country"):
             extra.append(f"processes in {r['country']}")
+        if not r.get("names") and r.get("unnamed_reason"):
+            extra.append(f"not named: {r['unnamed_reason']}")
         recipients.append(
             {
                 "title": str(r.get("title") or r.get("id") or ""),
@@ -762,7 +770,7 @@ def _category_view(
         # Said once after the list rather than after every recipient.
         recipients_where = next(iter(countries))
         for r in recipients:
-            r["extra"] = ""
+            r["extra"] = ", ".join(x for x in r["extra"].split(", ") if x and not x.startswith("processes in "))
 
     purposes = []
     groups: dict[tuple[str, str], dict[str, Any]] = {}
@@ -802,7 +810,11 @@ def _category_view(
     for field in (cat.get("withheld_fields") or ()) if count else ():
         node = field_schema(schema, [field])
         n = withheld_counts.get(field) if isinstance(withheld_counts, Mapping) else None
-        withheld.append({"title": title_of(node, field), "count": format_count(n) if n is not None else ""})
+        if n == 0:
+            continue  # allowed for by the catalog, but none held for this person
+        titles = cat.get("withheld_titles") or {}
+        withheld.append({"title": str(titles.get(field) or title_of(node, field)),
+                         "count": format_count(n) if n is not None else ""})
     withheld_why = withheld_note if isinstance(withheld_note, Mapping) else {}
 
     files = []
@@ -843,6 +855,7 @@ def _category_view(
         "purpose_groups": list(groups.values()),
         "recipients": recipients,
         "recipients_where": recipients_where,
+        "recipients_possible": recipients_possible,
         "origins": _names(cat.get("origins")),
         "retention": {
             # The rule, unless the explanation already quotes it.
@@ -899,8 +912,12 @@ def _ccpa_rows(ccpa: Any) -> list[dict[str, Any]]:
         category = row.get("title") or row.get("category")
         if isinstance(category, Mapping):
             category = category.get("title") or category.get("id")
-        sold_to = _names(row.get("sold_to"))
-        shared_to = _names(row.get("shared_to"))
+        def who(items: Any) -> list[str]:  # the kind of third party, with the names of the actual ones
+            return [f"{t} ({', '.join(x['names'])})" if isinstance(x, Mapping) and x.get("names") else t
+                    for x, t in zip(items or (), _names(items), strict=False)]
+
+        sold_to = who(row.get("sold_to"))
+        shared_to = who(row.get("shared_with") or row.get("shared_to"))
         out.append(
             {
                 "category": str(category or ""),
