@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from ..collect.writers import replace_atomically
 from ._env import environment, read_text
-from .context import build_view
+from .view import build_view
 
 __all__ = ["render_html", "render_html_text"]
 

@@ -41,7 +41,7 @@ from ..cleanup import remove_tree
 from ..errors import OutputError
 from ..collect.writers import replace_atomically
 from ._env import capture_weasyprint_warnings, environment, read_text
-from .context import build_view
+from .view import build_view
 from .fetcher import ASSET_BASE, AssetFetcher
 
 __all__ = ["font_families", "remove_stale_font_folders", "render_pdf", "render_pdf_bytes"]
@@ -463,7 +463,7 @@ def render_pdf(
     ``bundle`` is the bundle without records, ``samples`` at most ``pdf_rows`` records per category,
     ``schemas`` the category schemas, ``columns`` the catalog's ``pdf_columns`` per category (a
     category with more than a few records is shown as a compact table of these fields; see
-    :func:`exporter.render.context.build_view`). ``bundle_json`` is embedded as associated file
+    :func:`exporter.render.view.build_view`). ``bundle_json`` is embedded as associated file
     (``/AFRelationship /Data``) so the PDF alone is a complete copy; ``attachments`` are embedded as
     supplements. The same input gives a byte-identical file.
     """
