@@ -9,8 +9,8 @@ from __future__ import annotations
 from .view.category import _category_view as _category_view
 from .view.formats import Line, format_count, format_date, format_datetime, format_temporal
 from .view.formats import readable_dates as readable_dates
-from .view.front import _notice_view as _notice_view
-from .view.front import build_view
+from .view.summary import _notice_view as _notice_view
+from .view.build import build_view
 from .view.limits import CARD_TITLE_WIDTH as CARD_TITLE_WIDTH
 from .view.limits import FULL_DETAIL_ROWS as FULL_DETAIL_ROWS
 from .view.limits import LISTING_MIN_ROWS as LISTING_MIN_ROWS

@@ -10,12 +10,15 @@ plain ``str``.
 
 Modules, one question each: :mod:`.limits` (how much is shown), :mod:`.formats` (how a value
 reads), :mod:`.schema` (what the schema says of a field), :mod:`.values` (a value as lines),
-:mod:`.tables` and :mod:`.listing` (records as tables, cards, fixed-width text), :mod:`.category`
-(one category page), :mod:`.front` (request, summary, notices, and the whole view).
+:mod:`.tables` and :mod:`.listing` (records as tables, cards, fixed-width text), :mod:`.records`
+(which records a category shows, and how), :mod:`.facts` (a category's Art. 15(1) facts),
+:mod:`.notes` (what is withheld, the data files), :mod:`.category` (one category page),
+:mod:`.request` (the request page), :mod:`.summary` (summary, legal bases, notices, CCPA table)
+and :mod:`.build` (the whole view).
 """
 
 from .formats import Line, format_count, format_date, format_datetime, format_temporal
-from .front import build_view
+from .build import build_view
 from .schema import field_schema
 from .values import describe_value
 
