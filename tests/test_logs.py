@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import random
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -112,13 +113,22 @@ def leaks(text: str, values: list[str]) -> list[str]:
 
 def test_full_export_of_the_typical_subject_logs_no_subject_data(
         demo_store: Path, tmp_path: Path, all_logs: Capture, capfd: pytest.CaptureFixture[str]) -> None:
+    # a SQLite file with a URL option is read through SQLAlchemy (a plain one with the stdlib's
+    # sqlite3, which logs nothing): its engine logs statements, parameters and rows at DEBUG
+    store = tmp_path / "store"
+    shutil.copytree(demo_store, store)
+    config = demo.demo_config_path(store)
+    text = config.read_text(encoding="utf-8")
+    assert 'url = "sqlite:///piconext.sqlite"\n' in text
+    config.write_text(text.replace('url = "sqlite:///piconext.sqlite"\n', 'url = "sqlite:///piconext.sqlite?timeout=5"\n'),
+                      encoding="utf-8")
     request = AccessRequest.parse([demo.DEFAULT_DEMO_SUBJECT], jurisdiction="eu", request_id="LOGS")
-    result = export(request, demo.demo_config_path(demo_store), tmp_path, ExportOptions(now=NOW))
+    result = export(request, config, tmp_path / "out", ExportOptions(now=NOW))
     assert (result.path / "report.pdf").is_file() and (result.path / "index.html").is_file()
     out, err = capfd.readouterr()
     logged = "\n".join(all_logs.lines)
     assert len(all_logs.lines) > 100, "SQLAlchemy and the others did log (at DEBUG)"
-    assert "[parameters hidden]" in logged
+    assert "sqlalchemy.engine" in logged and "[parameters hidden]" in logged
     values = subject_values(result.path)
     assert len(values) > 300
     assert demo.DEFAULT_DEMO_SUBJECT in values and "ACC-000101" in values
