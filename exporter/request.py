@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -130,96 +131,8 @@ class AccessRequest:
         are checked against the rules and configuration by :func:`export`.
         """
         known = tuple(types) if types is not None else known_identifier_types()
-        if not isinstance(data, Mapping):
-            raise RequestError("the access request must be a JSON object", pointer="")
-        unknown = sorted(set(data) - _REQUEST_KEYS)
-        if unknown:
-            raise RequestError(f"unknown member {unknown[0]!r} in the access request", pointer=f"/{unknown[0]}",
-                               hint=f"allowed: {', '.join(sorted(_REQUEST_KEYS))}")
-        raw_ids = data.get("identifiers")
-        if not isinstance(raw_ids, list) or not raw_ids:
-            raise RequestError("identifiers must be a non-empty list", pointer="/identifiers")
-        identifiers = []
-        for n, item in enumerate(raw_ids):
-            where = f"/identifiers/{n}"
-            if isinstance(item, str):
-                try:
-                    identifiers.append(parse_identifier(item, known))
-                except RequestError as exc:
-                    exc.context["pointer"] = where
-                    raise
-            elif (isinstance(item, Mapping) and set(item) == {"type", "value"}
-                  and all(isinstance(item[k], str) and item[k].strip() for k in ("type", "value"))):
-                try:
-                    identifiers.append(parse_identifier(f"{item['type']}:{item['value']}", known))
-                except RequestError as exc:
-                    exc.context["pointer"] = f"{where}/type"
-                    raise
-            else:
-                raise RequestError("an identifier must be \"TYPE:VALUE\" or {\"type\": …, \"value\": …}",
-                                   pointer=where)
-        kwargs: dict[str, Any] = {"identifiers": tuple(identifiers)}
-        for key in ("jurisdiction", "request_id", "verification", "country"):
-            value = data.get(key)
-            if value is None:
-                if key == "jurisdiction":
-                    raise RequestError("the jurisdiction is missing", pointer="/jurisdiction",
-                                       hint=f"use one of: {', '.join(jurisdictions.available())}")
-                continue
-            if not isinstance(value, str):
-                raise RequestError(f"{key} must be a string", pointer=f"/{key}")
-            kwargs[key] = value
-        if data.get("received") is not None:
-            kwargs["received"] = _parse_date(data["received"], "/received")
-        ext = data.get("extension")
-        if ext is not None:
-            if (not isinstance(ext, Mapping) or isinstance(ext.get("length"), bool)
-                    or not isinstance(ext.get("length"), int) or not isinstance(ext.get("reason", ""), str)):
-                raise RequestError("extension must be {\"length\": <whole number>, \"reason\": <text>}",
-                                   pointer="/extension")
-            kwargs["extension"] = Extension(length=ext["length"], reason=ext.get("reason", ""))
-        stops = data.get("clock_stops")
-        if stops is not None:
-            if not isinstance(stops, list):
-                raise RequestError("clock_stops must be a list", pointer="/clock_stops")
-            parsed = []
-            for n, stop in enumerate(stops):
-                if not isinstance(stop, Mapping) or not isinstance(stop.get("reason", ""), str):
-                    raise RequestError("a clock stop must be {\"from\", \"to\", \"reason\"}",
-                                       pointer=f"/clock_stops/{n}")
-                parsed.append(ClockStop(start=_parse_date(stop.get("from"), f"/clock_stops/{n}/from"),
-                                        end=_parse_date(stop.get("to"), f"/clock_stops/{n}/to"),
-                                        reason=stop.get("reason", "")))
-            kwargs["clock_stops"] = tuple(parsed)
-        clar = data.get("clarifications")
-        if clar is not None:
-            if not isinstance(clar, list):
-                raise RequestError("clarifications must be a list", pointer="/clarifications")
-            items = []
-            for n, c in enumerate(clar):
-                if (not isinstance(c, Mapping) or set(c) - {"asked", "answered", "reason"}
-                        or not isinstance(c.get("reason"), str) or not c["reason"].strip()):
-                    raise RequestError("a clarification must be {\"asked\", \"answered\" (or null), \"reason\"}",
-                                       pointer=f"/clarifications/{n}")
-                items.append(Clarification(
-                    asked=_parse_date(c.get("asked"), f"/clarifications/{n}/asked"),
-                    answered=_parse_date(c["answered"], f"/clarifications/{n}/answered")
-                    if c.get("answered") is not None else None,
-                    reason=c["reason"]))
-            kwargs["clarifications"] = tuple(items)
-        vd = data.get("verification_details")
-        if vd is not None:
-            keys = ("method", "evidence_type", "by", "on")
-            if (not isinstance(vd, Mapping) or set(vd) != set(keys)
-                    or not all(isinstance(vd[k], str) and vd[k].strip() for k in keys)):
-                raise RequestError("verification_details must be {\"method\", \"evidence_type\", \"by\", \"on\"}, "
-                                   "all non-empty text", pointer="/verification_details")
-            kwargs["verification_details"] = VerificationDetails(
-                method=vd["method"], evidence_type=vd["evidence_type"], by=vd["by"],
-                on=_parse_date(vd["on"], "/verification_details/on"))
-        if data.get("confirmation_sent") is not None:
-            kwargs["confirmation_sent"] = _parse_date(data["confirmation_sent"], "/confirmation_sent")
-        request = cls(**kwargs)
+        check_request_shape(data)
+        request = cls(**_fields(data, known))
         check_request_id(request.request_id, pointer="/request_id")
         if request.verification not in VERIFICATION_LEVELS:
             raise RequestError(f"unknown verification level {request.verification!r}", pointer="/verification",
@@ -252,9 +165,129 @@ class AccessRequest:
         return f"DSAR-{received:%Y%m%d}-{self.jurisdiction}-{digest}"
 
 
-_REQUEST_KEYS = frozenset({"identifiers", "jurisdiction", "received", "request_id", "verification", "country",
-                           "extension", "clock_stops", "clarifications", "verification_details",
-                           "confirmation_sent"})
+# -- from_dict: the shape (schemas/request.json), then the values -------------------------------
+
+#: the members in the order they are checked: of several problems, the first member's is reported
+_MEMBERS = ("identifiers", "jurisdiction", "request_id", "verification", "country", "received", "extension",
+            "clock_stops", "clarifications", "verification_details", "confirmation_sent")
+#: member → what is wrong when its value (or, for lists, one entry: ``_ENTRY``) breaks the schema
+_SHAPE = {
+    "identifiers": "identifiers must be a non-empty list",
+    "clock_stops": "clock_stops must be a list",
+    "clarifications": "clarifications must be a list",
+    "extension": "extension must be {\"length\": <whole number>, \"reason\": <text>}",
+    "verification_details": "verification_details must be {\"method\", \"evidence_type\", \"by\", \"on\"}, "
+                            "all non-empty text",
+}
+_ENTRY = {
+    "identifiers": "an identifier must be \"TYPE:VALUE\" or {\"type\": …, \"value\": …}",
+    "clock_stops": "a clock stop must be {\"from\", \"to\", \"reason\"}",
+    "clarifications": "a clarification must be {\"asked\", \"answered\" (or null), \"reason\"}",
+}
+
+
+@cache
+def _request_validator() -> Any:
+    """The validator of schemas/request.json; any Mapping is an object, a bool is not an integer
+    (nor is 2.0)."""
+    import jsonschema  # on first use: the CLI's start-up does not need it
+
+    from .collect.schemas import document_schema
+
+    schema = document_schema("request.json")
+    cls = jsonschema.validators.validator_for(schema)
+    types = cls.TYPE_CHECKER.redefine_many({
+        "object": lambda _checker, value: isinstance(value, Mapping),
+        "integer": lambda _checker, value: isinstance(value, int) and not isinstance(value, bool),
+    })
+    return jsonschema.validators.extend(cls, type_checker=types)(schema)
+
+
+def check_request_shape(data: Any) -> None:
+    """A :class:`RequestError` naming by JSON pointer the first member of ``data`` that breaks
+    schemas/request.json (never its value); the values themselves are checked by ``_fields``."""
+    errors = sorted(_request_validator().iter_errors(data), key=_error_rank)
+    if errors:
+        raise _shape_error(errors[0], data)
+
+
+def _member(err: Any) -> str | None:
+    """The top-level member an error is about (None: the request itself)."""
+    if err.absolute_path:
+        return str(err.absolute_path[0])
+    if err.validator == "required":
+        return str(next(m for m in err.validator_value if m not in err.instance))
+    return None
+
+
+def _error_rank(err: Any) -> tuple[int, list[Any]]:
+    member = _member(err)
+    if member is None:
+        return (-1, [])  # not an object, or an unknown member
+    return (_MEMBERS.index(member), list(err.absolute_path))
+
+
+def _shape_error(err: Any, data: Any) -> RequestError:
+    member = _member(err)
+    if member is None and err.validator == "additionalProperties":
+        unknown = sorted(set(data) - set(err.schema["properties"]))
+        return RequestError(f"unknown member {unknown[0]!r} in the access request", pointer=f"/{unknown[0]}",
+                            hint=f"allowed: {', '.join(sorted(err.schema['properties']))}")
+    if member is None:
+        return RequestError("the access request must be a JSON object", pointer="")
+    path = list(err.absolute_path)
+    if member in _ENTRY and len(path) > 1:
+        return RequestError(_ENTRY[member], pointer=f"/{member}/{path[1]}")
+    if member in _SHAPE:
+        return RequestError(_SHAPE[member], pointer=f"/{member}")
+    if member == "jurisdiction" and data.get("jurisdiction") is None:
+        return RequestError("the jurisdiction is missing", pointer="/jurisdiction",
+                            hint=f"use one of: {', '.join(jurisdictions.available())}")
+    return RequestError(f"{member} must be a string", pointer=f"/{member}")
+
+
+def _fields(data: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    """The :class:`AccessRequest` fields of a request of the right shape (absent or null members
+    keep their defaults); dates and identifiers raise :class:`RequestError` naming their pointer."""
+    kwargs: dict[str, Any] = {"identifiers": tuple(_identifier(item, f"/identifiers/{n}", known)
+                                                   for n, item in enumerate(data["identifiers"]))}
+    for key in ("jurisdiction", "request_id", "verification", "country"):
+        if data.get(key) is not None:
+            kwargs[key] = data[key]
+    for key in ("received", "confirmation_sent"):
+        if data.get(key) is not None:
+            kwargs[key] = _parse_date(data[key], f"/{key}")
+    if (ext := data.get("extension")) is not None:
+        kwargs["extension"] = Extension(length=ext["length"], reason=ext.get("reason", ""))
+    if (stops := data.get("clock_stops")) is not None:
+        kwargs["clock_stops"] = tuple(
+            ClockStop(start=_parse_date(stop.get("from"), f"/clock_stops/{n}/from"),
+                      end=_parse_date(stop.get("to"), f"/clock_stops/{n}/to"), reason=stop.get("reason", ""))
+            for n, stop in enumerate(stops))
+    if (clar := data.get("clarifications")) is not None:
+        kwargs["clarifications"] = tuple(_clarification(c, f"/clarifications/{n}") for n, c in enumerate(clar))
+    if (vd := data.get("verification_details")) is not None:
+        kwargs["verification_details"] = VerificationDetails(
+            method=vd["method"], evidence_type=vd["evidence_type"], by=vd["by"],
+            on=_parse_date(vd["on"], "/verification_details/on"))
+    return kwargs
+
+
+def _identifier(item: str | Mapping[str, str], pointer: str, known: tuple[str, ...]) -> Identifier:
+    """``TYPE:VALUE`` or ``{"type", "value"}``; an unknown type names ``pointer`` (``…/type``)."""
+    text, where = (item, pointer) if isinstance(item, str) else (f"{item['type']}:{item['value']}", f"{pointer}/type")
+    try:
+        return parse_identifier(text, known)
+    except RequestError as exc:
+        exc.context["pointer"] = where
+        raise
+
+
+def _clarification(c: Mapping[str, Any], pointer: str) -> Clarification:
+    return Clarification(asked=_parse_date(c.get("asked"), f"{pointer}/asked"),
+                         answered=_parse_date(c["answered"], f"{pointer}/answered")
+                         if c.get("answered") is not None else None,
+                         reason=c["reason"])
 
 
 def _parse_date(value: Any, pointer: str) -> dt.date:
