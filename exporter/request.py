@@ -124,11 +124,12 @@ class AccessRequest:
              "verification_details": {"method": "…", "evidence_type": "…", "by": "…", "on": "2026-11-03"},
              "confirmation_sent": "2026-11-04"}
 
-        Only ``identifiers`` and ``jurisdiction`` are required. Raises :class:`RequestError` whose
-        context names the offending member by JSON pointer (``pointer``); the message never
-        repeats the value (it may be subject data). Identifier types must be known to the catalog
-        (``types`` as for :meth:`parse`); the jurisdiction, and which types may name a subject,
-        are checked against the rules and configuration by :func:`export`.
+        Only ``identifiers`` and ``jurisdiction`` are required; the shape is ``schemas/request.json``.
+        Raises :class:`RequestError` whose context names the offending member by JSON pointer
+        (``pointer``); the message never repeats the value (it may be subject data). Identifier
+        types must be known to the catalog (``types`` as for :meth:`parse`); the jurisdiction, and
+        which types may name a subject, are checked against the rules and configuration by
+        :func:`export`.
         """
         known = tuple(types) if types is not None else known_identifier_types()
         check_request_shape(data)
