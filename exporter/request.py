@@ -266,7 +266,8 @@ def _fields(data: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
                       end=_parse_date(stop.get("to"), f"/clock_stops/{n}/to"), reason=stop.get("reason", ""))
             for n, stop in enumerate(stops))
     if (clar := data.get("clarifications")) is not None:
-        kwargs["clarifications"] = tuple(_clarification(c, f"/clarifications/{n}") for n, c in enumerate(clar))
+        kwargs["clarifications"] = tuple(_clarification(c, f"/clarifications/{n}")
+                                         for n, c in enumerate(clar))
     if (vd := data.get("verification_details")) is not None:
         kwargs["verification_details"] = VerificationDetails(
             method=vd["method"], evidence_type=vd["evidence_type"], by=vd["by"],
@@ -276,7 +277,10 @@ def _fields(data: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
 
 def _identifier(item: str | Mapping[str, str], pointer: str, known: tuple[str, ...]) -> Identifier:
     """``TYPE:VALUE`` or ``{"type", "value"}``; an unknown type names ``pointer`` (``…/type``)."""
-    text, where = (item, pointer) if isinstance(item, str) else (f"{item['type']}:{item['value']}", f"{pointer}/type")
+    if isinstance(item, str):
+        text, where = item, pointer
+    else:
+        text, where = f"{item['type']}:{item['value']}", f"{pointer}/type"
     try:
         return parse_identifier(text, known)
     except RequestError as exc:
