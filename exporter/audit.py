@@ -192,7 +192,7 @@ def audit(config: Config | str | Path, *, sample: Sequence[str] = (), env: Mappi
             stack.enter_context(src)
         ids = None
         if sample:
-            from .api import parse_identifier
+            from .request import parse_identifier
             from .collect.identity import resolve
 
             ids = resolve(cfg, [parse_identifier(s) for s in sample], sources)

@@ -53,11 +53,12 @@ from .packaging.package import staging, write_manifest
 from .progress import CountOnce, StageClock
 from .reliability import collect_with_retries, open_source, resolve_with_retries
 from .resources import schemas_dir
+from .result import CategoryCoverage, Coverage, ExportResult, ReadCoverage
 from .sources import Source
 
 if TYPE_CHECKING:
-    from .api import AccessRequest, Coverage, ExportOptions, ExportResult
     from .collect.identity import IdentitySet
+    from .request import AccessRequest, ExportOptions
 
 __all__ = ["ExportRun"]
 
@@ -251,8 +252,6 @@ class ExportRun:
     # -- the result ---------------------------------------------------------------------------
 
     def result(self) -> ExportResult:
-        from .api import ExportResult
-
         review = tuple(self.ids.screening.notes())
         # one line per kind of warning, with a count and the names (exporter.messages); the categories
         # no source feeds are among the warnings ("was not searched", also in the package itself)
@@ -319,9 +318,7 @@ def release_memory() -> None:
 
 def coverage(cfg: Config, results: Sequence[CategoryResult],
              lookup_failures: Sequence[tuple[str, tuple[str, ...], str]]) -> Coverage:
-    """What was searched, per category and read (:class:`exporter.api.Coverage`)."""
-    from .api import CategoryCoverage, Coverage, ReadCoverage
-
+    """What was searched, per category and read (:class:`exporter.result.Coverage`)."""
     categories = []
     for cat, res in zip(cfg.catalog, results, strict=True):
         configured = cfg.streams_for(cat.id)
