@@ -231,8 +231,6 @@ def evaluate(
     """
     rules = load(jid, directory=directory, overlay=overlay)
     req = _parse_request(request, rules)
-    rules = load(jid, directory=directory, overlay=overlay)
-    req = _parse_request(request, rules)
     fill = Fill(catalog.get("controller") or {}, rules)
     today = now.date() if isinstance(now, datetime) else now
     held = [c for c in categories if int(c.get("count") or 0) > 0]
@@ -247,29 +245,16 @@ def evaluate(
     # nothing held: the answer is the confirmation; items about held data say why they do not apply
     nothing_held = plain.nothing_held(rules, categories, fill=fill)
     plain.nothing_held_elements(elements, nothing_held)
-    rights = art15.rights(rules, applies, fill)
-    complaint = art15.complaint(rules, req["country"], fill)
-    transfers = art15.transfers(rules, destinations, fill)
-    automated = art15.automated_decisions(rules, catalog, held, categories, fill)
-
+    answers = {"elements": elements, "rights": art15.rights(rules, applies, fill),
+               "complaint": art15.complaint(rules, req["country"], fill),
+               "transfers": art15.transfers(rules, destinations, fill),
+               "automated_decisions": art15.automated_decisions(rules, catalog, held, categories, fill)}
     out: dict[str, Any] = {
-        "id": rules.id,
-        "title": rules["title"],
-        "law": rules["law"],
-        "law_short": rules.get("law_short"),
-        "vocabulary": vocabulary(jid, directory=directory, overlay=overlay),
-        "rules_version": rules.get("rules_version"),
-        "reviewed_on": rules.get("reviewed_on"),
-        "request": {"id": req["id"], "received": req["received"].isoformat(),
-                    "verification": req["verification"], "country": req["country"]},
+        **_about(rules, req, directory=directory, overlay=overlay),
         "deadlines": deadlines,
         "access": access,
         "period": period(jid, now=today, directory=directory, overlay=overlay),
-        "elements": elements,
-        "rights": rights,
-        "complaint": complaint,
-        "transfers": transfers,
-        "automated_decisions": automated,
+        **answers,
         "withheld": {"cite": rules["withheld"]["cite"], "text": fill(rules["withheld"]["text"])},
     }
     out["timeline"] = _timeline.build(rules, request, deadlines, today, fill)
@@ -283,3 +268,19 @@ def evaluate(
     out["notices"] = _notices(rules, out, held, seen.recipient_meta, seen.entry_names, seen.origins_not_subject,
                               catalog, fill, applies)
     return out
+
+
+def _about(rules: Rules, req: Mapping[str, Any], *, directory: str | Path | None,
+           overlay: str | Path | None) -> dict[str, Any]:
+    """The block's head: which law, in which words, which rules version, which request."""
+    return {
+        "id": rules.id,
+        "title": rules["title"],
+        "law": rules["law"],
+        "law_short": rules.get("law_short"),
+        "vocabulary": vocabulary(rules.id, directory=directory, overlay=overlay),
+        "rules_version": rules.get("rules_version"),
+        "reviewed_on": rules.get("reviewed_on"),
+        "request": {"id": req["id"], "received": req["received"].isoformat(),
+                    "verification": req["verification"], "country": req["country"]},
+    }
