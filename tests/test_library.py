@@ -338,7 +338,7 @@ def test_second_export_reuses_loaded_set_up(config: Config, tmp_path: Path, monk
     import jinja2
     import jsonschema_rs
 
-    from exporter.law import catalog, jurisdictions
+    from exporter.law import catalog, rules
     from exporter.collect import schemas
 
     options = ExportOptions(now=NOW, pdf=False, html=True)
@@ -354,7 +354,7 @@ def test_second_export_reuses_loaded_set_up(config: Config, tmp_path: Path, monk
 
     monkeypatch.setattr(jsonschema_rs, "validator_for", counting("compile", jsonschema_rs.validator_for))
     monkeypatch.setattr(tomllib, "load", counting("toml", tomllib.load))
-    monkeypatch.setattr(jurisdictions, "_read", counting("rules", jurisdictions._read))
+    monkeypatch.setattr(rules, "_read", counting("rules", rules._read))
     monkeypatch.setattr(catalog, "_read", counting("catalog", catalog._read))
     monkeypatch.setattr(jinja2.FileSystemLoader, "get_source",
                         counting("template", jinja2.FileSystemLoader.get_source))

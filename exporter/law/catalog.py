@@ -256,7 +256,7 @@ def load_overlay(folder: Path) -> Catalog:
     shipped schema of category ``id`` as a JSON Merge Patch (RFC 7396), or is the whole JSON Schema
     (2020-12) of a category the overlay adds (or with ``"x-overlay": "replace"``).
     ``folder/jurisdictions/<id>.toml`` is merged over a shipped rules file the same way
-    (:func:`exporter.law.jurisdictions.load`). Errors name the file and key.
+    (:func:`exporter.law.rules.load`). Errors name the file and key.
     """
     folder = folder.resolve()
     base = copy.deepcopy(dict(_default().data))
@@ -316,15 +316,15 @@ def load_overlay(folder: Path) -> Catalog:
     base["categories"] = categories
     rules = folder / "jurisdictions"
     if rules.is_dir():
-        from . import jurisdictions
+        from . import rules as _rules
 
-        shipped_rules = jurisdictions.available()
+        shipped_rules = _rules.available()
         for path in sorted(rules.glob("*.toml")):
             if path.stem not in shipped_rules:
                 raise ConfigError(f"rules for unknown jurisdiction {path.stem!r} (an overlay changes the shipped "
                                   f"rules: {', '.join(shipped_rules)})", file=str(path),
                                   hint="name the file <jurisdiction id>.toml after a shipped rules file")
-            jurisdictions.load(path.stem, overlay=rules)  # validated merged, errors name this file and key
+            _rules.load(path.stem, overlay=rules)  # validated merged, errors name this file and key
     return Catalog(base, path=cat_file if cat_file.is_file() else folder,
                    jurisdictions=rules if rules.is_dir() else None)
 

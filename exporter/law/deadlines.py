@@ -325,6 +325,19 @@ def _unit_word(n: int, unit: str) -> str:
     return f"{n} {unit[:-1] if n == 1 else unit}"
 
 
+@dataclass
+class _Counting:
+    """One request's count: the deadline rule, its calendar, the days paused and the explanation so far."""
+
+    received: date
+    rule: Mapping[str, Any]
+    calendar: Any | None
+    calendar_title: str
+    roll: bool
+    lines: list[str]
+    paused: int = 0
+
+
 def due_date(
     received: date,
     rules: Mapping[str, Any],
@@ -349,156 +362,173 @@ def due_date(
     rule, source = _deadline_rule(rules)
     cite = str(rule.get("cite", ""))
     cites: list[str] = [cite] if cite else []
-    lines: list[str] = []
     calendar, calendar_title = _calendar_for(rule, subdivision)
-    roll = bool(rule.get("roll_forward", False))
-
-    # -- clock stops ------------------------------------------------------------------------
-    paused = 0
+    ctx = _Counting(received, rule, calendar, calendar_title, bool(rule.get("roll_forward", False)), [])
     if clock_stops:
-        stop_rule = rule.get("clock_stop") or {}
-        if not stop_rule.get("allowed", False):
-            raise RequestError(
-                "these rules do not allow stopping the clock: "
-                + str(stop_rule.get("text") or "the period runs from receipt without pause"),
-                key="clock_stops",
-                hint=str(stop_rule.get("cite") or cite) or None,
-            )
-        merged = _merge_stops(clock_stops, received)
-        both = bool(stop_rule.get("count_both_days", False))
-        months0, days0 = rule.get("calendar_months"), rule.get("calendar_days")
-        base = (add_calendar_months(received, int(months0)) if months0 is not None
-                else received + timedelta(days=int(days0 or 0)))
-        for start, end in merged:
-            running = base + timedelta(days=paused)
-            running = next_working_day(running, calendar) if roll else running
-            if start > running:
-                raise RequestError(
-                    f"clock stop starting {start.isoformat()} begins after the response was due "
-                    f"({running.isoformat()}): a stop can only pause a period that is still running",
-                    key="clock_stops",
-                    hint="record the stop with the date the controller asked the data subject, before the due date",
-                )
-            paused += (end - start).days + (1 if both else 0)
-        stop_cite = str(stop_rule.get("cite", ""))
-        if stop_cite:
-            cites.append(stop_cite)
-
-    # -- initial period ----------------------------------------------------------------------
-    months = rule.get("calendar_months")
-    days = rule.get("calendar_days")
-
-    def compute(total_months: int | None, total_days: int | None, label: str) -> date:
-        if total_months is not None:
-            raw = add_calendar_months(received, total_months)
-            corresponding = received.day == raw.day
-            lines.append(
-                f"{label}: {_unit_word(total_months, 'months')} from receipt on {received.isoformat()} "
-                + (
-                    f"ends on the corresponding date, {raw.isoformat()}"
-                    if corresponding
-                    else f"ends on {raw.isoformat()}, the last day of that month, because it has no "
-                    f"day {received.day}"
-                )
-                + (f" ({rule['counting_cite']})" if rule.get("counting_cite") else "")
-                + "."
-            )
-        else:
-            assert total_days is not None
-            raw = received + timedelta(days=total_days)
-            lines.append(
-                f"{label}: {total_days} calendar days after receipt on {received.isoformat()} is "
-                f"{raw.isoformat()}"
-                + (f" ({rule['counting_cite']})" if rule.get("counting_cite") else "")
-                + "."
-            )
-        if paused:
-            raw_paused = raw + timedelta(days=paused)
-            lines.append(
-                f"The clock was stopped for {_unit_word(paused, 'days')} while we waited for your "
-                f"answer, which moves this to {raw_paused.isoformat()}"
-                + (f" ({rule['clock_stop']['cite']})" if rule["clock_stop"].get("cite") else "")
-                + "."
-            )
-            raw = raw_paused
-        if roll:
-            rolled = next_working_day(raw, calendar)
-            if rolled != raw:
-                lines.append(
-                    f"{raw.isoformat()} is not a working day ("
-                    + ", ".join(_skipped(raw, rolled, calendar))
-                    + f"; calendar: {calendar_title}), so it moves to the next working day, "
-                    f"{rolled.isoformat()}"
-                    + (f" ({rule['roll_forward_cite']})" if rule.get("roll_forward_cite") else "")
-                    + "."
-                )
-            return rolled
-        return raw
-
-    due = compute(months, days, "Response due")
-
-    # -- extension ---------------------------------------------------------------------------
-    extended_due = None
-    if extension is not None:
-        ext_rule = rule.get("extension")
-        if not isinstance(ext_rule, Mapping):
-            raise RequestError("these rules allow no extension of the response period", key="extension")
-        unit = str(ext_rule.get("unit", "months"))
-        maximum = int(ext_rule.get("max", 0))
-        if extension.length < 1 or extension.length > maximum:
-            raise RequestError(
-                f"an extension must be between 1 and {maximum} {unit}; got {extension.length}",
-                key="extension.length",
-                hint=str(ext_rule.get("cite") or "") or None,
-            )
-        if ext_rule.get("reason_required", True) and not (extension.reason or "").strip():
-            raise RequestError(
-                "an extension needs a reason that is told to the data subject",
-                key="extension.reason",
-                hint=str(ext_rule.get("cite") or "") or None,
-            )
-        if (unit == "months") != (months is not None):
-            raise ConfigError(
-                "deadline.extension.unit must match the initial period's unit",
-                file=source,
-                key="deadline.extension.unit",
-            )
-        if months is not None:
-            extended_due = compute(int(months) + extension.length, None, "Extended response due")
-        else:
-            extended_due = compute(None, int(days or 0) + extension.length, "Extended response due")
-        lines.append(
-            f"We extended the period by {_unit_word(extension.length, unit)} because: "
-            f"{extension.reason}."
-            + (f" {ext_rule['notice']}" if ext_rule.get("notice") else "")
-        )
-        if ext_rule.get("cite"):
-            cites.append(str(ext_rule["cite"]))
-
-    # -- receipt confirmation ------------------------------------------------------------------
-    confirmation_due = None
-    conf = rule.get("confirmation")
-    if isinstance(conf, Mapping) and conf.get("business_days"):
-        conf_cal_spec: Mapping[str, Any] = conf["calendar"] if isinstance(conf.get("calendar"), Mapping) else {}
-        conf_cal = holiday_calendar(conf_cal_spec.get("country"), conf_cal_spec.get("subdivision"))
-        n = int(conf["business_days"])
-        confirmation_due = add_business_days(received, n, conf_cal)
-        lines.append(
-            f"Receipt of the request must be confirmed within {n} business days, by "
-            f"{confirmation_due.isoformat()}"
-            + (f" ({conf['cite']})" if conf.get("cite") else "")
-            + "."
-        )
-        if conf.get("cite"):
-            cites.append(str(conf["cite"]))
-
+        ctx.paused = _paused_days(ctx, clock_stops, cite, cites)
+    due = _compute(ctx, rule.get("calendar_months"), rule.get("calendar_days"), "Response due")
+    extended_due = _extended_due(ctx, extension, source, cites) if extension is not None else None
+    confirmation_due = _confirmation_due(ctx, cites)
     return DeadlineResult(
         received=received,
         due=due,
         extended_due=extended_due,
         confirmation_due=confirmation_due,
-        paused_days=paused,
+        paused_days=ctx.paused,
         extension=extension,
-        explanation=tuple(lines),
+        explanation=tuple(ctx.lines),
         cites=tuple(dict.fromkeys(cites)),
     )
+
+
+def _paused_days(ctx: _Counting, clock_stops: Sequence[ClockStop], cite: str, cites: list[str]) -> int:
+    """Days the clock stood still (the rules must allow stops; each must begin while the period runs)."""
+    rule, received, calendar = ctx.rule, ctx.received, ctx.calendar
+    paused = 0
+    stop_rule = rule.get("clock_stop") or {}
+    if not stop_rule.get("allowed", False):
+        raise RequestError(
+            "these rules do not allow stopping the clock: "
+            + str(stop_rule.get("text") or "the period runs from receipt without pause"),
+            key="clock_stops",
+            hint=str(stop_rule.get("cite") or cite) or None,
+        )
+    merged = _merge_stops(clock_stops, received)
+    both = bool(stop_rule.get("count_both_days", False))
+    months0, days0 = rule.get("calendar_months"), rule.get("calendar_days")
+    base = (add_calendar_months(received, int(months0)) if months0 is not None
+            else received + timedelta(days=int(days0 or 0)))
+    for start, end in merged:
+        running = base + timedelta(days=paused)
+        running = next_working_day(running, calendar) if ctx.roll else running
+        if start > running:
+            raise RequestError(
+                f"clock stop starting {start.isoformat()} begins after the response was due "
+                f"({running.isoformat()}): a stop can only pause a period that is still running",
+                key="clock_stops",
+                hint="record the stop with the date the controller asked the data subject, before the due date",
+            )
+        paused += (end - start).days + (1 if both else 0)
+    stop_cite = str(stop_rule.get("cite", ""))
+    if stop_cite:
+        cites.append(stop_cite)
+    return paused
+
+
+def _compute(ctx: _Counting, total_months: int | None, total_days: int | None, label: str) -> date:
+    """The end of a period of ``total_months`` (or ``total_days``) from receipt, paused and rolled."""
+    raw = _period_end(ctx, total_months, total_days, label)
+    rule, lines, calendar, paused = ctx.rule, ctx.lines, ctx.calendar, ctx.paused
+    if paused:
+        raw_paused = raw + timedelta(days=paused)
+        lines.append(
+            f"The clock was stopped for {_unit_word(paused, 'days')} while we waited for your "
+            f"answer, which moves this to {raw_paused.isoformat()}"
+            + (f" ({rule['clock_stop']['cite']})" if rule["clock_stop"].get("cite") else "")
+            + "."
+        )
+        raw = raw_paused
+    if ctx.roll:
+        rolled = next_working_day(raw, calendar)
+        if rolled != raw:
+            lines.append(
+                f"{raw.isoformat()} is not a working day ("
+                + ", ".join(_skipped(raw, rolled, calendar))
+                + f"; calendar: {ctx.calendar_title}), so it moves to the next working day, "
+                f"{rolled.isoformat()}"
+                + (f" ({rule['roll_forward_cite']})" if rule.get("roll_forward_cite") else "")
+                + "."
+            )
+        return rolled
+    return raw
+
+
+def _period_end(ctx: _Counting, total_months: int | None, total_days: int | None, label: str) -> date:
+    """The period's last day counted from receipt, before pauses and rolling forward."""
+    received, rule = ctx.received, ctx.rule
+    if total_months is not None:
+        raw = add_calendar_months(received, total_months)
+        corresponding = received.day == raw.day
+        ctx.lines.append(
+            f"{label}: {_unit_word(total_months, 'months')} from receipt on {received.isoformat()} "
+            + (
+                f"ends on the corresponding date, {raw.isoformat()}"
+                if corresponding
+                else f"ends on {raw.isoformat()}, the last day of that month, because it has no "
+                f"day {received.day}"
+            )
+            + (f" ({rule['counting_cite']})" if rule.get("counting_cite") else "")
+            + "."
+        )
+    else:
+        assert total_days is not None
+        raw = received + timedelta(days=total_days)
+        ctx.lines.append(
+            f"{label}: {total_days} calendar days after receipt on {received.isoformat()} is "
+            f"{raw.isoformat()}"
+            + (f" ({rule['counting_cite']})" if rule.get("counting_cite") else "")
+            + "."
+        )
+    return raw
+
+
+def _extended_due(ctx: _Counting, extension: Extension, source: str, cites: list[str]) -> date:
+    """The extended deadline (the rules must allow the extension, its length and its reason)."""
+    rule = ctx.rule
+    months = rule.get("calendar_months")
+    days = rule.get("calendar_days")
+    ext_rule = rule.get("extension")
+    if not isinstance(ext_rule, Mapping):
+        raise RequestError("these rules allow no extension of the response period", key="extension")
+    unit = str(ext_rule.get("unit", "months"))
+    maximum = int(ext_rule.get("max", 0))
+    if extension.length < 1 or extension.length > maximum:
+        raise RequestError(
+            f"an extension must be between 1 and {maximum} {unit}; got {extension.length}",
+            key="extension.length",
+            hint=str(ext_rule.get("cite") or "") or None,
+        )
+    if ext_rule.get("reason_required", True) and not (extension.reason or "").strip():
+        raise RequestError(
+            "an extension needs a reason that is told to the data subject",
+            key="extension.reason",
+            hint=str(ext_rule.get("cite") or "") or None,
+        )
+    if (unit == "months") != (months is not None):
+        raise ConfigError(
+            "deadline.extension.unit must match the initial period's unit",
+            file=source,
+            key="deadline.extension.unit",
+        )
+    if months is not None:
+        extended_due = _compute(ctx, int(months) + extension.length, None, "Extended response due")
+    else:
+        extended_due = _compute(ctx, None, int(days or 0) + extension.length, "Extended response due")
+    ctx.lines.append(
+        f"We extended the period by {_unit_word(extension.length, unit)} because: "
+        f"{extension.reason}."
+        + (f" {ext_rule['notice']}" if ext_rule.get("notice") else "")
+    )
+    if ext_rule.get("cite"):
+        cites.append(str(ext_rule["cite"]))
+    return extended_due
+
+
+def _confirmation_due(ctx: _Counting, cites: list[str]) -> date | None:
+    """When receipt must be confirmed (rules with ``[deadline.confirmation] business_days``), if ever."""
+    conf = ctx.rule.get("confirmation")
+    if not (isinstance(conf, Mapping) and conf.get("business_days")):
+        return None
+    conf_cal_spec: Mapping[str, Any] = conf["calendar"] if isinstance(conf.get("calendar"), Mapping) else {}
+    conf_cal = holiday_calendar(conf_cal_spec.get("country"), conf_cal_spec.get("subdivision"))
+    n = int(conf["business_days"])
+    confirmation_due = add_business_days(ctx.received, n, conf_cal)
+    ctx.lines.append(
+        f"Receipt of the request must be confirmed within {n} business days, by "
+        f"{confirmation_due.isoformat()}"
+        + (f" ({conf['cite']})" if conf.get("cite") else "")
+        + "."
+    )
+    if conf.get("cite"):
+        cites.append(str(conf["cite"]))
+    return confirmation_due
