@@ -107,8 +107,9 @@ def test_missing_manifest_and_not_a_package(package: Path, tmp_path: Path) -> No
     assert code == 6 and "no package folder" in output
 
 
-def test_manifest_rewritten_to_match_is_caught_only_by_the_signature(
-        package: Path, keys: dict[str, tuple[Path, Path]]) -> None:
+def _change_data_and_rewrite_manifest(package: Path) -> None:
+    """Change a data file and rewrite manifest.json to match it: consistent again, so only a
+    signature can tell."""
     data = package / "data" / "personalisation.jsonl"
     data.write_bytes(data.read_bytes().replace(b'"dark"', b'"lite"', 1))
     manifest = orjson.loads((package / "manifest.json").read_bytes())
@@ -116,6 +117,11 @@ def test_manifest_rewritten_to_match_is_caught_only_by_the_signature(
         if f["path"] == "data/personalisation.jsonl":
             f["bytes"], f["sha256"] = data.stat().st_size, hashlib.sha256(data.read_bytes()).hexdigest()
     (package / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+
+
+def test_manifest_rewritten_to_match_is_caught_only_by_the_signature(
+        package: Path, keys: dict[str, tuple[Path, Path]]) -> None:
+    _change_data_and_rewrite_manifest(package)
     code, _ = verify_cli(package)
     assert code == 0  # consistent again: only a signature can tell
     code, output = verify_cli(package, "--public-key", str(keys["right"][1]))
@@ -154,12 +160,6 @@ def test_the_library_checks_the_signature_with_a_public_key(
 
     assert verify_package(package, public_key=keys["right"][1]) == []
     assert any("signature does not verify" in p for p in verify_package(package, public_key=keys["wrong"][1]))
-    data = package / "data" / "personalisation.jsonl"
-    data.write_bytes(data.read_bytes().replace(b'"dark"', b'"lite"', 1))
-    manifest = orjson.loads((package / "manifest.json").read_bytes())
-    for f in manifest["files"]:
-        if f["path"] == "data/personalisation.jsonl":
-            f["bytes"], f["sha256"] = data.stat().st_size, hashlib.sha256(data.read_bytes()).hexdigest()
-    (package / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    _change_data_and_rewrite_manifest(package)
     assert verify_package(package) == []  # consistent again: only the signature tells
     assert any("signature does not verify" in p for p in verify_package(str(package), public_key=str(keys["right"][1])))

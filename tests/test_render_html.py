@@ -216,7 +216,9 @@ def test_threads_share_one_environment() -> None:
 def test_report_prose_shows_every_date_one_way() -> None:
     """bundle.json's texts keep ISO days; the report (PDF and HTML share the view) shows "30 Apr
     2028" everywhere, and says a retention date once, not twice in two forms."""
-    from exporter.render.context import _category_view, _notice_view, readable_dates
+    from exporter.render.view.category import _category_view
+    from exporter.render.view.formats import readable_dates
+    from exporter.render.view.summary import _notice_view
 
     assert readable_dates("on 2028-04-30, after 2026-10-31; DSAR-2026-11-02x, 2026-11-25T12:00:00Z, 2026-02-30") == (
         "on 30 Apr 2028, after 31 Oct 2026; DSAR-2026-11-02x, 2026-11-25T12:00:00Z, 2026-02-30")

@@ -27,7 +27,9 @@ import pytest
 from pypdf import PdfReader
 
 from exporter.render import render_pdf
-from exporter.render.context import FULL_DETAIL_ROWS, LISTING_MIN_ROWS, LISTING_WIDTH, _listing, build_view
+from exporter.render.view import build_view
+from exporter.render.view.limits import FULL_DETAIL_ROWS, LISTING_MIN_ROWS, LISTING_WIDTH
+from exporter.render.view.listing import _listing
 from exporter.render.fetcher import ASSET_BASE, AssetFetcher, AssetRefused
 from exporter.render.pdf import BASE_FAMILY, MONO_FAMILY, SCRIPT_FAMILIES, font_families
 
@@ -725,7 +727,9 @@ def test_wrapped_listing_keeps_every_character_and_aligns_columns() -> None:
 def test_card_rows_pair_short_fields_and_wrap_long_ones() -> None:
     from wcwidth import wcswidth
 
-    from exporter.render.context import CARD_TITLE_WIDTH, Line, _card_rows
+    from exporter.render.view.formats import Line
+    from exporter.render.view.limits import CARD_TITLE_WIDTH
+    from exporter.render.view.listing import _card_rows
 
     card = [
         [("Account number", [Line("", "ACC-000105", "")]), ("Customer number", [Line("", "CUS-000105", "")])],
@@ -1270,12 +1274,12 @@ def test_page_count_bounded_for_huge_category(tmp_path: Path, rendered: dict) ->
 
 
 def test_render_caps_rows_even_when_given_more(tmp_path: Path) -> None:
-    from exporter.render.context import MAX_ROWS
+    from exporter.render.view.limits import MAX_ROWS
 
     bundle, samples, schemas = make_context()
     samples = dict(samples)
     samples["orders"] = [dict(samples["orders"][0], order_id=f"O-{i}") for i in range(MAX_ROWS + 300)]
-    from exporter.render.context import build_view
+    from exporter.render.view import build_view
 
     orders = next(c for c in build_view(bundle, samples, schemas)["categories"] if c["id"] == "orders")
     assert orders["shown"] == MAX_ROWS
@@ -1393,7 +1397,7 @@ def test_templates_reference_only_packaged_assets() -> None:
 
 def test_catalog_pdf_columns_name_schema_fields() -> None:
     from exporter.law.catalog import load_catalog
-    from exporter.render.context import MAX_TABLE_COLUMNS
+    from exporter.render.view.limits import MAX_TABLE_COLUMNS
     from exporter.collect.schemas import category_schema
 
     catalog = load_catalog()
