@@ -4,8 +4,10 @@ Records are validated with ``jsonschema_rs`` (compiled once per process). A whol
 in one call by a compiled ``{"type": "array", "items": <schema>}`` validator (measured ~3x the
 throughput of one call per record: the per-call overhead dominates for flat records); only when a
 batch fails is it walked record by record to find and describe the first bad one. Documents
-(config, bundle, manifest) are checked with the reference ``jsonschema`` implementation, whose
-messages are richer. Both check ``format``. Messages about records never contain the offending
+(config, bundle, manifest, jurisdiction rules) are checked by a compiled ``jsonschema_rs``
+validator too; only a document it rejects is walked by the reference ``jsonschema``
+implementation, whose messages are richer and which decides (it is imported on that first
+failure: 14 MB and 0.1 s a CLI run does not pay). Both check ``format``. Messages about records never contain the offending
 value (it is subject data), only its JSON pointer and the rule it broke.
 
 Format rules where implementations differ (``tests/test_validation_agreement.py`` holds the fast
@@ -31,24 +33,30 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+from typing import TYPE_CHECKING
+
 import jsonschema_rs
 import orjson
-from referencing import Registry, Resource
 
 from ..errors import ConfigError, ExporterError
 from ..resources import schemas_dir
+
+if TYPE_CHECKING:
+    from referencing import Registry
 
 __all__ = [
     "RecordValidator",
     "category_schema",
     "category_schema_bytes",
     "check_against",
+    "compiled_accepts",
     "document_schema",
     "field_titles",
     "is_email",
     "json_pointer",
     "merge_patch",
+    "metaschema_error",
+    "reference_error",
     "reference_validator",
 ]
 
@@ -216,14 +224,31 @@ def _key_path(prefix: str | None, path: Any) -> str:
 
 
 @cache
-def _registry() -> Registry:
+def _shipped_by_id() -> dict[str, Mapping[str, Any]]:
     """Every shipped schema by its ``$id``: ``$ref`` never goes to the network."""
-    resources = []
+    by_id = {}
     for path in sorted(schemas_dir().rglob("*.json")):
         doc = _load(path)
         if "$id" in doc:
-            resources.append((doc["$id"], Resource.from_contents(dict(doc))))
-    return Registry().with_resources(resources)
+            by_id[str(doc["$id"])] = doc
+    return by_id
+
+
+@cache
+def _registry() -> Registry:
+    """The shipped schemas as a ``referencing`` registry (the reference validator's)."""
+    from referencing import Registry, Resource
+
+    return Registry().with_resources(
+        [(uri, Resource.from_contents(dict(doc))) for uri, doc in _shipped_by_id().items()])
+
+
+def _retrieve(uri: str) -> Any:
+    """The compiled validators' ``$ref`` retriever: shipped schemas only, never the network."""
+    try:
+        return dict(_shipped_by_id()[uri])
+    except KeyError:
+        raise ValueError(f"no shipped schema has $id {uri!r}") from None
 
 
 def _ecma_end(pattern: str) -> str:
@@ -232,12 +257,16 @@ def _ecma_end(pattern: str) -> str:
 
 def _pattern_z(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
     """``pattern`` with ECMA-262 ``$`` (end of input only), for the reference validator."""
+    import jsonschema
+
     if isinstance(instance, str) and not re.search(_ecma_end(pattern), instance):
         yield jsonschema.ValidationError(f"value does not match {pattern!r}")
 
 
 def reference_validator(schema: Mapping[str, Any]) -> Any:
     """The reference ``jsonschema`` validator of a record schema, with the project's format rules."""
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(schema)
     checker = jsonschema.FormatChecker(formats=[f for f in cls.FORMAT_CHECKER.checkers if f != "email"])
     checker.checks("email")(is_email)
@@ -245,22 +274,56 @@ def reference_validator(schema: Mapping[str, Any]) -> Any:
     return aligned(dict(schema), format_checker=checker, registry=_registry())
 
 
-@cache
-def _doc_validator(name: str) -> Any:
-    schema = document_schema(name)
+_fast_docs: dict[bytes, Any] = {}
+
+
+def compiled_accepts(schema: Mapping[str, Any], doc: Any) -> bool:
+    """Does the compiled validator accept ``doc``? False too for what it cannot read (a TOML date,
+    a Mapping that is not a dict): the reference validator then decides."""
+    key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    with _lock:
+        fast = _fast_docs.get(key)
+        if fast is None:
+            fast = _fast_docs[key] = jsonschema_rs.validator_for(
+                dict(schema), validate_formats=True, formats=_FORMATS, retriever=_retrieve)
+    try:
+        return bool(fast.is_valid(doc))
+    except (ValueError, TypeError):
+        return False
+
+
+def reference_error(schema: str | Mapping[str, Any], doc: Any) -> Any:
+    """The reference validator's best-matching error of a document (``None``: it is valid), after
+    the compiled validator's quick yes (see the module docstring)."""
+    schema = document_schema(schema) if isinstance(schema, str) else schema
+    if compiled_accepts(schema, doc):
+        return None
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_registry())
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_registry())
+    return jsonschema.exceptions.best_match(validator.iter_errors(doc))
+
+
+def metaschema_error(schema: Any) -> Any:
+    """The first error (by location) of a schema against the Draft 2020-12 metaschema, or ``None``
+    (the compiled check first; the reference one describes a failure)."""
+    try:
+        if jsonschema_rs.meta.is_valid(schema):
+            return None
+    except (ValueError, TypeError, jsonschema_rs.ReferencingError):
+        pass
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema),
+                    key=lambda e: list(e.absolute_path))
+    return errors[0] if errors else None
 
 
 def check_against(schema: str | Mapping[str, Any], doc: Any, *, file: str | None = None,
                   prefix: str | None = None, error: type[ExporterError] = ConfigError) -> None:
     """Validate a configuration-like document; raise ``error`` naming the file and key path."""
-    if isinstance(schema, str):
-        validator = _doc_validator(schema)
-    else:
-        cls = jsonschema.validators.validator_for(schema)
-        validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_registry())
-    err = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    err = reference_error(schema, doc)
     if err is not None:
         raise error(err.message, file=file, key=_key_path(prefix, err.absolute_path),
                     hint=_expected(err))

@@ -349,12 +349,10 @@ def _check_schema(path: Path) -> None:
 
     shipped = (schemas_dir() / "categories" / path.name).is_file() and doc.get(OVERLAY_KEYWORD) != "replace"
     merged = " (after merging it over the shipped schema)" if shipped else ""
-    from jsonschema import Draft202012Validator
+    from ..collect.schemas import metaschema_error
 
-    errors = sorted(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema),
-                    key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
+    err = metaschema_error(schema)
+    if err is not None:
         pointer = "/" + "/".join(str(p) for p in err.absolute_path)
         raise ConfigError(f"not a valid JSON Schema{merged}: {err.message}", file=str(path), key=pointer)
     if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):

@@ -51,12 +51,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import holidays as _holidays
 from dateutil.relativedelta import relativedelta
 
 from ..errors import ConfigError, RequestError
+
+if TYPE_CHECKING:
+    import holidays as _holidays
 
 __all__ = [
     "ClockStop",
@@ -179,6 +181,8 @@ def holiday_calendar(country: str | None, subdivision: str | None = None) -> _ho
     """
     if not country:
         return None
+    import holidays as _holidays  # on first use: 11 MB of calendars a run without a country skips
+
     try:
         return _holidays.country_holidays(country.upper(), subdiv=subdivision)
     except (NotImplementedError, KeyError) as exc:

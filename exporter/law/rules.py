@@ -14,7 +14,6 @@ another rules folder.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import tomllib
@@ -24,14 +23,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from . import timeline as _timeline
 from . import plain
 from .deadlines import holiday_calendar
+from ..collect.schemas import reference_error
 from ..errors import ConfigError, RequestError
-from ..resources import catalog_dir, schemas_dir
+from ..resources import catalog_dir
 
 __all__ = [
     "PLACEHOLDERS",
@@ -59,7 +57,6 @@ _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _lock = threading.Lock()
 _cache: dict[tuple[Path, Path | None], tuple[tuple[int, ...], Rules]] = {}
-_validator: Draft202012Validator | None = None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -141,17 +138,6 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _rules_validator() -> Draft202012Validator:
-    global _validator
-    with _lock:
-        if _validator is None:
-            schema = json.loads((schemas_dir() / RULES_SCHEMA).read_text(encoding="utf-8"))
-            # The schema ships with the code; tests/test_jurisdictions.py checks it against the
-            # metaschema (doing it here cost 0.12 s in every process).
-            _validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        return _validator
-
-
 def _iso_dates(value: Any) -> Any:
     """TOML dates → ISO strings (the schema and the output speak JSON)."""
     if isinstance(value, dict):
@@ -183,7 +169,7 @@ def _walk_strings(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tupl
 
 def _check(data: dict[str, Any], path: Path, jid: str) -> None:
     file = str(path)
-    error = best_match(_rules_validator().iter_errors(data))
+    error = reference_error(RULES_SCHEMA, data)
     if error is not None:
         raise ConfigError(
             f"invalid jurisdiction rules: {error.message}",

@@ -1,8 +1,14 @@
 """``kind = "parquet"``: Parquet files (hive-partitioned folders welcome), queried with DuckDB.
 
+A small local read (footers of at most ``small_read_rows`` rows, default 100,000; exact matches
+on string columns; at most ``sort_chunk_rows`` matches) is answered by Arrow alone, with the same
+rows, order and types, and DuckDB is then neither imported nor connected
+(:mod:`exporter.sources.parquet_local`, which says when exactly).
+
 Options: ``root`` (folder relative to the config file's folder, or an object-store URL such as
 ``s3://bucket/prefix`` — see docs/sources.md), ``threads`` (default 1), ``memory_limit`` (default ``"256MB"``),
-``batch_size`` (default 1000), ``sort_chunk_rows`` (default 25000, see below). Read params: ``path`` (glob relative to the root), ``match =
+``batch_size`` (default 1000), ``sort_chunk_rows`` (default 25000, see below), ``small_read_rows``
+(default 100000, see above; 0: always DuckDB). Read params: ``path`` (glob relative to the root), ``match =
 { identifier_type = "column" }``, ``columns`` (projection; default every column except hive
 partition keys), ``order_by`` (column list, required: it makes the output order deterministic).
 
@@ -45,14 +51,18 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-import duckdb
 import pyarrow as pa
 
 from ..errors import ConfigError, SourceDataError, SourceError, SourceUnavailable
 from .base import Batch, Identities, ReadSpec, Source
 from .files import confined_folder, expand_glob
+from .parquet_local import DEFAULT_MAX_ROWS, read_local
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["ParquetSource", "ScanStats"]
 
@@ -89,6 +99,13 @@ class ScanStats:
         return asdict(self)
 
 
+def _duckdb() -> ModuleType:
+    """DuckDB, imported on first use (a small local read never needs it)."""
+    import duckdb
+
+    return duckdb
+
+
 def _scans(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     if str(node.get("name", "")).upper() in ("READ_PARQUET", "PARQUET_SCAN") or (
             str((node.get("extra_info") or {}).get("Function", "")).upper() == "READ_PARQUET"):
@@ -99,6 +116,7 @@ def _scans(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def profile_stats(cursor: duckdb.DuckDBPyConnection) -> ScanStats:
     """The last query's Parquet scans, from ``get_profiling_information`` (profiling enabled)."""
+    duckdb = _duckdb()
     try:
         info = json.loads(cursor.get_profiling_information(format="json"))
     except (duckdb.Error, ValueError):
@@ -128,6 +146,7 @@ class ParquetSource(Source):
             "memory_limit": {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[KMGT]i?B\s*$"},
             "batch_size": {"type": "integer", "minimum": 1},
             "sort_chunk_rows": {"type": "integer", "minimum": 1000},
+            "small_read_rows": {"type": "integer", "minimum": 0},
         },
         "additionalProperties": False,
     }
@@ -150,24 +169,35 @@ class ParquetSource(Source):
     scan_stats: ScanStats
 
     def open(self) -> None:
+        self.scan_stats = ScanStats()
+        if self._remote_root():
+            self._connection()  # an object store needs DuckDB (and httpfs): say so at once
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, made on first need."""
+        if self.con is not None:
+            return self.con
+        ddb = _duckdb()
         # One thread by default: a read is one subject's rows (pushed-down filters, sorted chunks),
         # where more threads buy little and each holds its own scan buffers; parallelism comes from
         # running exports side by side (export-batch --jobs). Raise it for large remote scans.
         config: dict[str, Any] = {"memory_limit": str(self.options.get("memory_limit", "256MB")),
                                   "threads": int(self.options.get("threads", 1))}
-        self.scan_stats = ScanStats()
         try:
-            self.con = duckdb.connect(":memory:", config=config)
-        except duckdb.Error as exc:
+            con = cast("duckdb.DuckDBPyConnection", ddb.connect(":memory:", config=config))
+        except ddb.Error as exc:
             raise ConfigError(f"DuckDB rejected the options: {exc}", source=self.name,
                               key=f"sources.{self.name}") from exc
         if self._remote_root():
             try:
-                self.con.execute("LOAD httpfs")
-            except duckdb.Error as exc:
+                con.execute("LOAD httpfs")
+            except ddb.Error as exc:
+                con.close()
                 raise ConfigError("reading from object storage needs the DuckDB httpfs extension",
                                   source=self.name, hint="run `INSTALL httpfs` once (python -c \"import duckdb; "
                                   "duckdb.sql('INSTALL httpfs')\")") from exc
+        self.con = con
+        return con
 
     def close(self) -> None:
         if self.con is not None:
@@ -176,11 +206,10 @@ class ParquetSource(Source):
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own (other reads may interleave on the connection), profiled silently."""
-        assert self.con is not None
-        cursor = self.con.cursor()
+        cursor = self._connection().cursor()
         try:
             cursor.execute("SET enable_profiling = 'no_output'")
-        except duckdb.Error:  # a DuckDB without the setting: no statistics, same reads
+        except _duckdb().Error:  # a DuckDB without the setting: no statistics, same reads
             pass
         return cursor
 
@@ -217,8 +246,7 @@ class ParquetSource(Source):
 
     def _plan(self, spec: ReadSpec, ids: Identities) -> tuple[str, dict[str, Any]] | None:
         """The whole read as one ordered query (kept for tests and EXPLAIN)."""
-        assert self.con is not None
-        cursor = self.con.cursor()
+        cursor = self._connection().cursor()
         try:
             parts = self._parts(spec, ids, cursor, ScanStats())
         finally:
@@ -231,7 +259,8 @@ class ParquetSource(Source):
     def _parts(self, spec: ReadSpec, ids: Identities, cursor: duckdb.DuckDBPyConnection, stats: ScanStats,
                ) -> tuple[str, str, list[str], dict[str, Any]] | None:
         """(UNION ALL of the match branches, output columns, order_by columns, parameters)."""
-        assert self.con is not None
+        duckdb = _duckdb()
+        con = self._connection()
         match = spec.params.get("match")
         if not isinstance(match, Mapping) or not match:
             raise ConfigError('parquet read needs `match = { identifier_type = "column" }`', source=self.name,
@@ -254,7 +283,7 @@ class ParquetSource(Source):
         scan = "read_parquet($files, hive_partitioning = true, union_by_name = true)"
         params: dict[str, Any] = {"files": files}
         try:
-            described = self.con.execute(f"DESCRIBE SELECT * FROM {scan}", params).fetchall()
+            described = con.execute(f"DESCRIBE SELECT * FROM {scan}", params).fetchall()
         except duckdb.Error as exc:
             raise self._translate(exc, spec) from exc
         types = {str(row[0]): str(row[1]) for row in described}
@@ -318,7 +347,7 @@ class ParquetSource(Source):
         try:
             found = cursor.execute(f"SELECT DISTINCT {_q(col)} FROM {scan} WHERE {cond} LIMIT {MAX_SPELLINGS + 1}",
                                    params).fetchall()
-        except duckdb.Error as exc:
+        except _duckdb().Error as exc:
             raise self._translate(exc, spec) from exc
         self._profiled(cursor, stats)
         values = sorted(str(r[0]) for r in found if r[0] is not None)
@@ -327,6 +356,7 @@ class ParquetSource(Source):
     # -- reading ------------------------------------------------------------------------------------
 
     def _translate(self, exc: duckdb.Error, spec: ReadSpec) -> Exception:
+        duckdb = _duckdb()
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException)):
             return ConfigError(f"DuckDB cannot run the read: {first}", source=self.name, stream=spec.label)
@@ -376,19 +406,58 @@ class ParquetSource(Source):
 
     def read_arrow(self, spec: ReadSpec, ids: Identities, *, rows: int | None = None) -> Iterator[pa.RecordBatch]:
         """The matching rows in ``order_by`` order, as Arrow record batches of about ``rows`` rows."""
-        if self.con is None:
+        if getattr(self, "scan_stats", None) is None:
             self.open()
-        assert self.con is not None
         stats = ScanStats()
-        cursor = self._cursor()
         try:
-            yield from self._read_arrow(spec, ids, rows, cursor, stats)
+            local = self._read_local(spec, ids, rows, stats)
+            if local is not None:
+                yield from local
+                return
+            cursor = self._cursor()
+            try:
+                yield from self._read_arrow(spec, ids, rows, cursor, stats)
+            finally:
+                cursor.close()
         finally:
-            cursor.close()
             self.scan_stats.add(stats)
             log.info("%s: %d queries, %d file scans, %d of %d row groups, %d rows scanned, %d bytes read",
                       spec.label, stats.queries, stats.files, stats.row_groups_scanned, stats.row_groups_total,
                       stats.rows_scanned, stats.bytes_read)
+
+    def _read_local(self, spec: ReadSpec, ids: Identities, rows: int | None,
+                    stats: ScanStats) -> list[pa.RecordBatch] | None:
+        """The read answered by Arrow alone, or ``None``: it needs DuckDB (which also names whatever
+        is wrong with the read's parameters)."""
+        if self._remote_root():
+            return None
+        match = spec.params.get("match")
+        if not isinstance(match, Mapping) or not all(
+                isinstance(match.get(t), str) and _IDENT.match(match[t]) for t in spec.needs):
+            return None
+        order_by = self._identifiers(spec, "order_by")
+        columns = self._identifiers(spec, "columns")
+        if not order_by or (columns and any(match[t] not in columns for t in spec.needs)):
+            return None
+        files, partition_keys = self._files(spec)
+        if partition_keys & {*columns, *order_by, *(match[t] for t in spec.needs)}:
+            return None  # a hive partition key: DuckDB types it
+        branches: list[tuple[str, list[str]]] = []
+        for id_type in spec.needs:
+            values = ids.get(id_type, ())
+            if not values:
+                continue
+            rule = self.match_rules.get(id_type)
+            if rule is not None and rule.case_insensitive:
+                return None  # the stored-spellings lookup (module docstring) is DuckDB's
+            branches.append((str(match[id_type]), [str(v) for v in values]))
+        assert isinstance(files, list)
+        return read_local(files, columns=columns, order_by=order_by, branches=branches, exclude=partition_keys,
+                          max_rows=int(self.options.get("small_read_rows", DEFAULT_MAX_ROWS)),
+                          max_matches=int(self.options.get("sort_chunk_rows") or 25_000),
+                          batch_rows=int(rows or spec.params.get("batch_size") or self.options.get("batch_size")
+                                         or 1000),
+                          stats=stats)
 
     def _read_arrow(self, spec: ReadSpec, ids: Identities, rows: int | None, cursor: duckdb.DuckDBPyConnection,
                     stats: ScanStats) -> Iterator[pa.RecordBatch]:
@@ -422,7 +491,7 @@ class ParquetSource(Source):
                     if batch.num_rows:
                         yield batch
                 self._profiled(cursor, stats)
-        except duckdb.Error as exc:
+        except _duckdb().Error as exc:
             raise self._translate(exc, spec) from exc
 
     def read(self, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
