@@ -237,3 +237,57 @@ def test_columnar_distinct_value_matching_gives_the_row_by_row_mask(corpus: dict
     assert not isinstance(mask, bool)
     assert mask.to_pylist() == [fast.is_valid(r) for r in records]
     assert mask.to_pylist().count(False) == 3
+
+
+# -- documents: the compiled validator's yes is final (exporter.collect.schemas.reference_error) ----
+
+def _mutations(doc: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    """(where, replacement) pairs: every member replaced by values of other types."""
+    out: list[tuple[tuple[Any, ...], Any]] = []
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out += [((*path, k), bad) for bad in (None, 7, 2.5, "x", [], {}, True) if type(bad) is not type(v)]
+            out += _mutations(v, (*path, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc[:3]):
+            out += _mutations(v, (*path, i))
+    return out
+
+
+def _replaced(doc: Any, where: tuple[Any, ...], value: Any) -> Any:
+    doc = copy.deepcopy(doc)
+    target = doc
+    for step in where[:-1]:
+        target = target[step]
+    target[where[-1]] = value
+    return doc
+
+
+def test_documents_the_compiled_validator_accepts_the_reference_accepts(tmp_path: Path) -> None:
+    """bundle.json, manifest.json and the demo config, and several hundred type mutations of them:
+    whenever the compiled validator says valid, so does the reference (which alone describes)."""
+    import jsonschema
+    import tomllib
+
+    from exporter.collect.schemas import _registry, compiled_accepts, document_schema
+
+    store = demo.build_demo_store(tmp_path / "store")
+    result = export(AccessRequest.parse([f"email:{demo.DEMO_SUBJECTS['typical']}"], jurisdiction="eu"),
+                    store / "exporter.toml", tmp_path / "out", pdf=False, html=False,
+                    now=dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc))
+    docs = {"bundle.json": orjson.loads((result.path / "bundle.json").read_bytes()),
+            "manifest.json": orjson.loads((result.path / "manifest.json").read_bytes()),
+            "config.json": tomllib.loads((store / "exporter.toml").read_text(encoding="utf-8"))}
+    checked = refused = 0
+    for name, doc in docs.items():
+        schema = document_schema(name)
+        cls = jsonschema.validators.validator_for(schema)
+        reference = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_registry())
+        assert compiled_accepts(schema, doc) and reference.is_valid(doc), name
+        for where, value in _mutations(doc)[:400]:
+            bad = _replaced(doc, where, value)
+            fast = compiled_accepts(schema, bad)
+            assert not fast or reference.is_valid(bad), (name, where, value)
+            checked += 1
+            refused += not fast
+    assert checked > 600 and refused > 300
