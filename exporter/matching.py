@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .collect.identity_set import IdentitySet
-from .collect.screening import Screening
+from .identity_set import IdentitySet
+from .screening import Screening
 from .errors import ConfigError
 from .sources.base import ReadSpec
 

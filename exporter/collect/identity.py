@@ -47,7 +47,7 @@ from ..config import Config, Read
 from ..errors import ConfigError, SourceDataError, SourceError
 from ..matching import RowCheck
 from ..sources import Source
-from .identity_set import Identifier, IdentitySet
+from ..identity_set import Identifier, IdentitySet
 
 __all__ = ["MAX_IDENTIFIERS", "MAX_ROUNDS", "Identifier", "IdentitySet", "person_types", "plan", "resolve",
            "shared_types"]

@@ -4,7 +4,7 @@ Every row a source returns is re-checked against the subject's identifiers
 (:class:`exporter.matching.RowCheck`). Rows that fail are not the subject's; :class:`Screening`
 counts them per read, and counts those that *look like* one of the subject's values (same
 skeleton, different key) as near matches per read and type, so that a person can review them.
-It lives on the subject's :class:`~exporter.collect.identity_set.IdentitySet`, which the identity
+It lives on the subject's :class:`~exporter.identity_set.IdentitySet`, which the identity
 graph and the category pipeline share.
 """
 

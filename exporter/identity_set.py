@@ -9,7 +9,8 @@ further values that name somebody else too (``shared_skipped``, ``unfollowed``; 
 re-checks left out (:mod:`exporter.matching`).
 
 It sits below both the identity graph (:mod:`exporter.collect.identity`, which fills it) and the
-row checks (:mod:`exporter.matching`, which read it), so neither imports the other for it.
+row checks (:mod:`exporter.matching`, which read it), next to the rules it compares by, so neither
+imports the other for it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..identifiers import RULES, Rule
+from .identifiers import RULES, Rule
 from .screening import Screening
 
 __all__ = ["Identifier", "IdentitySet"]
