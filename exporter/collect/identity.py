@@ -7,10 +7,10 @@ until no read finds a new identifier (the fixpoint; at most :data:`MAX_ROUNDS` r
 needs (an e-mail address → an alternative e-mail address given in a support ticket), and types may
 form cycles (e-mail → account → e-mail). A type needed by a read that no read yields and a request
 cannot give is a configuration error found before anything is read.
-Every identifier found is recorded with the read that produced it (provenance) and shown as the
-source (or the request) wrote it; it is compared by its key under the catalog's one rule for its
-type (:mod:`exporter.identifiers`). Every row a read returns is re-checked with that rule
-(:mod:`exporter.matching`).
+Every identifier found is recorded in the subject's :class:`~exporter.identity_set.IdentitySet`
+with the read that produced it (provenance) and shown as the source (or the request) wrote it; it
+is compared by its key under the catalog's one rule for its type (:mod:`exporter.identifiers`).
+Every row a read returns is re-checked with that rule (:mod:`exporter.matching`).
 
 A *further* value of a person type (a second e-mail address found in a ticket) is held to the
 shared-identifier rule below before it is followed: if the rows it matches name another person
@@ -45,9 +45,9 @@ from typing import Any
 from ..law.catalog import Catalog
 from ..config import Config, Read
 from ..errors import ConfigError, SourceDataError, SourceError
+from ..identity_set import Identifier, IdentitySet
 from ..matching import RowCheck
 from ..sources import Source
-from ..identity_set import Identifier, IdentitySet
 
 __all__ = ["MAX_IDENTIFIERS", "MAX_ROUNDS", "Identifier", "IdentitySet", "person_types", "plan", "resolve",
            "shared_types"]
