@@ -1,9 +1,10 @@
 """Other people's data in free text: redaction by rules (GDPR / UK GDPR Art. 15(4), Recital 63).
 
 A copy of the subject's data must not adversely affect the rights and freedoms of others (Art.
-15(4), Recital 63; EDPB Guidelines 01/2022 §§170-178). Support e-mails, chat transcripts, posted content and
-badge-scan notes are free text that mentions other people: colleagues, other customers, PicoNext
-staff. The :class:`Redactor` replaces, in the fields the catalog lists as ``free_text`` (docs/redaction.md):
+15(4), Recital 63; EDPB Guidelines 01/2022 §§170-178). Support e-mails, chat transcripts, posted
+content and badge-scan notes are free text that mentions other people: colleagues, other
+customers, PicoNext staff. The :class:`Redactor` replaces, in the fields the catalog lists as
+``free_text`` (docs/redaction.md):
 
 * e-mail addresses that are not the subject's own (compared by the catalog's e-mail rule, the same
   as identity matching) nor a configured role address → ``[email N]``;
