@@ -24,18 +24,16 @@ number — never a value.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .identity_set import IdentitySet
+from .screening import Screening
 from .errors import ConfigError
 from .sources.base import ReadSpec
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-    from .collect.identity import IdentitySet
 
 __all__ = ["RowCheck", "Screening", "field_values", "match_fields"]
 
@@ -74,29 +72,6 @@ def match_fields(spec: ReadSpec) -> dict[str, str]:
     if isinstance(match, Mapping):
         out.update({str(t): str(f) for t, f in match.items() if t in spec.needs})
     return out
-
-
-@dataclass
-class Screening:
-    """What the row checks left out in one export (counts only; never values)."""
-
-    #: (read label, identifier type) → rows whose value looks like one of the subject's but is not
-    near: Counter[tuple[str, str]] = field(default_factory=Counter)
-    #: read label → rows the source's filter returned that are not the subject's (near ones included)
-    excluded: Counter[str] = field(default_factory=Counter)
-
-    def notes(self) -> list[str]:
-        """Operator warnings (stderr / library result)."""
-        out = []
-        for (label, id_type), n in sorted(self.near.items()):
-            out.append(f"{label}: {n} record(s) with a {id_type} that looks like the subject's but is not "
-                       f"the same under the catalog's rule (possible same person, not included, review)")
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"near_matches": [{"read": label, "type": t, "count": n}
-                                 for (label, t), n in sorted(self.near.items())],
-                "excluded_rows": dict(sorted(self.excluded.items()))}
 
 
 class RowCheck:

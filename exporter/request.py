@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .collect.identity import Identifier
+from .identity_set import Identifier
 from .errors import RequestError
 from .law import jurisdictions
 from .law.deadlines import parse_date

@@ -7,10 +7,10 @@ until no read finds a new identifier (the fixpoint; at most :data:`MAX_ROUNDS` r
 needs (an e-mail address → an alternative e-mail address given in a support ticket), and types may
 form cycles (e-mail → account → e-mail). A type needed by a read that no read yields and a request
 cannot give is a configuration error found before anything is read.
-Every identifier found is recorded with the read that produced it (provenance) and shown as the
-source (or the request) wrote it; it is compared by its key under the catalog's one rule for its
-type (:mod:`exporter.identifiers`). Every row a read returns is re-checked with that rule
-(:mod:`exporter.matching`).
+Every identifier found is recorded in the subject's :class:`~exporter.identity_set.IdentitySet`
+with the read that produced it (provenance) and shown as the source (or the request) wrote it; it
+is compared by its key under the catalog's one rule for its type (:mod:`exporter.identifiers`).
+Every row a read returns is re-checked with that rule (:mod:`exporter.matching`).
 
 A *further* value of a person type (a second e-mail address found in a ticket) is held to the
 shared-identifier rule below before it is followed: if the rows it matches name another person
@@ -37,7 +37,6 @@ never hops through a shared value that belongs to somebody else as well:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -46,8 +45,8 @@ from typing import Any
 from ..law.catalog import Catalog
 from ..config import Config, Read
 from ..errors import ConfigError, SourceDataError, SourceError
-from ..identifiers import RULES, Rule
-from ..matching import RowCheck, Screening
+from ..identity_set import Identifier, IdentitySet
+from ..matching import RowCheck
 from ..sources import Source
 
 __all__ = ["MAX_IDENTIFIERS", "MAX_ROUNDS", "Identifier", "IdentitySet", "person_types", "plan", "resolve",
@@ -57,105 +56,6 @@ __all__ = ["MAX_IDENTIFIERS", "MAX_ROUNDS", "Identifier", "IdentitySet", "person
 MAX_ROUNDS = 8
 #: identifiers one subject may have; more means the graph is running into other people's data
 MAX_IDENTIFIERS = 5000
-
-
-@dataclass(frozen=True, order=True)
-class Identifier:
-    type: str
-    value: str
-
-
-@dataclass
-class IdentitySet:
-    """The subject's identifiers: type → key → provenance (read label or "request").
-
-    ``shown`` keeps each value as it was written (the request's identifier as given); ``found``
-    holds the comparison keys of :mod:`exporter.identifiers`."""
-
-    found: dict[str, dict[str, str]] = field(default_factory=dict)
-    failures: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
-    #: shared identifier type → how many of the subject's values of it were NOT expanded through
-    #: because they also belong to somebody else (counts only; never the values)
-    shared_skipped: Counter[str] = field(default_factory=Counter)
-    rules: Mapping[str, Rule] = field(default_factory=dict)
-    shared: frozenset[str] = frozenset()
-    shown: dict[tuple[str, str], str] = field(default_factory=dict)
-    #: (type, key) of values that are the subject's but were not followed (see the module docstring)
-    unfollowed: set[tuple[str, str]] = field(default_factory=set)
-    screening: Screening = field(default_factory=Screening)
-    #: (type, key) of values found when their type already had one (an alternative e-mail address)
-    further: set[tuple[str, str]] = field(default_factory=set)
-    #: (type, key) found by a read → (type, key) of the subject's identifier the read found it through
-    via: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
-
-    def rule(self, id_type: str) -> Rule:
-        return self.rules.get(id_type) or RULES["trim"]
-
-    def notes(self) -> list[str]:
-        """Warnings for the package about shared identifiers that were not followed (no values)."""
-        return [
-            f"{n} {id_type} value(s) of the subject are shared with other people (e.g. a shared "
-            f"device or inbox); they were not used to find further identifiers, so no other person's data is "
-            f"included through them"
-            for id_type, n in sorted(self.shared_skipped.items())
-        ]
-
-    def add(self, id_type: str, value: str, by: str, via: tuple[str, str] | None = None) -> bool:
-        key = self.rule(id_type).key(value)
-        if not key:
-            return False
-        bucket = self.found.setdefault(id_type, {})
-        if key in bucket:
-            return False
-        if by != "request" and bucket:
-            self.further.add((id_type, key))  # a second value of its type: checked before it is followed
-        bucket[key] = by
-        self.shown[(id_type, key)] = value.strip()
-        if via is not None and via != (id_type, key):
-            self.via[(id_type, key)] = via
-        return True
-
-    def keys(self, id_type: str, *, followed_only: bool = True) -> frozenset[str]:
-        return frozenset(k for k in self.found.get(id_type, {})
-                         if not (followed_only and (id_type, k) in self.unfollowed))
-
-    def values(self, types: Iterable[str]) -> dict[str, tuple[str, ...]]:
-        """Keys per type, sorted (values that were not followed are left out)."""
-        return {t: tuple(sorted(self.keys(t))) for t in types}
-
-    def own_values(self, id_type: str) -> tuple[str, ...]:
-        """Every value of the subject of ``id_type`` as written (for redaction: never redact these)."""
-        return tuple(sorted(self.shown[(id_type, k)] for k in self.found.get(id_type, {})))
-
-    def probes(self, types: Iterable[str], *, forms: bool = True) -> dict[str, tuple[str, ...]]:
-        """What a source binds in its filter: the keys and, with ``forms``, every spelling a
-        database may need to find them (a superset; see :meth:`exporter.identifiers.Rule.probes`)."""
-        out = {}
-        for t in types:
-            keys = sorted(self.keys(t))
-            rule = self.rule(t)
-            out[t] = tuple(dict.fromkeys(p for k in keys for p in (rule.probes(k) if forms else rule.spellings(k))))
-        return out
-
-    def has_any(self, types: Iterable[str]) -> bool:
-        return any(self.keys(t) for t in types)
-
-    def as_list(self) -> list[dict[str, Any]]:
-        """Every identifier with its provenance: ``found_by`` (the read, or "request") and, for a read,
-        ``found_through`` (the subject's identifier the read was given), so that a report can say
-        "found through your email address …" rather than name a read."""
-        out: list[dict[str, Any]] = []
-        for t in sorted(self.found):
-            for k, by in sorted(self.found[t].items(), key=lambda kv: (self.shown.get((t, kv[0]), kv[0]), kv[0])):
-                item: dict[str, Any] = {"type": t, "value": self.shown.get((t, k), k), "found_by": by}
-                through = self.via.get((t, k))
-                if through is not None:
-                    item["found_through"] = {"type": through[0], "value": self.shown.get(through, through[1])}
-                out.append(item)
-        return out
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self.found.values())
 
 
 def shared_types(catalog: Catalog) -> frozenset[str]:
@@ -234,71 +134,93 @@ def resolve(config: Config, given: Iterable[Identifier], sources: Mapping[str, S
     """Resolve to the fixpoint. With ``allow_partial`` a failing read is recorded in
     ``IdentitySet.failures`` (label, types it would have yielded, reason) instead of raising."""
     catalog = config.catalog
-    shared, persons = shared_types(catalog), person_types(catalog)
-    ids = IdentitySet(rules=catalog.rules(), shared=shared)
-    failed = failed or {}
+    ids = IdentitySet(rules=catalog.rules(), shared=shared_types(catalog))
     for ident in given:
         ids.add(ident.type, ident.value, "request")
-    reads = plan(config) if reads is None else reads
-    #: read label → the keys per needed type it was last run with
-    done: dict[str, dict[str, frozenset[str]]] = {}
-    dead: set[str] = set()
+    walk = _Walk(ids, sources, person_types(catalog), allow_partial=allow_partial, failed=failed or {})
+    walk.to_fixpoint(plan(config) if reads is None else reads)
+    return ids
 
-    def step(r: Read) -> None:
+
+@dataclass
+class _Walk:
+    """One resolution in progress: which read ran with which keys, and which reads failed."""
+
+    ids: IdentitySet
+    sources: Mapping[str, Source]
+    persons: frozenset[str]
+    allow_partial: bool = False
+    #: source name → why it cannot be read (its reads are recorded as failed, not run)
+    failed: Mapping[str, str] = field(default_factory=dict)
+    #: read label → the keys per needed type it was last run with
+    done: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    dead: set[str] = field(default_factory=set)
+
+    def to_fixpoint(self, reads: list[Read]) -> None:
+        """Run the reads round by round until a round finds nothing new."""
+        # Pivots through shared values wait until the other reads have settled: whether a device's one
+        # owner is "somebody other than the subject" can only be told once the subject's own person
+        # identifiers are known (run first, a pivot would take a stranger's device for the subject's).
+        shared = self.ids.shared
+        pivots = [r for r in reads if shared.intersection(r.spec.needs)]
+        plain = [r for r in reads if not shared.intersection(r.spec.needs)]
+        for _round in range(MAX_ROUNDS):
+            before = _state(self.ids)
+            for r in plain:
+                self.step(r)
+            if _state(self.ids) != before:
+                continue
+            for r in pivots:
+                self.step(r)
+            if _state(self.ids) == before:
+                return
+        raise SourceDataError(
+            f"the identity lookups did not settle after {MAX_ROUNDS} rounds",
+            hint="the identities reads keep finding new identifiers; check them for a lookup that runs into "
+                 "other people's records; no package was written")
+
+    def step(self, r: Read) -> None:
+        """Run ``r`` with the keys found since its last run (none new: nothing to do)."""
         label = r.spec.label
-        if label in dead or not ids.has_any(r.spec.needs):
+        if label in self.dead or not self.ids.has_any(r.spec.needs):
             return
-        current = {t: ids.keys(t) for t in r.spec.needs}
-        if done.get(label) == current:
+        current = {t: self.ids.keys(t) for t in r.spec.needs}
+        previous = self.done.get(label)
+        if previous == current:
             return
-        previous = done.get(label, {})
-        done[label] = current
-        if r.source in failed:
-            ids.failures.append((label, tuple(r.yields), failed[r.source]))
-            dead.add(label)
+        self.done[label] = current
+        if r.source in self.failed:
+            self._fail(r, self.failed[r.source])
             return
         try:
-            _run(catalog, ids, sources[r.source], r, current, previous, shared, persons)
+            _run(self.ids, self.sources[r.source], r, current, previous or {}, self.persons)
         except SourceError as exc:
-            if not allow_partial:
+            if not self.allow_partial:
                 raise
-            ids.failures.append((label, tuple(r.yields), exc.message))
-            dead.add(label)
-        if len(ids) > MAX_IDENTIFIERS:
+            self._fail(r, exc.message)
+        self._check_size(r)
+
+    def _fail(self, r: Read, reason: str) -> None:
+        self.ids.failures.append((r.spec.label, tuple(r.yields), reason))
+        self.dead.add(r.spec.label)
+
+    def _check_size(self, r: Read) -> None:
+        if len(self.ids) > MAX_IDENTIFIERS:
             raise SourceDataError(
                 f"the identity lookups found more than {MAX_IDENTIFIERS} identifiers for one subject",
-                source=r.source, stream=label,
+                source=r.source, stream=r.spec.label,
                 hint="a lookup is probably matching other people's records (e.g. a shared value); "
                      "check the identities reads; no package was written")
-
-    # Pivots through shared values wait until the other reads have settled: whether a device's one
-    # owner is "somebody other than the subject" can only be told once the subject's own person
-    # identifiers are known (run first, a pivot would take a stranger's device for the subject's).
-    pivots = [r for r in reads if shared.intersection(r.spec.needs)]
-    plain = [r for r in reads if not shared.intersection(r.spec.needs)]
-    for _round in range(MAX_ROUNDS):
-        before = _state(ids)
-        for r in plain:
-            step(r)
-        if _state(ids) != before:
-            continue
-        for r in pivots:
-            step(r)
-        if _state(ids) == before:
-            return ids
-    raise SourceDataError(
-        f"the identity lookups did not settle after {MAX_ROUNDS} rounds",
-        hint="the identities reads keep finding new identifiers; check them for a lookup that runs into "
-             "other people's records; no package was written")
 
 
 def _state(ids: IdentitySet) -> tuple[int, int]:
     return len(ids), len(ids.unfollowed)
 
 
-def _run(catalog: Catalog, ids: IdentitySet, source: Source, r: Read, current: Mapping[str, frozenset[str]],
-         previous: Mapping[str, frozenset[str]], shared: frozenset[str], persons: frozenset[str]) -> None:
-    pivot = [t for t in r.spec.needs if t in shared]
+def _run(ids: IdentitySet, source: Source, r: Read, current: Mapping[str, frozenset[str]],
+         previous: Mapping[str, frozenset[str]], persons: frozenset[str]) -> None:
+    """One run of ``r`` for the keys new since ``previous`` (a pivot, a further value or a lookup)."""
+    pivot = [t for t in r.spec.needs if t in ids.shared]
     if pivot:
         _pivot(ids, source, r, pivot[0], persons, current[pivot[0]] - previous.get(pivot[0], frozenset()))
         return
