@@ -394,7 +394,7 @@ def audit(
     """Coverage audit: every column of every configured source — exported (where to), excluded (why) or NOT exported."""
     _setup_logging(False, True)
     from .audit import audit as run_audit
-    from .audit import report_json
+    from .audit.report import report_json
 
     try:
         report = run_audit(config, sample=sample or ())
