@@ -10,7 +10,8 @@ The package: :mod:`.app` (the typer app), one module per command group — :mod:
 (``export``, ``demo``), :mod:`.checks` (``verify``, ``audit``), :mod:`.catalog` (``schemas``,
 ``catalog``), :mod:`.samples`, :mod:`.batch` (``export-batch``) — and what they share:
 :mod:`.output` (JSON, error lines, log lines) and :mod:`.values` (dates, times, the zip password).
-``exporter.cli:main`` is the console script; ``exporter.cli:app`` the typer app.
+``exporter.cli:main`` is the console script (also ``python -m exporter`` and ``python -m
+exporter.cli``); ``exporter.cli:app`` the typer app.
 """
 
 from __future__ import annotations
@@ -25,6 +26,3 @@ __all__ = ["app", "main"]
 def main() -> None:
     app()
 
-
-if __name__ == "__main__":
-    main()
