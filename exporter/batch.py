@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ExporterError
+from .errors import ExporterError, RequestError
 
 __all__ = ["BatchOutcome", "BatchRequest", "read_requests", "run_batch"]
 
@@ -52,8 +52,6 @@ class BatchRequest:
 
 
 def _triple(value: str, what: str, pointer: str) -> tuple[str, str, str]:
-    from .errors import RequestError
-
     first, sep1, rest = value.partition(":")
     second, sep2, reason = rest.partition(":")
     if not (sep1 and sep2):
@@ -72,8 +70,6 @@ def request_json(subject: Sequence[str], *, jurisdiction: str, received: str | N
     CSV columns). ``clock_stops`` are ``FROM:TO:REASON``, ``clarifications`` ``ASKED:ANSWERED:REASON``
     (ANSWERED empty: no answer yet); ``names`` are how the four identity-check fields are called to
     the user (options or columns)."""
-    from .errors import RequestError
-
     data: dict[str, Any] = {"identifiers": list(subject), "jurisdiction": jurisdiction, "received": received,
                             "request_id": request_id, "verification": verification, "country": country}
     if extension is not None or extension_reason:
@@ -119,14 +115,17 @@ class BatchOutcome:
 
 def read_requests(path: Path) -> list[BatchRequest]:
     """The requests of the CSV file. Raises RequestError for a file that cannot be used at all."""
-    from .errors import RequestError
-
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise RequestError(f"cannot read the requests file: {exc.strerror}", file=str(path)) from exc
     if path.suffix.lower() == ".jsonl":
         return _read_jsonl(path, text)
+    return _read_csv(path, text)
+
+
+def _read_csv(path: Path, text: str) -> list[BatchRequest]:
+    """One access request per row (:data:`COLUMNS`; several values separated by ';')."""
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in ("subject", "jurisdiction", "request_id") if c not in (reader.fieldnames or ())]
     if missing:
@@ -141,46 +140,48 @@ def read_requests(path: Path) -> list[BatchRequest]:
         if rid in seen:
             raise RequestError(f"request id {rid!r} appears twice", file=str(path), key=f"line {i}")
         seen.add(rid)
-
-        def col(name: str, row: dict[str, Any] = row) -> str | None:
-            return (row.get(name) or "").strip() or None
-
-        def many(name: str, row: dict[str, Any] = row) -> list[str]:
-            return [v.strip() for v in (row.get(name) or "").split(";") if v.strip()]
-
-        ext = col("extension")
-        if ext is not None and not ext.isdigit():
-            raise RequestError("extension must be a whole number", file=str(path), key=f"line {i}")
-        try:
-            request = request_json(
-                [s.strip() for s in (row.get("subject") or "").split(";") if s.strip()],
-                jurisdiction=col("jurisdiction") or "", received=col("received"), request_id=rid,
-                verification=col("verification") or "verified", country=col("country"),
-                extension=int(ext) if ext else None, extension_reason=col("extension_reason"),
-                clock_stops=many("clock_stops"), clarifications=many("clarifications"),
-                verification_details=(col("verification_method"), col("verification_evidence"),
-                                      col("verified_by"), col("verified_on")),
-                confirmation_sent=col("confirmation_sent"))
-        except RequestError as exc:
-            exc.context.update(file=str(path), key=f"line {i}")
-            raise
-        out.append(BatchRequest(
-            line=i, request_id=rid,
-            subjects=tuple(request["identifiers"]),
-            jurisdiction=request["jurisdiction"],
-            received=request.get("received"),
-            verification=request.get("verification", "verified"),
-            country=request.get("country"),
-            request=request, acknowledge=tuple(many("acknowledge")),
-        ))
+        out.append(_csv_request(path, i, rid, row))
     return out
+
+
+def _csv_request(path: Path, i: int, rid: str, row: dict[str, Any]) -> BatchRequest:
+    """The request of row ``i`` (its errors name the file and line)."""
+    def col(name: str) -> str | None:
+        return (row.get(name) or "").strip() or None
+
+    def many(name: str) -> list[str]:
+        return [v.strip() for v in (row.get(name) or "").split(";") if v.strip()]
+
+    ext = col("extension")
+    if ext is not None and not ext.isdigit():
+        raise RequestError("extension must be a whole number", file=str(path), key=f"line {i}")
+    try:
+        request = request_json(
+            [s.strip() for s in (row.get("subject") or "").split(";") if s.strip()],
+            jurisdiction=col("jurisdiction") or "", received=col("received"), request_id=rid,
+            verification=col("verification") or "verified", country=col("country"),
+            extension=int(ext) if ext else None, extension_reason=col("extension_reason"),
+            clock_stops=many("clock_stops"), clarifications=many("clarifications"),
+            verification_details=(col("verification_method"), col("verification_evidence"),
+                                  col("verified_by"), col("verified_on")),
+            confirmation_sent=col("confirmation_sent"))
+    except RequestError as exc:
+        exc.context.update(file=str(path), key=f"line {i}")
+        raise
+    return BatchRequest(
+        line=i, request_id=rid,
+        subjects=tuple(request["identifiers"]),
+        jurisdiction=request["jurisdiction"],
+        received=request.get("received"),
+        verification=request.get("verification", "verified"),
+        country=request.get("country"),
+        request=request, acknowledge=tuple(many("acknowledge")),
+    )
 
 
 def _read_jsonl(path: Path, text: str) -> list[BatchRequest]:
     """One access request per line (AccessRequest.from_dict's JSON, plus "acknowledge")."""
     import json
-
-    from .errors import RequestError
 
     out: list[BatchRequest] = []
     seen: set[str] = set()
@@ -221,8 +222,6 @@ def _one(req: BatchRequest, config: str, out_dir: str, options: dict[str, Any]) 
                 try:
                     received: dt.date | None = dt.date.fromisoformat(req.received)
                 except ValueError:
-                    from .errors import RequestError
-
                     raise RequestError("received must be a date like 2026-11-02") from None
             else:
                 received = None

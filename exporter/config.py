@@ -18,6 +18,7 @@ from .errors import ConfigError
 from .collect.schemas import check_against
 from .sources import Source, source_class
 from .sources.base import ReadSpec
+from .sqlnames import names_table
 
 __all__ = ["DEFAULT_GIVEN", "Config", "Read", "SourceConfig", "load_config"]
 
@@ -104,9 +105,37 @@ def load_config(path: str | Path) -> Config:
     """
     path = Path(path).resolve()
     file = str(path)
+    data = _read_toml(path)
+    check_against("config.json", data, file=file)
+    export = data.get("export", {})
+    catalog = _catalog(path, export)
+    known_types = set(catalog.identifier_types)
+    given = _given(data, known_types, file)
+    recipients = _recipients(data, catalog, file)
+    sources = tuple(
+        _source(name, table, catalog=catalog, file=file, known_types=known_types)
+        for name, table in data["sources"].items()
+    )
+    not_applicable = _not_applicable(data, sources, catalog, file)
+    return Config(
+        path=path,
+        catalog=catalog,
+        sources=sources,
+        not_included=_not_included(sources, catalog=catalog, file=file),
+        inline_limit=int(export.get("inline_limit", 1000)),
+        pdf_rows=int(export.get("pdf_rows", 100)),
+        locale=str(export["locale"]) if export.get("locale") else None,
+        given=given,
+        recipient_names={k: tuple(v["names"]) for k, v in recipients.items()},
+        not_applicable=not_applicable,
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    file = str(path)
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError("configuration file not found", file=file, hint="pass --config FILE") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -117,34 +146,43 @@ def load_config(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read the configuration file: {exc.strerror}", file=file) from exc
 
-    check_against("config.json", data, file=file)
-    export = data.get("export", {})
-    if "catalog" in export:
-        where = (path.parent / export["catalog"]).resolve()
-        if not where.exists():
-            raise ConfigError(f"the catalog overlay {export['catalog']!r} does not exist (looked for {where})",
-                              file=file, key="export.catalog",
-                              hint="name a folder (categories.toml, schemas/, jurisdictions/) or a catalog file, "
-                                   "relative to this configuration file")
-        catalog = load_catalog(where)
-    else:
-        catalog = load_catalog()
-    known_types = set(catalog.identifier_types)
+
+def _catalog(path: Path, export: Mapping[str, Any]) -> Catalog:
+    """The shipped catalog, or the overlay ``[export] catalog`` names (docs/own-data.md)."""
+    if "catalog" not in export:
+        return load_catalog()
+    where = (path.parent / export["catalog"]).resolve()
+    if not where.exists():
+        raise ConfigError(f"the catalog overlay {export['catalog']!r} does not exist (looked for {where})",
+                          file=str(path), key="export.catalog",
+                          hint="name a folder (categories.toml, schemas/, jurisdictions/) or a catalog file, "
+                               "relative to this configuration file")
+    return load_catalog(where)
+
+
+def _given(data: Mapping[str, Any], known_types: set[str], file: str) -> tuple[str, ...]:
+    """``[identity] given``: the identifier types a request may name."""
     given = tuple(data.get("identity", {}).get("given", [t for t in DEFAULT_GIVEN if t in known_types]))
     for t in given:
         if t not in known_types:
             raise ConfigError(f"unknown identifier type {t!r}", file=file, key="identity.given",
                               hint=f"catalog types: {', '.join(sorted(known_types))}")
-    recipients = data.get("recipients", {})
+    return given
+
+
+def _recipients(data: Mapping[str, Any], catalog: Catalog, file: str) -> Mapping[str, Any]:
+    """``[recipients.<id>]``: named recipients of catalog recipient categories (C-154/21)."""
+    recipients: Mapping[str, Any] = data.get("recipients", {})
     for name in recipients:
         if name not in catalog.table("recipients"):
             raise ConfigError(f"unknown recipient category {name!r}", file=file, key=f"recipients.{name}",
                               hint="use a recipient id from the catalog")
+    return recipients
 
-    sources = tuple(
-        _source(name, table, catalog=catalog, file=file, known_types=known_types)
-        for name, table in data["sources"].items()
-    )
+
+def _not_applicable(data: Mapping[str, Any], sources: tuple[SourceConfig, ...], catalog: Catalog,
+                    file: str) -> dict[str, str]:
+    """``[not_applicable]``: catalog categories the deployment holds none of, that no stream reads."""
     not_applicable = dict(data.get("not_applicable", {}))
     for cat_id in not_applicable:
         key = f"not_applicable.{cat_id}"
@@ -154,19 +192,7 @@ def load_config(path: str | Path) -> Config:
         if any(r.spec.category == cat_id for s in sources for r in s.streams):
             raise ConfigError(f"category {cat_id!r} is declared not applicable but a stream reads it", file=file,
                               key=key, hint="remove the declaration or the stream")
-    not_included = _not_included(sources, catalog=catalog, file=file)
-    return Config(
-        path=path,
-        catalog=catalog,
-        sources=sources,
-        not_included=not_included,
-        inline_limit=int(export.get("inline_limit", 1000)),
-        pdf_rows=int(export.get("pdf_rows", 100)),
-        locale=str(export["locale"]) if export.get("locale") else None,
-        given=given,
-        recipient_names={k: tuple(v["names"]) for k, v in recipients.items()},
-        not_applicable=not_applicable,
-    )
+    return not_applicable
 
 
 def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
@@ -207,20 +233,10 @@ def _source(name: str, table: Mapping[str, Any], *, catalog: Catalog, file: str,
 
 
 def _reads_table(sc: SourceConfig, read: Read, table: str) -> bool:
-    """Does ``read`` read ``table``: an SQL query that names it (sqlglot's parser, exporter.audit), or
-    the ``path`` / ``endpoint`` of another kind's read as written."""
+    """Does ``read`` read ``table``: an SQL query that names it (sqlglot's parser, exporter.sqlnames),
+    or the ``path`` / ``endpoint`` of another kind's read as written."""
     if sc.kind == "sql":
-        query = str(read.spec.params.get("query", ""))
-        if table.rpartition(".")[2].strip('"`').lower() not in query.lower():
-            return False  # not even named: no need to parse (sqlglot is imported only when it is)
-        from .audit import _bare, _tables_of
-
-        want = _bare(table)
-        for name in map(_bare, _tables_of(query)):  # "orders" read is "main.orders" excluded, and back
-            if name == want or ("." not in name or "." not in want) and \
-                    name.rpartition(".")[2] == want.rpartition(".")[2]:
-                return True
-        return False
+        return names_table(str(read.spec.params.get("query", "")), table)
     return table in (read.spec.params.get("path"), read.spec.params.get("endpoint"))
 
 

@@ -262,12 +262,12 @@ def test_one_down_source_is_one_warning_line(tmp_path: Path, caplog: pytest.LogC
 def test_cli_prints_a_repeated_warning_once(capsys: pytest.CaptureFixture[str]) -> None:
     import logging
 
-    from exporter.cli import _setup_logging
+    from exporter.cli.output import setup_logging
 
     root = logging.getLogger()
     before = (root.level, list(root.handlers))
     try:
-        _setup_logging(False, False)
+        setup_logging(False, False)
         lib = logging.getLogger("some.library")
         for _ in range(3):
             lib.warning("font %s: using the fallback subsetter", "Report Sans")

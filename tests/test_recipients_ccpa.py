@@ -36,7 +36,7 @@ from exporter.cli import app
 from exporter.errors import UnacknowledgedFinding
 from exporter.law.disclosures import LogObserver, MAX_RECIPIENTS
 from exporter.law.findings import Finding
-from exporter.queue.app import options_from_dict, options_to_dict
+from exporter.queue import options_from_dict, options_to_dict
 from exporter.resources import schemas_dir
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)

@@ -28,7 +28,7 @@ from exporter.cli import app
 from exporter.errors import RequestError, UnacknowledgedFinding
 from exporter.law import overdue, timeline
 from exporter.law.catalog import load_catalog
-from exporter.cli import _finding_line
+from exporter.cli.output import finding_line
 from exporter.law.findings import Finding
 from exporter.resources import catalog_dir, schemas_dir
 
@@ -70,7 +70,7 @@ def test_finding_api_is_the_shared_design() -> None:
     warn = Finding("late_response", None, 0, "m", "a", False, "c")
     assert warn.to_dict()["category"] is None and not warn.blocking
     assert UnacknowledgedFinding("x").exit_code == 8 and UnacknowledgedFinding.code == "unacknowledged_finding"
-    line = _finding_line(f)
+    line = finding_line(f)
     assert all(part in line for part in ("past_retention", "support_chats", "3 records", "m", "a"))
 
 

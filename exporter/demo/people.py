@@ -168,7 +168,12 @@ SPONSORS = ["CloudLedger Inc.", "SupplyChainX AG", "TagWorks Ltd"]
 
 
 def _personas(heavy_events: int, heavy_screens: int) -> list[_Person]:
-    all_ = frozenset(ALL_CATEGORIES)
+    """The demo subjects (:data:`DEMO_SUBJECTS`), then the confusable others (:data:`CONFUSABLES`)."""
+    return _subjects(heavy_events, heavy_screens) + _confusables()
+
+
+def _subjects(heavy_events: int, heavy_screens: int) -> list[_Person]:
+    """The personas a request names: one table row each (fixed identifiers, dates and addresses)."""
     p: list[_Person] = []
     add = p.append
     add(_Person("typical", 101, DEMO_SUBJECTS["typical"], "Jane.Doe@Nordlicht-GmbH.example", "Jane", "Doe",
@@ -206,7 +211,15 @@ def _personas(heavy_events: int, heavy_screens: int) -> list[_Person]:
                 "+44 161 496 0555", "Category Manager", "Retail", "GBP", _dt("2024-11-05T12:00:00Z"),
                 _dt("2026-10-29T08:12:00Z"), None, "business", "admin", PERSONA_CATEGORIES["uk"], 200, 100,
                 ("198.51.100.60",)))
-    # Confusable other people.
+    return p
+
+
+def _confusables() -> list[_Person]:
+    """Confusable other people (same surname and company, similar e-mail, a namesake, a shared
+    laptop and office IP, another Eleni Papadopoulou): none may appear in a subject's export."""
+    all_ = frozenset(ALL_CATEGORIES)
+    p: list[_Person] = []
+    add = p.append
     colleague = all_ - {"ledger_postings", "deletion_records"}
     add(_Person("confusable_john", 201, CONFUSABLES["same_surname_same_company"], "John.Doe@Nordlicht-GmbH.example",
                 "John", "Doe", "de-DE", "DE", None, "Europe/Berlin", "Nordlicht GmbH", "Friedrichstraße 123",

@@ -30,23 +30,16 @@ result summary (``ExportResult.to_dict()`` without the server path, plus ``locat
 * **PDF**: one warm :class:`~exporter.render.worker.WarmRenderer` per worker process, kept between
   tasks.
 
-docs/scaling.md explains running it; examples/webservice uses it.
+docs/scaling.md explains running it; examples/webservice uses it. The modules: :mod:`.app` (the
+Celery app), :mod:`.task` (the task's body), :mod:`.process` (a worker process's state and warm
+renderer), :mod:`.payload` (requests, options and errors as JSON), :mod:`.settings`,
+:mod:`.client` (submit, status), :mod:`.backends` (where packages go).
 """
 
-from .app import (
-    EXPORT_TASK,
-    JOB_STATES,
-    QUEUED_OPTIONS,
-    QueueSettings,
-    TaskFailed,
-    fixed_request,
-    forget_job,
-    job_status,
-    make_app,
-    options_from_dict,
-    options_to_dict,
-    submit,
-)
+from .app import EXPORT_TASK, make_app
+from .client import JOB_STATES, forget_job, job_status, submit
+from .payload import QUEUED_OPTIONS, TaskFailed, fixed_request, options_from_dict, options_to_dict
+from .settings import QueueSettings
 from .backends import LocalFolderBackend, OutputBackend
 
 __all__ = [
