@@ -19,10 +19,12 @@ from __future__ import annotations
 # the command modules register on ``app`` when imported, in the order ``--help`` lists them
 from . import export, checks, catalog, samples, batch  # noqa: F401
 from .app import app
+from ..runtime import use_system_allocator
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
+    use_system_allocator()  # this process is ours: the allocator that returns freed memory
     app()
 

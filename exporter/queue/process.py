@@ -16,6 +16,7 @@ from celery import signals
 
 from ..config import Config
 from .backends import OutputBackend
+from ..runtime import use_system_allocator
 
 __all__ = ["WorkerState", "close_renderer", "renderer", "renderer_pid", "rss_mb", "worker_state"]
 
@@ -113,7 +114,9 @@ def rss_mb(pid: int | str = "self") -> float | None:
 
 
 def _warm_in_child(**_: Any) -> None:
-    """Prefork: each pool process warms its PDF renderer up before its first task."""
+    """Prefork: each pool process warms its PDF renderer up before its first task (and uses the
+    allocator that returns freed memory, :mod:`exporter.runtime`)."""
+    use_system_allocator()
     try:
         renderer(worker_state())
     except Exception as exc:  # noqa: BLE001 - the first PDF task reports the problem
