@@ -8,9 +8,9 @@ and subject facts.
 Two paths, same bytes:
 
 * the **record path** (:meth:`_Run.batch`) takes lists of dicts from any source. Per batch it
-  validates with one call into the compiled validator, runs the PAN/withheld transform only when a
-  cheap batch-level screen says it could change something (:func:`_Run._needs_transform`), and
-  encodes JSONL and CSV per batch;
+  validates with one call into the compiled validator, runs the category's transform chain
+  (:mod:`.chain`: withholding, card masking, surrogate repair, redaction) only when the chain's
+  cheap batch screen says it could change something, and encodes JSONL and CSV per batch;
 * the **columnar path** (:meth:`_Run.arrow_batch`, :mod:`exporter.collect.columnar`) takes Arrow record
   batches from sources that offer ``read_arrow`` (Parquet) and never builds a Python object per
   record. Whatever it cannot prove it handles exactly like the record path goes the record path.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -39,8 +38,8 @@ from .identity import IdentitySet
 from ..matching import RowCheck, match_fields
 from .normalize import normalize_record
 from .schemas import RecordValidator
+from .chain import TransformChain, chain_for
 from ..sources import Source
-from .transforms import PAN_SCREEN, RecordTransformer, Redaction
 from .writers import CsvWriter, FileInfo, JsonlWriter
 
 __all__ = ["ARROW_BATCH_ROWS", "TOP_VALUES", "CategoryResult", "TopK", "collect_category"]
@@ -53,9 +52,6 @@ ARROW_BATCH_ROWS = 4096
 Progress = Callable[[str, int], None]
 timing_log = logging.getLogger("exporter.timing")
 
-_PAN_PREFILTER = re.compile(PAN_SCREEN)  # a superset of the card expression (exporter.collect.transforms)
-_SURROGATE = re.compile("[\ud800-\udfff]")  # the transform replaces lone surrogates
-_NESTED = (dict, list)
 
 
 @dataclass
@@ -122,10 +118,8 @@ def _scalar(v: Any) -> bool:
 
 @dataclass(frozen=True)
 class _Plan:
-    """What the schema tells once per category: PAN-safe fields, the columnar check."""
+    """What the schema tells once per category: whether it is open, the columnar check."""
 
-    pan_safe: frozenset[str]  #: for the columnar path (its own, stricter date-time check)
-    screen: tuple[str, ...]  #: fields the record path screens for card numbers / nested values
     open_schema: bool
     columnar: columnar.ColumnarValidator | None
 
@@ -133,22 +127,18 @@ class _Plan:
 @cache
 def _plan(category_id: str, file: Path | None = None) -> _Plan:
     schema = RecordValidator.for_category(category_id, file).schema
-    props = schema.get("properties", {})
-    safe = columnar.pan_safe_fields(schema)
-    safe_columnar = columnar.pan_safe_fields(schema, columnar=True)
     try:
         check: columnar.ColumnarValidator | None = columnar.ColumnarValidator(schema)
     except columnar.Unsupported:
         check = None
-    return _Plan(pan_safe=safe_columnar, screen=tuple(k for k in props if k not in safe),
-                 open_schema=schema.get("additionalProperties", True) is not False, columnar=check)
+    return _Plan(open_schema=schema.get("additionalProperties", True) is not False, columnar=check)
 
 
 class _Run:
     """State of one category's collection: bounded counters, writers, sample, inline copy."""
 
     def __init__(self, category: Category, root: Path, *, inline_limit: int, sample_size: int,
-                 write_records: bool, ids: IdentitySet | None = None, redaction: Redaction | None = None,
+                 write_records: bool, ids: IdentitySet | None = None, chain: TransformChain | None = None,
                  observer: Any = None) -> None:
         self.category = category
         #: sees every checked record (exporter.law.disclosures.LogObserver); forces the record path
@@ -159,9 +149,8 @@ class _Run:
         self.result = CategoryResult(id=category.id)
         self.validator = RecordValidator.for_category(category.id, category.schema_file)
         self.plan = _plan(category.id, category.schema_file)
-        self.transform = RecordTransformer(category.withheld, redaction)
-        #: the transform's redaction of other people's data (exporter.collect.redaction) runs on every record
-        self._redacts = redaction is not None
+        #: the record transforms, in order (exporter.collect.chain); they count what they change
+        self.chain = chain if chain is not None else chain_for(category)
         self.counters: dict[str, TopK] = {f: TopK() for f in category.summary_fields}
         self.fact_fields = dict(category.facts)
         self.ret_field = category.retention_field
@@ -303,31 +292,9 @@ class _Run:
     # -- record path --------------------------------------------------------------------------------
 
     def _needs_transform(self, recs: list[dict[str, Any]]) -> bool:
-        """Could the transform change anything in this batch? (False → records are left as they are.)
-
-        Skipping is exact: withheld fields and open schemas always transform; fields whose schema
-        rules out a card number are not screened (a record is written only if valid, and then such
-        a field holds none; an invalid batch is re-run with the transform, see :meth:`batch`);
-        the other fields are screened with a superset of the card expression and for lone
-        surrogates. The transform (exporter.collect.transforms) changes only withheld fields, card numbers,
-        lone surrogates and — when the export redacts — free text; a new kind of change there must
-        be screened for here too (tests/test_streaming.py compares both ways on tricky records).
-        """
-        if self.transform.withheld or self._redacts or self.plan.open_schema:
-            return True
-        for f in self.plan.screen:
-            texts = []
-            for rec in recs:
-                v = rec.get(f)
-                if v.__class__ is str:
-                    texts.append(v)
-                elif isinstance(v, (*_NESTED, str)):
-                    return True
-            if texts:
-                joined = "\n".join(texts)
-                if _PAN_PREFILTER.search(joined) or (not joined.isascii() and _SURROGATE.search(joined)):
-                    return True
-        return False
+        """Could the chain change anything in this batch? (False → records are left as they are;
+        exact, see :mod:`exporter.collect.chain`; tests/test_streaming.py compares both ways.)"""
+        return self.chain.screen(recs)
 
     def batch(self, read: Read, batch: list[dict[str, Any]]) -> int:
         """Check and account one batch of records; write it. Returns how many records it held."""
@@ -339,7 +306,7 @@ class _Run:
         self.check_owner(read, recs)
         transformed = self._needs_transform(recs)
         if transformed:
-            recs = [self.transform(rec) for rec in recs]
+            recs = [self.chain(rec) for rec in recs]
         try:
             bad = self.validator.first_invalid(recs)
         except UnicodeError:  # a lone surrogate in a field that was not screened
@@ -347,7 +314,7 @@ class _Run:
                 raise
             bad = -1
         if bad is not None and not transformed:  # exact re-run: as if the transform had always run
-            recs = [self.transform(rec) for rec in recs]
+            recs = [self.chain(rec) for rec in recs]
             bad = self.validator.first_invalid(recs)
         if bad is not None:
             raise self._invalid(read, recs[bad], self.result.count + bad + 1)
@@ -390,22 +357,15 @@ class _Run:
         self.check_owner_arrow(read, batch)
         check = self.plan.columnar
         try:
-            if check is None or self._redacts or self.observer is not None:
+            if check is None or self.observer is not None:
                 raise columnar.Unsupported("schema")
             cols = columnar.prepare_columns(batch, read.map)
-            dropped = {}
-            for name in self.transform.withheld:
-                c = cols.pop(name, None)
-                if c is not None:
-                    dropped[name] = n - c.arr.null_count
-            texts = [c.arr for name, c in cols.items() if c.jtype == "string" and name not in self.plan.pan_safe]
-            if columnar.pan_prefilter_hit(texts) or not check.all_valid(cols):
+            written = self.chain.apply_columns(cols, n)
+            if not check.all_valid(cols):
                 raise columnar.Unsupported("rows")
         except columnar.Unsupported:
             return self.batch(read, batch.to_pylist())
-        for name, k in dropped.items():
-            if k:
-                self.transform.withheld_counts[name] += k
+        written()
         self._account_columns(cols, n)
         return n
 
@@ -446,8 +406,8 @@ class _Run:
         res.retention_days = dict(sorted(self.rdays.items()))
         res.top_values = {f: c.top(TOP_VALUES) for f, c in self.counters.items() if c}
         res.top_values_exact = all(c.exact for c in self.counters.values())
-        res.pans_masked = self.transform.masked
-        res.withheld = dict(sorted(self.transform.withheld_counts.items()))
+        res.pans_masked = self.chain.masked
+        res.withheld = dict(sorted(self.chain.withheld_counts.items()))
         res.log = self.observer.result() if self.observer is not None else None
         return res
 
@@ -478,21 +438,21 @@ def collect_category(
     progress: Progress | None = None,
     allow_partial: bool = False,
     failed: Mapping[str, str] | None = None,
-    redaction: Redaction | None = None,
+    chain: TransformChain | None = None,
     observer: Any = None,
 ) -> CategoryResult:
     """Collect, check and write every record of ``category`` for the subject ``ids``.
 
-    ``redaction`` is the category's redaction of other people's data (GDPR Art. 15(4);
-    :meth:`exporter.collect.redaction.Redactor.rule`), applied by the record transform after
-    withholding and card masking; None = nothing to redact.
+    ``chain`` is the category's record transforms (:func:`exporter.collect.chain.chain_for`: withholding,
+    surrogate repair, card masking and, when the export redacts, GDPR Art. 15(4) redaction);
+    None = ``chain_for(category)``, nothing redacted.
     ``failed`` maps source names that could not be opened to the reason. With ``allow_partial``
     a source error marks the category incomplete (records read so far are kept) instead of
     failing the export. ``progress(category_id, records)`` is called after every batch.
     """
     started = time.perf_counter()
     run = _Run(category, root, inline_limit=inline_limit, sample_size=sample_size, write_records=write_records,
-               ids=ids, redaction=redaction, observer=observer)
+               ids=ids, chain=chain, observer=observer)
     failed = failed or {}
     problems: list[str] = []
     try:
