@@ -9,7 +9,7 @@ Two paths, same bytes:
 
 * the **record path** (:meth:`_Run.batch`) takes lists of dicts from any source. Per batch it
   validates with one call into the compiled validator, runs the category's transform chain
-  (:mod:`.chain`: withholding, card masking, surrogate repair, redaction) only when the chain's
+  (:mod:`.chain`: withholding, surrogate repair, card masking, redaction) only when the chain's
   cheap batch screen says it could change something, and encodes JSONL and CSV per batch;
 * the **columnar path** (:meth:`_Run.arrow_batch`, :mod:`exporter.collect.columnar`) takes Arrow record
   batches from sources that offer ``read_arrow`` (Parquet) and never builds a Python object per
@@ -18,12 +18,11 @@ Two paths, same bytes:
 
 from __future__ import annotations
 
-import heapq
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,83 +32,24 @@ import pyarrow as pa
 from . import columnar
 from ..law.catalog import Category
 from ..config import Read
-from ..errors import ForeignRecordError, RecordValidationError, SourceError
-from .identity import IdentitySet
-from ..matching import RowCheck, match_fields
-from .normalize import normalize_record
-from .schemas import RecordValidator
-from .chain import TransformChain, chain_for
+from ..errors import RecordValidationError, SourceError
+from ..matching import RowCheck
 from ..sources import Source
-from .writers import CsvWriter, FileInfo, JsonlWriter
+from .chain import TransformChain, chain_for
+from .identity import IdentitySet
+from .normalize import normalize_record
+from .owner import OwnerCheck
+from .result import TOP_VALUES, CategoryResult, TopK
+from .schemas import RecordValidator
+from .writers import CsvWriter, JsonlWriter
 
+#: CategoryResult, TopK and TOP_VALUES live in exporter.collect.result; named here as the results of this module
 __all__ = ["ARROW_BATCH_ROWS", "TOP_VALUES", "CategoryResult", "TopK", "collect_category"]
 
-TOP_VALUES = 5
-#: Distinct values tracked per summary field; beyond it the counts are approximate (see TopK).
-TOP_CAPACITY = 1024
 #: Rows per Arrow batch asked of columnar sources (kernel-call overhead is per batch).
 ARROW_BATCH_ROWS = 4096
 Progress = Callable[[str, int], None]
 timing_log = logging.getLogger("exporter.timing")
-
-
-
-@dataclass
-class CategoryResult:
-    id: str
-    count: int = 0
-    first: str | None = None
-    last: str | None = None
-    top_values: dict[str, list[list[Any]]] = field(default_factory=dict)
-    top_values_exact: bool = True  #: False when a summary field had more than TOP_CAPACITY distinct values
-    inline: list[dict[str, Any]] | None = field(default_factory=list)
-    sample: list[dict[str, Any]] = field(default_factory=list)
-    files: dict[str, FileInfo] = field(default_factory=dict)
-    provenance: list[dict[str, Any]] = field(default_factory=list)
-    facts: dict[str, str] = field(default_factory=dict)
-    field_range: tuple[str, str] | None = None
-    #: records per calendar day (YYYY-MM-DD) of the retention field (per_record rules): bounded by
-    #: the number of distinct days; exporter.law.overdue counts the records past their retention
-    retention_days: dict[str, int] = field(default_factory=dict)
-    pans_masked: int = 0
-    withheld: dict[str, int] = field(default_factory=dict)
-    incomplete: str | None = None  #: why the category is incomplete (``allow_partial`` only)
-    #: bounded summary kept by the category's observer (exporter.law.disclosures: disclosure / opt-out logs)
-    log: dict[str, Any] | None = None
-
-
-class TopK:
-    """Most frequent values in bounded memory: a (weighted, mergeable) Misra–Gries summary.
-
-    Exact while a field has at most ``capacity`` distinct values — every realistic summary field
-    (status, page, browser …). Past that, each batch's exact counts are merged and the summary is
-    cut back by subtracting the (capacity+1)-th largest count: a value's count is then a lower
-    bound, short by at most N/(capacity+1) for N values seen, and every value more frequent than
-    that is kept. ``exact`` says which case applies (bundle.json: ``top_values_approximate``).
-    """
-
-    __slots__ = ("capacity", "counts", "exact")
-
-    def __init__(self, capacity: int = TOP_CAPACITY) -> None:
-        self.capacity = capacity
-        self.counts: dict[Any, int] = {}
-        self.exact = True
-
-    def update(self, pairs: Iterable[tuple[Any, int]]) -> None:
-        counts = self.counts
-        get = counts.get
-        for value, n in pairs:
-            counts[value] = get(value, 0) + n
-        if len(counts) > self.capacity:
-            self.exact = False
-            cut = heapq.nlargest(self.capacity + 1, counts.values())[-1]
-            self.counts = {v: n - cut for v, n in counts.items() if n > cut}
-
-    def top(self, k: int) -> list[list[Any]]:
-        return [[v, n] for v, n in heapq.nsmallest(k, self.counts.items(), key=lambda kv: (-kv[1], str(kv[0])))]
-
-    def __bool__(self) -> bool:
-        return bool(self.counts)
 
 
 def _scalar(v: Any) -> bool:
@@ -143,11 +83,10 @@ class _Run:
         self.category = category
         #: sees every checked record (exporter.law.disclosures.LogObserver); forces the record path
         self.observer = observer
-        self.ids = ids
-        self._fields: dict[str, list[tuple[str, Any, frozenset[str]]]] = {}
         self.root = root
         self.result = CategoryResult(id=category.id)
         self.validator = RecordValidator.for_category(category.id, category.schema_file)
+        self.owner = OwnerCheck(category.id, self.validator.schema.get("properties", {}), ids)
         self.plan = _plan(category.id, category.schema_file)
         #: the record transforms, in order (exporter.collect.chain); they count what they change
         self.chain = chain if chain is not None else chain_for(category)
@@ -165,81 +104,6 @@ class _Run:
         self.rdays: Counter[str] = Counter()
 
     # -- shared -------------------------------------------------------------------------------------
-
-    def _id_fields(self, read: Read) -> list[tuple[str, Any, frozenset[str]]]:
-        """(record field, rule, subject keys) of the fields that name a person in this category's
-        records: schema properties named like a (non-shared) identifier type, and the read's
-        match fields as they are called after ``map``."""
-        ids = self.ids
-        if ids is None:
-            return []
-        cached = self._fields.get(read.spec.label)
-        if cached is not None:
-            return cached
-        props = self.validator.schema.get("properties", {})
-        back = {src: out for out, src in read.map.items()}
-        names: dict[str, str] = {}
-        for t in ids.rules:
-            if t not in ids.shared and t in props:
-                names[t] = t
-        for t, f in match_fields(read.spec).items():
-            if t not in ids.shared and "." not in f:
-                names.setdefault(back.get(f, f), t)
-        out = [(f, ids.rule(t), ids.keys(t, followed_only=False)) for f, t in names.items()]
-        self._fields[read.spec.label] = out
-        return out
-
-    def _foreign(self, read: Read, index: int) -> ForeignRecordError:
-        return ForeignRecordError(
-            f"a record of category {self.category.id!r} carries identifiers, none of which is the subject's",
-            source=read.source, read=read.spec.label, category=self.category.id,
-            record=f"#{self.result.count + index + 1}",
-            hint="the source returned another person's record: check the stream's query, `match` and `map`; "
-                 "no package was written")
-
-    def check_owner(self, read: Read, recs: list[dict[str, Any]]) -> None:
-        """The pipeline's own check, independent of the source: every record whose identifier
-        fields are set names the subject in at least one of them (exporter.matching)."""
-        fields = self._id_fields(read)
-        if not fields:
-            return
-        for i, rec in enumerate(recs):
-            seen = False
-            for name, rule, keys in fields:
-                v = rec.get(name)
-                if v is None or v == "" or isinstance(v, (dict, list)):
-                    continue
-                seen = True
-                if rule.key(v if isinstance(v, str) else str(v)) in keys:
-                    break
-            else:
-                if seen:
-                    raise self._foreign(read, i)
-
-    def check_owner_arrow(self, read: Read, batch: pa.RecordBatch) -> None:
-        fields = [(f, rule, keys) for f, rule, keys in self._id_fields(read) if f in batch.schema.names
-                  and f not in read.map]
-        if not fields:
-            return
-        import pyarrow.compute as pc
-
-        hit = seen = None
-        for name, rule, keys in fields:
-            col = batch.column(name)
-            if not pa.types.is_string(col.type):
-                col = pc.cast(col, pa.string())
-            if rule.name == "trim":
-                col = pc.utf8_trim_whitespace(col)
-            if rule.name in ("exact", "trim"):
-                h = pc.fill_null(pc.is_in(col, value_set=pa.array(sorted(keys), pa.string())), False)
-            else:
-                h = pa.array([v is not None and rule.key(v) in keys for v in col.to_pylist()], pa.bool_())
-            s_ = pc.fill_null(pc.not_equal(col, ""), False)
-            hit = h if hit is None else pc.or_(hit, h)
-            seen = s_ if seen is None else pc.or_(seen, s_)
-        bad = pc.and_(seen, pc.invert(hit))
-        if pc.any(bad).as_py():
-            raise self._foreign(read, int(pc.index(bad, True).as_py()))
 
     def _invalid(self, read: Read, rec: dict[str, Any], n: int) -> RecordValidationError:
         pointer, why = self.validator.first_error(rec) or ("", "invalid")
@@ -303,7 +167,7 @@ class _Run:
         recs = [({o: raw.pop(f, None) for o, f in read.map.items()} | raw) for raw in batch] if read.map else batch
         for rec in recs:
             normalize_record(rec)
-        self.check_owner(read, recs)
+        self.owner.records(read, recs, self.result.count)
         transformed = self._needs_transform(recs)
         if transformed:
             recs = [self.chain(rec) for rec in recs]
@@ -354,7 +218,7 @@ class _Run:
         n = int(batch.num_rows)
         if not n:
             return 0
-        self.check_owner_arrow(read, batch)
+        self.owner.arrow(read, batch, self.result.count)
         check = self.plan.columnar
         try:
             if check is None or self.observer is not None:
@@ -425,6 +289,32 @@ def _batches(run: _Run, read: Read, source: Source, ids: IdentitySet) -> Iterabl
             yield run.batch(read, check.rows(batch))
 
 
+def _read_one(run: _Run, read: Read, sources: Mapping[str, Source], ids: IdentitySet, failed: Mapping[str, str],
+              progress: Progress | None, allow_partial: bool) -> str | None:
+    """One read of the category into ``run``, with its provenance entry; returns the problem that
+    makes the category incomplete (a source that failed), if any."""
+    label, provenance = read.spec.label, run.result.provenance
+    if read.source in failed:
+        provenance.append({"read": label, "count": 0, "failed": failed[read.source]})
+        return f"{label}: {failed[read.source]}"
+    if not ids.has_any(read.spec.needs):
+        provenance.append({"read": label, "count": 0, "skipped": "no identifier of the needed types"})
+        return None
+    n = 0
+    try:
+        for got in _batches(run, read, sources[read.source], ids):
+            n += got
+            if progress and got:
+                progress(run.category.id, got)
+    except SourceError as exc:
+        if not allow_partial:
+            raise
+        provenance.append({"read": label, "count": n, "failed": exc.located()})
+        return f"{label}: {exc.located()}"  # with file and line
+    provenance.append({"read": label, "count": n})
+    return None
+
+
 def collect_category(
     category: Category,
     reads: list[Read],
@@ -453,31 +343,12 @@ def collect_category(
     started = time.perf_counter()
     run = _Run(category, root, inline_limit=inline_limit, sample_size=sample_size, write_records=write_records,
                ids=ids, chain=chain, observer=observer)
-    failed = failed or {}
     problems: list[str] = []
     try:
         for read in reads:
-            label = read.spec.label
-            if read.source in failed:
-                problems.append(f"{label}: {failed[read.source]}")
-                run.result.provenance.append({"read": label, "count": 0, "failed": failed[read.source]})
-                continue
-            if not ids.has_any(read.spec.needs):
-                run.result.provenance.append({"read": label, "count": 0, "skipped": "no identifier of the needed types"})
-                continue
-            n = 0
-            try:
-                for got in _batches(run, read, sources[read.source], ids):
-                    n += got
-                    if progress and got:
-                        progress(category.id, got)
-            except SourceError as exc:
-                if not allow_partial:
-                    raise
-                problems.append(f"{label}: {exc.located()}")  # with file and line
-                run.result.provenance.append({"read": label, "count": n, "failed": exc.located()})
-                continue
-            run.result.provenance.append({"read": label, "count": n})
+            problem = _read_one(run, read, sources, ids, failed or {}, progress, allow_partial)
+            if problem:
+                problems.append(problem)
     finally:
         run.close()
     result = run.finish(problems)
