@@ -2,8 +2,8 @@
 
 Nothing here holds a whole category: records flow batch by batch into the JSONL and CSV writers
 (hashed while written); only bounded things are kept — a sample for the PDF, the inline copy for
-bundle.json while the count stays under the limit, bounded summaries for aggregates (:class:`TopK`)
-and subject facts.
+bundle.json while the count stays under the limit, and the bounded summaries of
+:class:`~.result.Tally` (times, subject facts, frequent values in a :class:`~.result.TopK`).
 
 Two paths, same bytes:
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -39,7 +38,7 @@ from .chain import TransformChain, chain_for
 from .identity import IdentitySet
 from .normalize import normalize_record
 from .owner import OwnerCheck
-from .result import TOP_VALUES, CategoryResult, TopK
+from .result import TOP_VALUES, CategoryResult, Tally, TopK
 from .schemas import RecordValidator
 from .writers import CsvWriter, JsonlWriter
 
@@ -50,10 +49,6 @@ __all__ = ["ARROW_BATCH_ROWS", "TOP_VALUES", "CategoryResult", "TopK", "collect_
 ARROW_BATCH_ROWS = 4096
 Progress = Callable[[str, int], None]
 timing_log = logging.getLogger("exporter.timing")
-
-
-def _scalar(v: Any) -> bool:
-    return isinstance(v, (str, int, float, bool))
 
 
 @dataclass(frozen=True)
@@ -90,18 +85,12 @@ class _Run:
         self.plan = _plan(category.id, category.schema_file)
         #: the record transforms, in order (exporter.collect.chain); they count what they change
         self.chain = chain if chain is not None else chain_for(category)
-        self.counters: dict[str, TopK] = {f: TopK() for f in category.summary_fields}
-        self.fact_fields = dict(category.facts)
-        self.ret_field = category.retention_field
+        #: first/last times, subject facts, retention days, frequent values: bounded
+        self.tally = Tally(category)
         self.inline_limit, self.sample_size, self.write_records = inline_limit, sample_size, write_records
         self.inline: list[dict[str, Any]] | None = [] if write_records else None
         self.jsonl: JsonlWriter | None = None
         self.csv: CsvWriter | None = None
-        self.first: str | None = None
-        self.last: str | None = None
-        self.rmin: str | None = None
-        self.rmax: str | None = None
-        self.rdays: Counter[str] = Counter()
 
     # -- shared -------------------------------------------------------------------------------------
 
@@ -115,23 +104,6 @@ class _Run:
             pointer=pointer or "/",
             hint="fix the data at the source or the stream's query/mapping; no package was written",
         )
-
-    def _time(self, lo: str | None, hi: str | None) -> None:
-        if lo is not None and (self.first is None or lo < self.first):
-            self.first = lo
-        if hi is not None and (self.last is None or hi > self.last):
-            self.last = hi
-
-    def _range(self, lo: str | None, hi: str | None) -> None:
-        if lo is not None and (self.rmin is None or lo < self.rmin):
-            self.rmin = lo
-        if hi is not None and (self.rmax is None or hi > self.rmax):
-            self.rmax = hi
-
-    def _fact(self, fact: str, value: str | None) -> None:
-        facts = self.result.facts
-        if value is not None and (fact not in facts or value > facts[fact]):
-            facts[fact] = value
 
     def _writers(self) -> tuple[JsonlWriter, CsvWriter]:
         if self.jsonl is None or self.csv is None:
@@ -186,22 +158,8 @@ class _Run:
         return len(recs)
 
     def _account_records(self, recs: list[dict[str, Any]]) -> None:
-        cat, n = self.category, len(recs)
-        if cat.time_field:
-            times = [t for r in recs if isinstance(t := r.get(cat.time_field), str)]
-            if times:
-                self._time(min(times), max(times))
-        for f, top in self.counters.items():
-            top.update(Counter(v for r in recs if _scalar(v := r.get(f))).items())
-        for fact, f in self.fact_fields.items():
-            values = [v for r in recs if isinstance(v := r.get(f), str)]
-            if values:
-                self._fact(fact, max(values))
-        if self.ret_field:
-            values = [v for r in recs if isinstance(v := r.get(self.ret_field), str)]
-            if values:
-                self._range(min(values), max(values))
-                self.rdays.update(v[:10] for v in values)
+        n = len(recs)
+        self.tally.records(recs)
         if self.observer is not None:
             self.observer.update(recs)
         self.result.count += n
@@ -234,18 +192,7 @@ class _Run:
         return n
 
     def _account_columns(self, cols: columnar.Columns, n: int) -> None:
-        cat = self.category
-        if cat.time_field and cat.time_field in cols:
-            self._time(*columnar.string_min_max(cols[cat.time_field]))
-        for f, top in self.counters.items():
-            if f in cols:
-                top.update(columnar.value_counts(cols[f]))
-        for fact, f in self.fact_fields.items():
-            if f in cols:
-                self._fact(fact, columnar.string_min_max(cols[f])[1])
-        if self.ret_field and self.ret_field in cols:
-            self._range(*columnar.string_min_max(cols[self.ret_field]))
-            self.rdays.update(dict(columnar.day_counts(cols[self.ret_field])))
+        self.tally.columns(cols)
         self.result.count += n
         if self.write_records:
             jsonl, csv = self._writers()
@@ -265,11 +212,7 @@ class _Run:
         res = self.result
         res.incomplete = "; ".join(problems) or None
         res.inline = self.inline
-        res.first, res.last = self.first, self.last
-        res.field_range = (self.rmin, self.rmax) if self.rmin is not None and self.rmax is not None else None
-        res.retention_days = dict(sorted(self.rdays.items()))
-        res.top_values = {f: c.top(TOP_VALUES) for f, c in self.counters.items() if c}
-        res.top_values_exact = all(c.exact for c in self.counters.values())
+        self.tally.into(res)
         res.pans_masked = self.chain.masked
         res.withheld = dict(sorted(self.chain.withheld_counts.items()))
         res.log = self.observer.result() if self.observer is not None else None
