@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .card_screens import columns_may_hold_card
-from .cards import has_card_run, mask_pans, may_hold_card
+from .cards import PAN_MIN_DIGITS, has_card_run, mask_pans, may_hold_card
 from .columnar.columns import STRING, Columns, Unsupported
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ class MaskCards(Transform):
     def apply(self, record: Record) -> Record:
         for key, value in record.items():
             if isinstance(value, str):
-                if has_card_run(value):
+                if len(value) >= PAN_MIN_DIGITS and has_card_run(value):
                     new = mask_pans(value)
                     if new != value:
                         self.counts["masked"] += 1
