@@ -180,7 +180,7 @@ def child_naive(store: Path, out: Path, *, pdf: bool, pdf_only: bool = False) ->
     from exporter.collect.identity import Identifier, resolve
     from exporter.collect.normalize import normalize_record
     from exporter.collect.schemas import category_schema
-    from exporter.collect.transforms import RecordTransformer
+    from exporter.collect.chain import chain_for
 
     t0 = time.perf_counter()
     stages: dict[str, float] = {}
@@ -192,7 +192,7 @@ def child_naive(store: Path, out: Path, *, pdf: bool, pdf_only: bool = False) ->
     everything: dict[str, list[dict[str, Any]]] = {}
     for cat in cfg.catalog:
         recs: list[dict[str, Any]] = []
-        transform = RecordTransformer(cat.withheld)
+        transform = chain_for(cat)
         for read in cfg.streams_for(cat.id):
             if not ids.has_any(read.spec.needs):
                 continue

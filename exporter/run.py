@@ -32,6 +32,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .collect.chain import chain_for
 from .collect.identity import resolve
 from .collect.pipeline import CategoryResult, collect_category
 from .collect.redaction import RedactionSettings, Redactor, known_names
@@ -189,7 +190,7 @@ class ExportRun:
             cat, reads, self.sources, self.ids, root=self.root,
             inline_limit=self.cfg.inline_limit, sample_size=self.cfg.pdf_rows,
             write_records=self.specific, progress=counted, allow_partial=partial, failed=self.failed,
-            redaction=self.redactor.rule(cat),
+            chain=chain_for(cat, redaction=self.redactor.rule(cat)),
             observer=disclosures.observer_for(self.cfg.catalog.data, cat.id))
 
     def check_subject(self) -> None:
