@@ -59,6 +59,7 @@ import pyarrow as pa
 from ..errors import ConfigError, SourceDataError, SourceError, SourceUnavailable
 from .base import Batch, Identities, ReadSpec, Source
 from .files import confined_folder, expand_glob
+from .arrow_order import OrderCheck
 from .parquet_local import DEFAULT_MAX_ROWS, read_local
 
 if TYPE_CHECKING:
@@ -134,6 +135,11 @@ def profile_stats(cursor: duckdb.DuckDBPyConnection) -> ScanStats:
 
 def _q(name: str) -> str:
     return '"' + name + '"'
+
+
+def _unquoted(columns: str) -> list[str]:
+    """The names in a select list :func:`_q` built (``"a", "b"``)."""
+    return [c.strip().strip('"') for c in columns.split(",")]
 
 
 class ParquetSource(Source):
@@ -371,16 +377,23 @@ class ParquetSource(Source):
         # conversion errors and the like can quote values: name the class only
         return SourceError(f"DuckDB failed with {type(exc).__name__}", source=self.name, stream=spec.label)
 
-    def _chunks(self, cursor: Any, union: str, key: str, params: dict[str, Any],
-                stats: ScanStats) -> list[tuple[Any, Any] | None]:
+    def _count(self, cursor: Any, union: str, key: str, params: dict[str, Any], stats: ScanStats) -> tuple[int, int]:
+        """(rows, rows with a non-NULL first key) of the read."""
+        total, keyed = cursor.execute(f"SELECT count(*), count({_q(key)}) FROM ({union})", params).fetchall()[0]
+        self._profiled(cursor, stats)
+        return int(total), int(keyed)
+
+    def _chunk_rows(self) -> int:
+        return int(self.options.get("sort_chunk_rows") or 25_000)
+
+    def _chunks(self, cursor: Any, union: str, key: str, params: dict[str, Any], stats: ScanStats,
+                total: int, keyed: int) -> list[tuple[Any, Any] | None]:
         """Ranges of the first order_by column, each holding about ``sort_chunk_rows`` rows.
 
         ``(lo, hi)`` means ``lo <= key < hi`` (``None``: open end); a ``None`` range means
         ``key IS NULL``; a lone ``(None, None)`` is the whole read. Empty list: nothing matches.
         """
-        limit = int(self.options.get("sort_chunk_rows") or 25_000)
-        total, keyed = cursor.execute(f"SELECT count(*), count({_q(key)}) FROM ({union})", params).fetchall()[0]
-        self._profiled(cursor, stats)
+        limit = self._chunk_rows()
         if not total:
             return []
         if total <= limit:
@@ -469,7 +482,11 @@ class ParquetSource(Source):
         order = ", ".join(_q(c) for c in order_by)
         key = _q(order_by[0])
         try:
-            chunks = self._chunks(cursor, union, order_by[0], params, stats)
+            total, keyed = self._count(cursor, union, order_by[0], params, stats)
+            if total > self._chunk_rows() and self._in_order(cursor, union, outer, order_by, params, stats):
+                yield from self._unsorted(cursor, union, outer, order_by, params, size, stats, spec)
+                return
+            chunks = self._chunks(cursor, union, order_by[0], params, stats, total, keyed)
             for chunk in chunks:
                 where, args = "", dict(params)
                 if chunk is None:
@@ -493,6 +510,36 @@ class ParquetSource(Source):
                 self._profiled(cursor, stats)
         except _duckdb().Error as exc:
             raise self._translate(exc, spec) from exc
+
+    def _in_order(self, cursor: duckdb.DuckDBPyConnection, union: str, outer: str, order_by: list[str],
+                  params: dict[str, Any], stats: ScanStats) -> bool:
+        """Do the matching rows already come in ``order_by`` order, strictly (exporter.sources.arrow_order)?
+        Asked of reads that would be sorted in chunks, with one DuckDB thread (whose unsorted scan
+        order is the files' order, the same for every query), when the output carries the keys (so
+        the read itself re-checks them). Costs one scan of the key columns."""
+        if int(self.options.get("threads", 1)) != 1 or not set(order_by) <= set(_unquoted(outer)):
+            return False
+        keys = ", ".join(_q(c) for c in order_by)
+        check = OrderCheck(order_by)
+        relation = cursor.sql(f"SELECT {keys} FROM ({union})", params=params)
+        for batch in relation.to_arrow_reader(65_536):
+            if not check.feed(batch):
+                break
+        self._profiled(cursor, stats)
+        return check.ok
+
+    def _unsorted(self, cursor: duckdb.DuckDBPyConnection, union: str, outer: str, order_by: list[str],
+                  params: dict[str, Any], size: int, stats: ScanStats, spec: ReadSpec) -> Iterator[pa.RecordBatch]:
+        """The rows in the order they are stored, which :meth:`_in_order` found to be ``order_by``'s;
+        each batch re-checked, in case the files changed in between."""
+        check = OrderCheck(order_by)
+        for batch in cursor.sql(f"SELECT {outer} FROM ({union})", params=params).to_arrow_reader(size):
+            if not check.feed(batch):
+                raise SourceUnavailable("the Parquet files changed while they were read (rows out of order)",
+                                        source=self.name, stream=spec.label, hint="run the export again")
+            if batch.num_rows:
+                yield batch
+        self._profiled(cursor, stats)
 
     def read(self, spec: ReadSpec, ids: Identities) -> Iterator[Batch]:
         for batch in self.read_arrow(spec, ids):
