@@ -1,5 +1,9 @@
 """Evaluate a catalog retention rule for one data subject (GDPR Art. 15(1)(d), policy §4).
 
+The period is the storage limitation of GDPR Art. 5(1)(e) as the catalog applies it; the subject
+is told it (Art. 13(2)(a), 15(1)(d); CCPA §1798.100(a)(3): "the length of time the business
+intends to retain each category").
+
 A category's ``[categories.retention]`` table (docs/architecture.md) has ``policy``, ``text`` and
 exactly one machine-evaluable form:
 
@@ -167,8 +171,8 @@ def _no_date(rule: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _earliest_of(rule: Mapping[str, Any], facts: Mapping[str, Any], today: date) -> dict[str, Any]:
-    """The earliest date any entry's clock runs out, told with the fact it runs from; entries whose
-    fact is not recorded are told as what would end it earlier."""
+    """The earliest date any entry's clock runs out (Art. 5(1)(e)), told with the fact it runs from
+    (Art. 15(1)(d)); entries whose fact is not recorded are told as what would end it earlier."""
     known, missing = _clocks(rule["earliest_of"], facts)
     if not known:
         return {"until": None,
@@ -184,8 +188,9 @@ def _earliest_of(rule: Mapping[str, Any], facts: Mapping[str, Any], today: date)
 
 
 def _clocks(entries: Any, facts: Mapping[str, Any]) -> tuple[list[tuple[date, str, str, date]], list[str]]:
-    """When each ``earliest_of`` clock starts (the subject's fact) and runs out: ``(until, duration
-    words, label, fact date)`` per recorded fact, and the wording of those not recorded."""
+    """When each ``earliest_of`` clock starts (the subject's fact) and runs out (Art. 5(1)(e)):
+    ``(until, duration words, label, fact date)`` per recorded fact, and the wording of those not
+    recorded."""
     if not isinstance(entries, list) or not entries:
         raise ConfigError("retention.earliest_of must be a non-empty list", key="retention.earliest_of")
     known: list[tuple[date, str, str, date]] = []
@@ -231,7 +236,7 @@ def _per_record_rule(spec: Mapping[str, Any], words: str) -> str:
 
 
 def _record_dates(field_range: tuple[Any, Any] | None) -> tuple[date, date] | None:
-    """The oldest and newest record date the clocks start from (None: not known)."""
+    """The oldest and newest record date the clocks start from (None: not known), Art. 5(1)(e)."""
     if field_range is None:
         return None
     oldest, newest = (_as_date(v) for v in field_range)
@@ -241,7 +246,8 @@ def _record_dates(field_range: tuple[Any, Any] | None) -> tuple[date, date] | No
 
 
 def _due_dates(first: date, last: date, today: date) -> str:
-    """When the oldest and the newest record are (or were) due, as the subject is told it."""
+    """When the oldest and the newest record are (or were) due, as the subject is told it
+    (Art. 13(2)(a), 15(1)(d); CCPA §1798.100(a)(3))."""
 
     def due(day: date) -> str:
         return f"{'is' if day >= today else 'was'} due on {day.isoformat()}"
