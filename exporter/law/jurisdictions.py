@@ -246,7 +246,7 @@ def evaluate(
     out["timeline"] = _timeline.build(rules, request, deadlines, today, fill)
     if nothing_held is not None:
         out["nothing_held"] = nothing_held
-    _recipients_and_ccpa(out, rules, catalog, held, logs, access["specific_pieces"], fill)
+    out.update(_recipients_and_ccpa(rules, catalog, held, logs, access["specific_pieces"], fill))
     out["notices"] = _notices(rules, out, held, seen.recipient_meta, seen.entry_names, seen.origins_not_subject,
                               catalog, fill, applies)
     return out
@@ -272,17 +272,18 @@ def _art15_answers(rules: Rules, req: Mapping[str, Any], catalog: Mapping[str, A
     return answers, applies, nothing_held
 
 
-def _recipients_and_ccpa(out: dict[str, Any], rules: Rules, catalog: Mapping[str, Any],
-                         held: Sequence[Mapping[str, Any]], logs: _disclosures.Logs | None, specific: bool,
-                         fill: Fill) -> None:
-    """Who actually received the data, from the person's own logs (Art. 15(1)(c), CJEU C-154/21),
-    and, under the CCPA, the table of categories, sources, purposes and recipients (§1798.110,
-    §1798.115), in place."""
+def _recipients_and_ccpa(rules: Rules, catalog: Mapping[str, Any], held: Sequence[Mapping[str, Any]],
+                         logs: _disclosures.Logs | None, specific: bool, fill: Fill) -> dict[str, Any]:
+    """``recipients``: who actually received the data, from the person's own logs (Art. 15(1)(c),
+    CJEU C-154/21), when they were read; ``ccpa``: under the CCPA, the table of categories, sources,
+    purposes and recipients (§1798.110, §1798.115)."""
+    out: dict[str, Any] = {}
     if logs is not None:
         out["recipients"] = _disclosures.summary(rules, logs, held, specific=specific, fill=fill)
     if "ccpa" in rules:
         catalog_cats = {str(c.get("id")): c for c in catalog.get("categories") or [] if isinstance(c, Mapping)}
         out["ccpa"] = _ccpa.build(rules, catalog, held, catalog_cats, fill, logs, specific)
+    return out
 
 
 def _about(rules: Rules, req: Mapping[str, Any], *, directory: str | Path | None,

@@ -39,13 +39,11 @@ All subject-facing text comes from the rules files.
 from __future__ import annotations
 
 from .findings import findings
-from .logs import MAX_DATES, MAX_ITEMS, MAX_RECIPIENTS, LogObserver, Logs, observer_for
+from .logs import MAX_RECIPIENTS, LogObserver, Logs, observer_for
 from .recipients import annotate, recipients_notice, summary
 from .sale import opt_out, sale_items, sales_after_opt_out
 
 __all__ = [
-    "MAX_DATES",
-    "MAX_ITEMS",
     "MAX_RECIPIENTS",
     "LogObserver",
     "Logs",
