@@ -8,9 +8,11 @@
    retried from scratch while a source is unavailable (exporter.reliability wraps the step);
 4. :meth:`~ExportRun.check_subject` — nothing matched: :class:`~exporter.errors.SubjectNotFound`
    in strict mode, else a "nothing held" package;
-5. :meth:`~ExportRun.apply_law` — bundle.json's content: per category, the catalog's and the
-   jurisdiction's answers (exporter.law) and the Art. 15(4) redaction notes;
-6. :meth:`~ExportRun.write_outputs` — bundle.json, the package's schemas, report.pdf and index.html;
+5. :meth:`~ExportRun.apply_law` — bundle.json's content (exporter.packaging.assemble): per
+   category, the catalog's and the jurisdiction's answers (exporter.law) and the Art. 15(4)
+   redaction notes;
+6. :meth:`~ExportRun.write_outputs` — bundle.json, the package's schemas, report.pdf and index.html
+   (exporter.packaging.outputs);
 7. :meth:`~ExportRun.write_manifest` — manifest.json (sizes, SHA-256, signature);
 
 inside :func:`~exporter.packaging.package.staging`, which publishes the folder by an atomic rename
@@ -36,10 +38,9 @@ from .collect.chain import chain_for
 from .collect.identity import resolve
 from .collect.pipeline import CategoryResult, collect_category
 from .collect.redaction import RedactionSettings, Redactor, known_names
-from .collect.schemas import category_schema, category_schema_bytes, check_against
-from .collect.writers import FileInfo, dumps, file_info, write_file
+from .collect.writers import FileInfo
 from .config import Config, Read
-from .errors import OutputError, SourceError, SubjectNotFound, UnacknowledgedFinding
+from .errors import SourceError, SubjectNotFound, UnacknowledgedFinding
 from .law import deadlines as _deadlines
 from .law import jurisdictions
 from .law import overdue as _overdue
@@ -49,11 +50,13 @@ from .law.findings import Finding
 from .law.catalog import Category
 from .logsafety import install_log_filters
 from .messages import group as group_messages
-from .packaging.bundle import FORMAT, NOT_SEARCHED, category_entry, category_status
-from .packaging.package import staging, write_manifest
+from .packaging.assemble import build_bundle, titled
+from .packaging.bundle import NOT_SEARCHED, category_status
+from .packaging.manifest import write_manifest
+from .packaging.outputs import write_outputs
+from .packaging.package import staging
 from .progress import CountOnce, StageClock
 from .reliability import collect_with_retries, open_source, resolve_with_retries
-from .resources import schemas_dir
 from .result import CategoryCoverage, Coverage, ExportResult, ReadCoverage
 from .sources import Source
 
@@ -339,128 +342,3 @@ def coverage(cfg: Config, results: Sequence[CategoryResult],
                                            reason=reason))
     return Coverage(categories=tuple(categories),
                     failed_lookups={label: why for label, _types, why in lookup_failures})
-
-
-def titled(identifiers: list[dict[str, Any]], cfg: Config) -> list[dict[str, Any]]:
-    """Each identifier with its type's catalog title, the words the report uses for it."""
-    types = cfg.catalog.identifier_types
-    return [{**i, "title": str((types.get(i["type"]) or {}).get("title") or i["type"])} for i in identifiers]
-
-
-def build_bundle(cfg: Config, request: AccessRequest, request_id: str, received: dt.date, generated: dt.datetime,
-                 identifiers: list[dict[str, Any]], results: Sequence[CategoryResult], facts: dict[str, str],
-                 specific: bool, withheld_reason: str | None, warnings: list[str],
-                 logs: disclosures.Logs | None = None) -> dict[str, Any]:
-    """bundle.json's content (schemas/bundle.json): the request, the subject, each category with the
-    catalog's and the jurisdiction's answers (Art. 15(1)(a)-(h), CCPA §1798.110), the law's block."""
-    today = generated.date()
-    entries = [
-        category_entry(cfg, cat, res, facts=facts, today=today, specific=specific, withheld_reason=withheld_reason)
-        for cat, res in zip(cfg.catalog, results, strict=True)
-    ]
-    jurisdictions.localise_purposes(entries, cfg.catalog.data, request.jurisdiction,
-                                    overlay=cfg.catalog.jurisdictions)
-    if logs is not None:  # actual recipients from the person's disclosure log (CJEU C-154/21)
-        disclosures.annotate([e for e in entries if e["count"]], logs, specific=specific)
-    req = {
-        "id": request_id,
-        "received": received.isoformat(),
-        "jurisdiction": request.jurisdiction,
-        "verification": request.verification,
-        "country": request.country or (facts.get("country") if specific else None),
-        # a categories-only answer repeats no identifier, not even the one the request gave
-        "identifiers_given": [{"type": i.type, "value": i.value} for i in request.identifiers] if specific else [],
-        **({} if specific else {"identifier_types_given": sorted({i.type for i in request.identifiers})}),
-        "extension": {"length": request.extension.length, "reason": request.extension.reason}
-        if request.extension else None,
-        "clock_stops": [{"from": c.start.isoformat(), "to": c.end.isoformat(), "reason": c.reason}
-                        for c in request.clock_stops],
-        "verification_details": request.verification_details.to_dict() if request.verification_details else None,
-        "clarifications": [c.to_dict() for c in request.clarifications],
-        "confirmation_sent": request.confirmation_sent.isoformat() if request.confirmation_sent else None,
-    }
-    generated_at = generated.isoformat().replace("+00:00", "Z")
-    held = [e for e in entries if e["count"]]
-    not_searched = [e["id"] for e in entries if e["status"] == "not_searched"]
-    law = jurisdictions.evaluate(request.jurisdiction, catalog=cfg.catalog.data, request=req,
-                                 facts=facts if specific else {}, categories=entries, now=generated,
-                                 overlay=cfg.catalog.jurisdictions, logs=logs)
-    if cfg.locale:  # the deployment's [export] locale: how the report writes money (exporter/render/money.py)
-        law["vocabulary"]["locale"] = cfg.locale
-    return {
-        "format": FORMAT,
-        "request": req,
-        "generated_at": generated_at,
-        "snapshot_at": generated_at,
-        "controller": dict(cfg.catalog.controller),
-        "catalog": {k: v.isoformat() if isinstance(v, dt.date) else v
-                    for k, v in cfg.catalog.table("meta").items()},
-        # categories only: no name, no identifier, no fact (log-in dates, country) of the person
-        "subject": {"display_name": facts.get("display_name") if specific else None,
-                    "identifiers": identifiers if specific else []},
-        "period": jurisdictions.period(request.jurisdiction, now=today, first=min(
-            (e["first"] for e in held if e.get("first")), default=None), overlay=cfg.catalog.jurisdictions),
-        "facts": dict(sorted(facts.items())) if specific else {},
-        "summary": {"categories": len(entries), "categories_held": len(held),
-                    "records": sum(e["count"] for e in entries), "specific_pieces": specific,
-                    "complete": not any(r.incomplete for r in results) and not not_searched,
-                    "not_searched": not_searched,
-                    "not_applicable": [e["id"] for e in entries if e["status"] == "not_applicable"]},
-        "categories": entries,
-        "jurisdiction": law,
-        "warnings": warnings,
-    }
-
-
-def write_outputs(root: Path, cfg: Config, bundle: dict[str, Any], results: Sequence[CategoryResult], *,
-                  pdf: bool, html: bool, pdf_renderer: Callable[..., None] | None = None) -> list[FileInfo]:
-    """bundle.json, the package's own schemas, report.pdf and index.html; their :data:`FileInfo`
-    after the data files the collection wrote."""
-    stage = StageClock()
-    files: list[FileInfo] = [f for r in results for f in r.files.values()]
-    # the package's schemas are closed under $ref: bundle.json refers to jurisdiction.json by a
-    # relative reference, so a validator holding only the package needs nothing else
-    for name in ("bundle.json", "jurisdiction.json", "manifest.json"):
-        files.append(write_file(root / "schemas" / name, root, (schemas_dir() / name).read_bytes()))
-    for cat in cfg.catalog:
-        files.append(write_file(root / "schemas" / f"{cat.id}.json", root, category_schema_bytes(cat.id, cat.schema_file)))
-    check_against("bundle.json", bundle, error=OutputError)
-    files.append(write_file(root / "bundle.json", root, dumps(bundle, indent=True) + b"\n"))
-    stage.lap("bundle.json")
-    if not (pdf or html):
-        return files
-    summary = {**bundle, "categories": [{k: v for k, v in e.items() if k != "records"}
-                                        for e in bundle["categories"]]}
-    samples = {r.id: r.sample for r in results}
-    schemas = {c.id: category_schema(c.id, c.schema_file) for c in cfg.catalog}
-    columns = {c.id: tuple(c.raw.get("pdf_columns", ())) for c in cfg.catalog}
-    pending = None
-    if pdf:
-        if pdf_renderer is None:
-            from .render import render_pdf  # WeasyPrint is slow to import; only when needed
-
-            pdf_renderer = render_pdf
-        args = (summary, samples, schemas, root / "report.pdf")
-        submit = getattr(pdf_renderer, "submit", None)
-        if submit is not None:  # a helper process renders it while index.html is written here
-            pending = submit(*args, bundle_json=root / "bundle.json", columns=columns)
-        else:
-            pdf_renderer(*args, bundle_json=root / "bundle.json", columns=columns)
-            files.append(file_info(root, "report.pdf"))
-            stage.lap("pdf")
-    if html:
-        from .render.html import render_html
-
-        try:
-            render_html(summary, samples, schemas, root / "index.html", columns=columns)
-        except BaseException:
-            if pending is not None:
-                pending.settle()
-            raise
-        files.append(file_info(root, "index.html"))
-        stage.lap("html")
-    if pending is not None:
-        pending.result()
-        files.append(file_info(root, "report.pdf"))
-        stage.lap("pdf")
-    return files

@@ -263,7 +263,17 @@ def load_overlay(folder: Path) -> Catalog:
     cat_file = folder / "categories.toml"
     over = _toml(cat_file) if cat_file.is_file() else {}
     where = str(cat_file)
-    settings = over.pop("overlay", {})
+    mode, drop = _overlay_settings(over.pop("overlay", {}), where)
+    categories = _overlay_categories(base.get("categories", []), over.pop("categories", []), mode, drop, where)
+    _merge_tables(base, over, known={c["id"] for c in categories})
+    _overlay_schemas(folder / "schemas", categories, where)
+    base["categories"] = categories
+    rules = _overlay_rules(folder / "jurisdictions")
+    return Catalog(base, path=cat_file if cat_file.is_file() else folder, jurisdictions=rules)
+
+
+def _overlay_settings(settings: Any, where: str) -> tuple[str, list[str]]:
+    """``[overlay]``: the merge mode of the categories and the shipped ones to drop."""
     if not isinstance(settings, dict) or set(settings) - {"categories", "drop"}:
         raise ConfigError("[overlay] takes `categories` (merge | replace) and `drop` (a list of category ids)",
                           file=where, key="overlay")
@@ -271,14 +281,20 @@ def load_overlay(folder: Path) -> Catalog:
     if mode not in OVERLAY_MODES:
         raise ConfigError(f"unknown overlay mode {mode!r} (use {' or '.join(OVERLAY_MODES)})", file=where,
                           key="overlay.categories")
-    shipped = {c["id"]: c for c in base.get("categories", [])}
-    drop = settings.get("drop", [])
+    return str(mode), list(settings.get("drop", []))
+
+
+def _overlay_categories(shipped_list: list[dict[str, Any]], entries: list[Any], mode: str, drop: list[str],
+                        where: str) -> list[dict[str, Any]]:
+    """The catalog's categories after the overlay: shipped ones kept (``merge``, less ``drop``) and
+    merged with the overlay's entry of the same ``id``, then the overlay's new ones in its order."""
+    shipped = {c["id"]: c for c in shipped_list}
     for i, cid in enumerate(drop):
         if cid not in shipped:
             raise ConfigError(f"cannot drop unknown category {cid!r}", file=where, key=f"overlay.drop[{i}]")
-    categories = [] if mode == "replace" else [c for c in base.get("categories", []) if c["id"] not in drop]
+    categories = [] if mode == "replace" else [c for c in shipped_list if c["id"] not in drop]
     index = {c["id"]: i for i, c in enumerate(categories)}
-    for i, entry in enumerate(over.pop("categories", [])):
+    for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
             raise ConfigError("every [[categories]] entry of an overlay needs an `id`", file=where,
                               key=f"categories[{i}]")
@@ -291,42 +307,54 @@ def load_overlay(folder: Path) -> Catalog:
             base_entry = shipped.get(cid, {}) if mode == "replace" else {}
             index[cid] = len(categories)
             categories.append(_merge_category(copy.deepcopy(base_entry), entry))
-    known = {c["id"] for c in categories}
+    return categories
+
+
+def _merge_tables(base: dict[str, Any], over: Mapping[str, Any], *, known: set[str]) -> None:
+    """The overlay's other tables merged over the shipped ones, in place; a shipped automated score
+    goes with its category (kept only while the category is)."""
     own_scores = set((over.get("scores") or {}))
-    base["scores"] = {k: v for k, v in (base.get("scores") or {}).items()  # a shipped score goes with its category
+    base["scores"] = {k: v for k, v in (base.get("scores") or {}).items()
                       if k in own_scores or v.get("category") in known}
     for key, value in over.items():
         base[key] = _merge_table(base.get(key), value)
-    # schemas: <id>.json of the overlay is merged over the category's shipped schema (RFC 7396 merge
-    # patch), replaces it ("x-overlay": "replace"), or is the schema of a category the overlay adds
-    schemas = folder / "schemas"
+
+
+def _overlay_schemas(schemas: Path, categories: list[dict[str, Any]], where: str) -> None:
+    """Point each category at its overlay schema (``schemas/<id>.json``: merged over the shipped
+    schema as an RFC 7396 merge patch, replacing it with ``"x-overlay": "replace"``, or the schema
+    of a category the overlay adds), in place; every category must end up with a schema."""
+    by_id = {c["id"]: c for c in categories}
     if schemas.is_dir():
         for path in sorted(schemas.glob("*.json")):
-            if path.stem not in known:
+            if path.stem not in by_id:
                 raise ConfigError(f"schema for unknown category {path.stem!r}", file=str(path),
                                   hint="name the file <category id>.json after a catalog category")
             _check_schema(path)
-            categories[index[path.stem]]["schema_file"] = str(path)
+            by_id[path.stem]["schema_file"] = str(path)
     from ..resources import schemas_dir
 
-    for i, cat in enumerate(categories):
+    for cat in categories:
         if not cat.get("schema_file") and not (schemas_dir() / "categories" / f"{cat['id']}.json").is_file():
             raise ConfigError(f"category {cat['id']!r} has no JSON Schema", file=where,
                               key=f"categories ({cat['id']})", hint=f"add {schemas / (cat['id'] + '.json')}")
-    base["categories"] = categories
-    rules = folder / "jurisdictions"
-    if rules.is_dir():
-        from . import rules as _rules
 
-        shipped_rules = _rules.available()
-        for path in sorted(rules.glob("*.toml")):
-            if path.stem not in shipped_rules:
-                raise ConfigError(f"rules for unknown jurisdiction {path.stem!r} (an overlay changes the shipped "
-                                  f"rules: {', '.join(shipped_rules)})", file=str(path),
-                                  hint="name the file <jurisdiction id>.toml after a shipped rules file")
-            _rules.load(path.stem, overlay=rules)  # validated merged, errors name this file and key
-    return Catalog(base, path=cat_file if cat_file.is_file() else folder,
-                   jurisdictions=rules if rules.is_dir() else None)
+
+def _overlay_rules(rules: Path) -> Path | None:
+    """The overlay's ``jurisdictions/`` folder, each file checked merged over its shipped rules file
+    (errors name the overlay file and key); None when the overlay has none."""
+    if not rules.is_dir():
+        return None
+    from . import rules as _rules
+
+    shipped_rules = _rules.available()
+    for path in sorted(rules.glob("*.toml")):
+        if path.stem not in shipped_rules:
+            raise ConfigError(f"rules for unknown jurisdiction {path.stem!r} (an overlay changes the shipped "
+                              f"rules: {', '.join(shipped_rules)})", file=str(path),
+                              hint="name the file <jurisdiction id>.toml after a shipped rules file")
+        _rules.load(path.stem, overlay=rules)  # validated merged, errors name this file and key
+    return rules
 
 
 def _check_schema(path: Path) -> None:

@@ -163,10 +163,6 @@ def _as_day(value: Any) -> date | None:
 # evaluation
 
 
-# ----------------------------------------------------------------------------------------------
-# evaluation
-
-
 def _parse_request(request: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
     if not isinstance(request, Mapping):
         raise RequestError("request must be an object")
@@ -234,21 +230,11 @@ def evaluate(
     fill = Fill(catalog.get("controller") or {}, rules)
     today = now.date() if isinstance(now, datetime) else now
     held = [c for c in categories if int(c.get("count") or 0) > 0]
-    catalog_cats = {str(c.get("id")): c for c in catalog.get("categories") or [] if isinstance(c, Mapping)}
 
     deadlines = art15.deadlines(rules, req)
     access = art15.access(rules, req, fill)
     seen = art15.held_facts(catalog, held)
-    destinations = art15.destinations(rules, catalog, held, seen)
-    applies = art15.Applies(art15.conditions(seen, destinations, held, access))
-    elements = art15.elements(rules, applies, access, fill)
-    # nothing held: the answer is the confirmation; items about held data say why they do not apply
-    nothing_held = plain.nothing_held(rules, categories, fill=fill)
-    plain.nothing_held_elements(elements, nothing_held)
-    answers = {"elements": elements, "rights": art15.rights(rules, applies, fill),
-               "complaint": art15.complaint(rules, req["country"], fill),
-               "transfers": art15.transfers(rules, destinations, fill),
-               "automated_decisions": art15.automated_decisions(rules, catalog, held, categories, fill)}
+    answers, applies, nothing_held = _art15_answers(rules, req, catalog, categories, held, seen, access, fill)
     out: dict[str, Any] = {
         **_about(rules, req, directory=directory, overlay=overlay),
         "deadlines": deadlines,
@@ -260,13 +246,43 @@ def evaluate(
     out["timeline"] = _timeline.build(rules, request, deadlines, today, fill)
     if nothing_held is not None:
         out["nothing_held"] = nothing_held
-    specific = access["specific_pieces"]
+    out.update(_recipients_and_ccpa(rules, catalog, held, logs, access["specific_pieces"], fill))
+    out["notices"] = _notices(rules, out, held, seen.recipient_meta, seen.entry_names, seen.origins_not_subject,
+                              catalog, fill, applies)
+    return out
+
+
+def _art15_answers(rules: Rules, req: Mapping[str, Any], catalog: Mapping[str, Any],
+                   categories: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
+                   seen: art15.Held, access: Mapping[str, Any], fill: Fill,
+                   ) -> tuple[dict[str, Any], art15.Applies, dict[str, Any] | None]:
+    """The Art. 15(1)(a)-(h) elements, the rights, the complaint route, the Art. 15(2) transfers and
+    the automated decisions (Art. 15(1)(h)), with which of them apply to what is held; and, when
+    nothing is held, the confirmation that is then the answer (the elements about held data say
+    why they do not apply)."""
+    destinations = art15.destinations(rules, catalog, held, seen)
+    applies = art15.Applies(art15.conditions(seen, destinations, held, access))
+    elements = art15.elements(rules, applies, access, fill)
+    nothing_held = plain.nothing_held(rules, categories, fill=fill)
+    plain.nothing_held_elements(elements, nothing_held)
+    answers = {"elements": elements, "rights": art15.rights(rules, applies, fill),
+               "complaint": art15.complaint(rules, req["country"], fill),
+               "transfers": art15.transfers(rules, destinations, fill),
+               "automated_decisions": art15.automated_decisions(rules, catalog, held, categories, fill)}
+    return answers, applies, nothing_held
+
+
+def _recipients_and_ccpa(rules: Rules, catalog: Mapping[str, Any], held: Sequence[Mapping[str, Any]],
+                         logs: _disclosures.Logs | None, specific: bool, fill: Fill) -> dict[str, Any]:
+    """``recipients``: who actually received the data, from the person's own logs (Art. 15(1)(c),
+    CJEU C-154/21), when they were read; ``ccpa``: under the CCPA, the table of categories, sources,
+    purposes and recipients (§1798.110, §1798.115)."""
+    out: dict[str, Any] = {}
     if logs is not None:
         out["recipients"] = _disclosures.summary(rules, logs, held, specific=specific, fill=fill)
     if "ccpa" in rules:
+        catalog_cats = {str(c.get("id")): c for c in catalog.get("categories") or [] if isinstance(c, Mapping)}
         out["ccpa"] = _ccpa.build(rules, catalog, held, catalog_cats, fill, logs, specific)
-    out["notices"] = _notices(rules, out, held, seen.recipient_meta, seen.entry_names, seen.origins_not_subject,
-                              catalog, fill, applies)
     return out
 
 

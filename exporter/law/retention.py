@@ -1,5 +1,9 @@
 """Evaluate a catalog retention rule for one data subject (GDPR Art. 15(1)(d), policy §4).
 
+The period is the storage limitation of GDPR Art. 5(1)(e) as the catalog applies it; the subject
+is told it (Art. 13(2)(a), 15(1)(d); CCPA §1798.100(a)(3): "the length of time the business
+intends to retain each category").
+
 A category's ``[categories.retention]`` table (docs/architecture.md) has ``policy``, ``text`` and
 exactly one machine-evaluable form:
 
@@ -120,7 +124,26 @@ def evaluate(
     (oldest, newest) value of the ``per_record`` field among the subject's records, or None.
     ``today`` decides whether a computed date is still ahead ("is deleted on") or already passed
     ("was due for deletion on").
+
+    The steps read as the law does: which rule applies (:func:`_form`), when its clock starts and
+    when it runs out (GDPR Art. 5(1)(e) storage limitation), and what the subject is told about the
+    period (Art. 13(2)(a), 15(1)(d); CCPA §1798.100(a)(3)).
     """
+    form = _form(rule)
+    base = {"form": form if form != "kind" else str(rule["kind"]), "text": rule.get("text"),
+            "policy": rule.get("policy")}
+    if form == "kind":
+        return {**base, **_no_date(rule)}
+    if form == "earliest_of":
+        return {**base, **_earliest_of(rule, facts, today)}
+    return {**base, **_per_record(rule, field_range, today)}
+
+
+# -- which rule applies ---------------------------------------------------------------------------
+
+
+def _form(rule: Mapping[str, Any]) -> str:
+    """The one machine-evaluable form of ``rule``: ``earliest_of``, ``per_record`` or ``kind``."""
     if not isinstance(rule, Mapping):
         raise ConfigError("a category's retention must be a table", key="retention")
     forms = [k for k in ("earliest_of", "per_record", "kind") if k in rule]
@@ -129,73 +152,107 @@ def evaluate(
             "a retention rule needs exactly one of earliest_of, per_record or kind",
             key="retention",
         )
-    form = forms[0]
-    base = {"form": form if form != "kind" else str(rule["kind"]), "text": rule.get("text"),
-            "policy": rule.get("policy")}
+    return forms[0]
 
-    if form == "kind":
-        kind = rule["kind"]
-        if kind == "immutable":
-            return {**base, "until": None,
-                    "explanation": "This data cannot be deleted: it is recorded permanently. " + _criteria(rule)}
-        if kind == "criteria":
-            return {**base, "until": None, "explanation": _criteria(rule)}
-        raise ConfigError(f"unknown retention kind {kind!r} (immutable | criteria)", key="retention.kind")
 
-    if form == "earliest_of":
-        entries = rule["earliest_of"]
-        if not isinstance(entries, list) or not entries:
-            raise ConfigError("retention.earliest_of must be a non-empty list", key="retention.earliest_of")
-        known: list[tuple[date, str, str, date]] = []  # (until, duration words, label, fact date)
-        missing: list[str] = []
-        for i, entry in enumerate(entries):
-            where = f"retention.earliest_of[{i}]"
-            if not isinstance(entry, Mapping) or not entry.get("fact"):
-                raise ConfigError("each earliest_of entry needs a fact", key=where)
-            delta, words = _duration(entry, where=where)
-            fact_day = _as_date(facts.get(str(entry["fact"])))
-            if fact_day is None:
-                missing.append(f"{words} after {_label(entry)}")
-            else:
-                known.append((fact_day + delta, words, _label(entry), fact_day))
-        if not known:
-            return {**base, "until": None,
-                    "explanation": "We cannot calculate a date yet because the events the period "
-                    "runs from are not recorded. " + _criteria(rule)}
-        until, words, label, fact_day = min(known)
-        verb = "is deleted on" if until >= today else "was due for deletion on"
-        text = f"{verb[0].upper()}{verb[1:]} {until.isoformat()}, {words} after {label} on {fact_day.isoformat()}"
-        if missing:
-            text += "; it is deleted earlier if this happens first: " + "; ".join(missing)
-        text += "."
-        return {**base, "until": until.isoformat(), "explanation": text}
+def _no_date(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """``kind = "immutable"`` (never deleted) or ``"criteria"``: no date, the criteria are told
+    (Art. 15(1)(d) "the criteria used to determine that period")."""
+    kind = rule["kind"]
+    if kind == "immutable":
+        return {"until": None,
+                "explanation": "This data cannot be deleted: it is recorded permanently. " + _criteria(rule)}
+    if kind == "criteria":
+        return {"until": None, "explanation": _criteria(rule)}
+    raise ConfigError(f"unknown retention kind {kind!r} (immutable | criteria)", key="retention.kind")
 
-    # per_record
+
+# -- earliest_of: the first of several subject facts plus a period ----------------------------------
+
+
+def _earliest_of(rule: Mapping[str, Any], facts: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """The earliest date any entry's clock runs out (Art. 5(1)(e)), told with the fact it runs from
+    (Art. 15(1)(d)); entries whose fact is not recorded are told as what would end it earlier."""
+    known, missing = _clocks(rule["earliest_of"], facts)
+    if not known:
+        return {"until": None,
+                "explanation": "We cannot calculate a date yet because the events the period "
+                "runs from are not recorded. " + _criteria(rule)}
+    until, words, label, fact_day = min(known)
+    verb = "is deleted on" if until >= today else "was due for deletion on"
+    text = f"{verb[0].upper()}{verb[1:]} {until.isoformat()}, {words} after {label} on {fact_day.isoformat()}"
+    if missing:
+        text += "; it is deleted earlier if this happens first: " + "; ".join(missing)
+    text += "."
+    return {"until": until.isoformat(), "explanation": text}
+
+
+def _clocks(entries: Any, facts: Mapping[str, Any]) -> tuple[list[tuple[date, str, str, date]], list[str]]:
+    """When each ``earliest_of`` clock starts (the subject's fact) and runs out (Art. 5(1)(e)):
+    ``(until, duration words, label, fact date)`` per recorded fact, and the wording of those not
+    recorded."""
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("retention.earliest_of must be a non-empty list", key="retention.earliest_of")
+    known: list[tuple[date, str, str, date]] = []
+    missing: list[str] = []
+    for i, entry in enumerate(entries):
+        where = f"retention.earliest_of[{i}]"
+        if not isinstance(entry, Mapping) or not entry.get("fact"):
+            raise ConfigError("each earliest_of entry needs a fact", key=where)
+        delta, words = _duration(entry, where=where)
+        fact_day = _as_date(facts.get(str(entry["fact"])))
+        if fact_day is None:
+            missing.append(f"{words} after {_label(entry)}")
+        else:
+            known.append((fact_day + delta, words, _label(entry), fact_day))
+    return known, missing
+
+
+# -- per_record: each record a fixed time after its own date ---------------------------------------
+
+
+def _per_record(rule: Mapping[str, Any], field_range: tuple[Any, Any] | None, today: date) -> dict[str, Any]:
+    """The rule in words, then when the oldest and the newest of the subject's records are due
+    (records already past their date are stated by :mod:`exporter.law.overdue`: how many, by when)."""
     spec = rule["per_record"]
     if not isinstance(spec, Mapping) or not spec.get("field"):
         raise ConfigError("retention.per_record needs a field", key="retention.per_record")
     delta, words = _duration(spec, where="retention.per_record")
+    head = _per_record_rule(spec, words)
+    span = _record_dates(field_range)
+    if span is None:
+        return {"until": None, "explanation": head + ". " + _criteria(rule)}
+    first, last = (rule_start(spec, day) + delta for day in span)
+    return {"until": last.isoformat(), "explanation": f"{head}; {_due_dates(first, last, today)}."}
+
+
+def _per_record_rule(spec: Mapping[str, Any], words: str) -> str:
+    """The rule in words: "Each transcript is deleted one month after the chat ended" (``record``, ``event``)."""
     record = str(spec.get("record") or "record")
     event = str(spec.get("event") or f"its {str(spec['field']).removesuffix('_at').replace('_', ' ')} date")
     if spec.get("after") == "end_of_year":
         event = f"the end of the year of {event}" if spec.get("event") else "the end of the year of its date"
-    head = f"Each {record} is deleted {words} after {event}"
+    return f"Each {record} is deleted {words} after {event}"
+
+
+def _record_dates(field_range: tuple[Any, Any] | None) -> tuple[date, date] | None:
+    """The oldest and newest record date the clocks start from (None: not known), Art. 5(1)(e)."""
     if field_range is None:
-        return {**base, "until": None, "explanation": head + ". " + _criteria(rule)}
+        return None
     oldest, newest = (_as_date(v) for v in field_range)
     if oldest is None or newest is None:
-        return {**base, "until": None, "explanation": head + ". " + _criteria(rule)}
-    if newest < oldest:
-        oldest, newest = newest, oldest
-    first, last = rule_start(spec, oldest) + delta, rule_start(spec, newest) + delta
+        return None
+    return (newest, oldest) if newest < oldest else (oldest, newest)
+
+
+def _due_dates(first: date, last: date, today: date) -> str:
+    """When the oldest and the newest record are (or were) due, as the subject is told it
+    (Art. 13(2)(a), 15(1)(d); CCPA §1798.100(a)(3))."""
 
     def due(day: date) -> str:
         return f"{'is' if day >= today else 'was'} due on {day.isoformat()}"
 
     if first == last:
-        detail = f"the one you have {due(last)}"
-    else:
-        tail = f"the newest on {last.isoformat()}" if (first >= today) == (last >= today) else f"the newest {due(last)}"
-        detail = f"the oldest you have {due(first)}, {tail}"
-    # records already past their date are stated by exporter.law.overdue (how many, deleted by when)
-    return {**base, "until": last.isoformat(), "explanation": f"{head}; {detail}."}
+        return f"the one you have {due(last)}"
+    tail = f"the newest on {last.isoformat()}" if (first >= today) == (last >= today) else f"the newest {due(last)}"
+    return f"the oldest you have {due(first)}, {tail}"

@@ -269,92 +269,127 @@ class HttpSource(Source):
             yield from self._series(spec, path, params)
 
     def _series(self, spec: ReadSpec, path: str, query: dict[str, str]) -> Iterator[Batch]:
+        """The pages of one request series: each page fetched (one retry policy, :meth:`_get`),
+        its status checked, its records taken from the body, then the next page followed."""
         assert self._client is not None
-        params: dict[str, str] | None = query
-        pag = dict(spec.params.get("pagination") or {"type": "none"})
-        kind = pag.get("type", "none")
         records_path = str(spec.params.get("records", ""))
         max_pages = int(spec.params.get("max_pages", 10_000))
         not_found_empty = spec.params.get("not_found", "empty") == "empty"
         endpoint = str(spec.params["endpoint"])
-        origin = self._client.base_url.copy_with(path="/", query=None, fragment=None)
-
-        page_no = int(pag.get("start", 1))
-        size = pag.get("size")
-        if kind == "page":
-            query[str(pag.get("param", "page"))] = str(page_no)
-            if size is not None and pag.get("size_param"):
-                query[str(pag["size_param"])] = str(size)
-        url: str | httpx.URL = path
-        seen: set[str] = set()
+        pages = _Pages(dict(spec.params.get("pagination") or {"type": "none"}), path, query, source=self.name,
+                       origin=self._client.base_url.copy_with(path="/", query=None, fragment=None))
         previous: bytes | None = None
         for n in range(1, max_pages + 1):
             where: dict[str, Any] = {"stream": spec.label, "endpoint": endpoint, "page": n}
-            response = self._get(url, params, where)
-            code = response.status_code
-            if code == 404 and n == 1 and not_found_empty:
+            response = self._get(pages.url, pages.params, where)
+            if not self._has_body(response, first=n == 1, not_found_empty=not_found_empty, where=where):
                 return
-            if code in (401, 403):
-                raise SourceError(f"HTTP {code}: the API refused our credentials", source=self.name, **where,
-                                  hint=self._auth_hint)
-            if 300 <= code < 400:
-                raise SourceError(f"HTTP {code}: unexpected redirect", source=self.name, **where,
-                                  hint="point `base_url`/`endpoint` at the final location")
-            if code >= 400:
-                raise SourceError(f"HTTP {code} from the API", source=self.name, **where)
-            if code == 204 or not response.content:
-                return
-            try:
-                body = response.json()
-            except ValueError:
-                raise SourceDataError("response body is not valid JSON (truncated or not JSON)",
-                                      source=self.name, **where,
-                                      content_type=response.headers.get("content-type")) from None
-            found, items = _dig(body, records_path)
-            if not found:
-                raise SourceDataError(f"response has no {records_path!r}", source=self.name, **where,
-                                      hint="check the read's `records` path")
-            items = [] if items is None else items
-            if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
-                raise SourceDataError(f"{records_path or 'the body'!r} is not a list of objects",
-                                      source=self.name, **where)
-            if kind == "page" and items and response.content == previous:
+            body, items = self._records(response, records_path, where)
+            if pages.kind == "page" and items and response.content == previous:
                 raise SourceDataError("the API returned the same page twice (does it ignore the page "
                                       "parameter?)", source=self.name, **where)
             previous = response.content
             if items:
                 yield items
-
-            # -- next page ------------------------------------------------------------------------------
-            if kind == "page":
-                if not items or (size is not None and len(items) < int(size)):
-                    return
-                page_no += 1
-                query[str(pag.get("param", "page"))] = str(page_no)
-            elif kind == "cursor":
-                _, cursor = _dig(body, str(pag.get("next", "")))
-                if cursor in (None, ""):
-                    return
-                if not isinstance(cursor, (str, int)):
-                    raise SourceDataError("the next cursor is not a string", source=self.name, **where)
-                if str(cursor) in seen:
-                    raise SourceDataError("pagination loop: the API repeated a cursor", source=self.name, **where)
-                seen.add(str(cursor))
-                query[str(pag.get("param", "cursor"))] = str(cursor)
-            elif kind == "link":
-                nxt = response.links.get("next", {}).get("url")
-                if not nxt:
-                    return
-                target = response.url.join(nxt)
-                if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
-                    raise SourceDataError("Link rel=\"next\" points to another host; refusing to follow",
-                                          source=self.name, **where)
-                if str(target) in seen:
-                    raise SourceDataError("pagination loop: Link rel=\"next\" repeats a page", source=self.name,
-                                          **where)
-                seen.add(str(target))
-                url, params = target, None
-            else:
+            if not pages.advance(response, body, items, where):
                 return
         raise SourceDataError(f"more than max_pages={max_pages} pages", source=self.name, stream=spec.label,
                               endpoint=endpoint, hint="raise `max_pages` if the API really has that many")
+
+    def _has_body(self, response: httpx.Response, *, first: bool, not_found_empty: bool,
+                  where: dict[str, Any]) -> bool:
+        """Whether a (non-retriable) response carries a page: False for a first-page 404 that means
+        nothing is held and for an empty body; refused credentials, redirects and errors raise."""
+        code = response.status_code
+        if code == 404 and first and not_found_empty:
+            return False
+        if code in (401, 403):
+            raise SourceError(f"HTTP {code}: the API refused our credentials", source=self.name, **where,
+                              hint=self._auth_hint)
+        if 300 <= code < 400:
+            raise SourceError(f"HTTP {code}: unexpected redirect", source=self.name, **where,
+                              hint="point `base_url`/`endpoint` at the final location")
+        if code >= 400:
+            raise SourceError(f"HTTP {code} from the API", source=self.name, **where)
+        return not (code == 204 or not response.content)
+
+    def _records(self, response: httpx.Response, records_path: str, where: dict[str, Any]
+                 ) -> tuple[Any, list[dict[str, Any]]]:
+        """The JSON body and the list of record objects at ``records_path`` in it (validated)."""
+        try:
+            body = response.json()
+        except ValueError:
+            raise SourceDataError("response body is not valid JSON (truncated or not JSON)",
+                                  source=self.name, **where,
+                                  content_type=response.headers.get("content-type")) from None
+        found, items = _dig(body, records_path)
+        if not found:
+            raise SourceDataError(f"response has no {records_path!r}", source=self.name, **where,
+                                  hint="check the read's `records` path")
+        items = [] if items is None else items
+        if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
+            raise SourceDataError(f"{records_path or 'the body'!r} is not a list of objects",
+                                  source=self.name, **where)
+        return body, items
+
+
+class _Pages:
+    """Where the next page of a series is (``pagination``: ``page``, ``cursor``, ``link`` or
+    ``none``), refusing loops and a ``Link`` to another host."""
+
+    def __init__(self, pag: dict[str, Any], path: str, query: dict[str, str], *, source: str,
+                 origin: httpx.URL) -> None:
+        self.pag, self.kind, self.source, self.origin = pag, pag.get("type", "none"), source, origin
+        self.query = query
+        self.url: str | httpx.URL = path
+        self.params: dict[str, str] | None = query
+        self.page_no = int(pag.get("start", 1))
+        self.size = pag.get("size")
+        self.seen: set[str] = set()
+        if self.kind == "page":
+            query[str(pag.get("param", "page"))] = str(self.page_no)
+            if self.size is not None and pag.get("size_param"):
+                query[str(pag["size_param"])] = str(self.size)
+
+    def advance(self, response: httpx.Response, body: Any, items: list[dict[str, Any]],
+                where: dict[str, Any]) -> bool:
+        """Point at the next page; False when this one was the last."""
+        if self.kind == "page":
+            if not items or (self.size is not None and len(items) < int(self.size)):
+                return False
+            self.page_no += 1
+            self.query[str(self.pag.get("param", "page"))] = str(self.page_no)
+            return True
+        if self.kind == "cursor":
+            return self._cursor(body, where)
+        if self.kind == "link":
+            return self._link(response, where)
+        return False
+
+    def _cursor(self, body: Any, where: dict[str, Any]) -> bool:
+        _, cursor = _dig(body, str(self.pag.get("next", "")))
+        if cursor in (None, ""):
+            return False
+        if not isinstance(cursor, (str, int)):
+            raise SourceDataError("the next cursor is not a string", source=self.source, **where)
+        if str(cursor) in self.seen:
+            raise SourceDataError("pagination loop: the API repeated a cursor", source=self.source, **where)
+        self.seen.add(str(cursor))
+        self.query[str(self.pag.get("param", "cursor"))] = str(cursor)
+        return True
+
+    def _link(self, response: httpx.Response, where: dict[str, Any]) -> bool:
+        nxt = response.links.get("next", {}).get("url")
+        if not nxt:
+            return False
+        target = response.url.join(nxt)
+        origin = self.origin
+        if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
+            raise SourceDataError("Link rel=\"next\" points to another host; refusing to follow",
+                                  source=self.source, **where)
+        if str(target) in self.seen:
+            raise SourceDataError("pagination loop: Link rel=\"next\" repeats a page", source=self.source,
+                                  **where)
+        self.seen.add(str(target))
+        self.url, self.params = target, None
+        return True
