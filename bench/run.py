@@ -19,7 +19,9 @@ Every measurement runs in a fresh child process (``--child``); peak RSS is the c
 ``ru_maxrss``. Stage times come from the ``exporter.timing`` logger (exporter/progress.py). An
 export child exports once cold, then again in the same process ("warm", as in a DSAR service):
 five more times for ``typical-25k``, where the median is reported (these shared machines vary by
-±15-30 % from one run to the next), once for the heavy subjects.
+±15-30 % from one run to the next), once for the heavy subjects. Export children switch Arrow to
+the system allocator first, as the CLI and the queue workers do and docs/library.md advises a
+service (:func:`exporter.runtime.use_system_allocator`).
 
 * ``export`` — the export as the library runs it (``pdf=False, html=False``), per stage;
 * ``package`` — the full package (JSON, CSV, PDF, HTML, manifest);
@@ -313,6 +315,11 @@ def child_validation(package: Path) -> dict[str, Any]:
 
 def child_main(args: argparse.Namespace) -> None:
     store, out = Path(args.store), Path(args.out)
+    if args.child in ("export", "package", "package-helper", "json-only"):
+        # as a DSAR service set up by docs/library.md ("Memory of the host process") and as the CLI does
+        from exporter.runtime import use_system_allocator
+
+        use_system_allocator()
     if args.child == "export":
         res = child_export(store, out, pdf=False, json_only=False, warm_runs=args.warm_runs)
     elif args.child == "package":
