@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from .base import _Base
 from .people import ALT_EMAIL, BASE_DATE, SPONSORS, STAFF, _Person, _dt, _iso
 from .tables import _ACTIONS, _BROWSERS, _CAMPAIGNS, _CONTENT, _ELEMENTS, _EVENTS, _PAGES, _REFERRERS, _SCREENS
-from .writers import _write_heavy_logs
 
 
 class _FileRows(_Base):

@@ -8,7 +8,6 @@ import random
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 

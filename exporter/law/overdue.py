@@ -17,8 +17,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-
 from .findings import Finding
 from .retention import rule_duration, rule_start
 

@@ -50,7 +50,6 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -60,6 +59,7 @@ from ..errors import ConfigError, SourceDataError, SourceError, SourceUnavailabl
 from .base import Batch, Identities, ReadSpec, Source
 from .files import confined_folder, expand_glob
 from .arrow_order import OrderCheck
+from .scan_stats import ScanStats
 from .parquet_local import DEFAULT_MAX_ROWS, read_local
 
 if TYPE_CHECKING:
@@ -76,28 +76,6 @@ _NAME_LIST = {"type": "array", "items": {"type": "string", "pattern": _IDENT.pat
 #: more stored spellings than this for one subject's values: keep ``lower(col) IN`` instead of binding
 #: them (0: never look them up)
 MAX_SPELLINGS = 1000
-
-
-@dataclass
-class ScanStats:
-    """What DuckDB's Parquet scans read, added up over queries (from its profiler; counts only)."""
-
-    queries: int = 0
-    #: Parquet files opened (footer read), summed over scans
-    files: int = 0
-    #: row groups whose data was read, and row groups in the files scanned (what a full scan reads)
-    row_groups_scanned: int = 0
-    row_groups_total: int = 0
-    rows_scanned: int = 0
-    #: bytes DuckDB read from storage (footers included)
-    bytes_read: int = 0
-
-    def add(self, other: ScanStats) -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
 
 
 def _duckdb() -> ModuleType:

@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    from .parquet import ScanStats
+from .scan_stats import ScanStats
 
 __all__ = ["DEFAULT_MAX_ROWS", "read_local"]
 
