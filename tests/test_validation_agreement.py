@@ -241,16 +241,16 @@ def test_columnar_distinct_value_matching_gives_the_row_by_row_mask(corpus: dict
 
 # -- documents: the compiled validator's yes is final (exporter.collect.schemas.reference_error) ----
 
-def _mutations(doc: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+def _type_mutations(doc: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
     """(where, replacement) pairs: every member replaced by values of other types."""
     out: list[tuple[tuple[Any, ...], Any]] = []
     if isinstance(doc, dict):
         for k, v in doc.items():
             out += [((*path, k), bad) for bad in (None, 7, 2.5, "x", [], {}, True) if type(bad) is not type(v)]
-            out += _mutations(v, (*path, k))
+            out += _type_mutations(v, (*path, k))
     elif isinstance(doc, list):
         for i, v in enumerate(doc[:3]):
-            out += _mutations(v, (*path, i))
+            out += _type_mutations(v, (*path, i))
     return out
 
 
@@ -284,7 +284,7 @@ def test_documents_the_compiled_validator_accepts_the_reference_accepts(tmp_path
         cls = jsonschema.validators.validator_for(schema)
         reference = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_registry())
         assert compiled_accepts(schema, doc) and reference.is_valid(doc), name
-        for where, value in _mutations(doc)[:400]:
+        for where, value in _type_mutations(doc)[:400]:
             bad = _replaced(doc, where, value)
             fast = compiled_accepts(schema, bad)
             assert not fast or reference.is_valid(bad), (name, where, value)

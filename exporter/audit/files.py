@@ -68,7 +68,7 @@ def audit_parquet(cfg: Config, sc: SourceConfig, source: Any, excl: Exclusions) 
         by_path.setdefault(str(r.spec.params.get("path")), []).append(r)
     for path, reads in by_path.items():
         files, partition_keys = source._files(reads[0].spec)
-        described = source.con.execute(
+        described = source._connection().execute(
             "DESCRIBE SELECT * FROM read_parquet($files, hive_partitioning = true, union_by_name = true)",
             {"files": files}).fetchall()
         cols = [str(row[0]) for row in described]
