@@ -19,6 +19,7 @@ Two paths, same bytes:
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import columnar
+from .background import Background
 from ..law.catalog import Category
 from ..config import Read
 from ..errors import RecordValidationError, SourceError
@@ -91,6 +93,7 @@ class _Run:
         self.inline: list[dict[str, Any]] | None = [] if write_records else None
         self.jsonl: JsonlWriter | None = None
         self.csv: CsvWriter | None = None
+        self.csv_jobs = Background(f"exporter-csv-{category.id}")  # the CSV written beside the JSONL
 
     # -- shared -------------------------------------------------------------------------------------
 
@@ -166,7 +169,7 @@ class _Run:
         if self.write_records:
             jsonl, csv = self._writers()
             jsonl.write_many(recs)
-            csv.write_many(recs)
+            self.csv_jobs.submit(csv.write_many, recs)
             self._keep(n, lambda a, b: recs[a:b])
 
     # -- columnar path ------------------------------------------------------------------------------
@@ -197,16 +200,19 @@ class _Run:
         if self.write_records:
             jsonl, csv = self._writers()
             jsonl.write_encoded(columnar.buffer_bytes(columnar.json_lines(cols, n)))
-            csv.write_encoded(columnar.buffer_bytes(columnar.csv_lines(cols, csv.columns, csv.extra, n)))
+            self.csv_jobs.submit(_write_csv_columns, csv, cols, n)
             self._keep(n, lambda a, b: columnar.rows_as_dicts(cols, a, b))
 
     # -- end ----------------------------------------------------------------------------------------
 
     def close(self) -> None:
+        error = self.csv_jobs.finish()
         if self.jsonl is not None:
             self.result.files["jsonl"] = self.jsonl.close()
         if self.csv is not None:
             self.result.files["csv"] = self.csv.close()
+        if error is not None and sys.exc_info()[1] is None:  # else the error already on its way wins
+            raise error
 
     def finish(self, problems: list[str]) -> CategoryResult:
         res = self.result
@@ -217,6 +223,11 @@ class _Run:
         res.withheld = dict(sorted(self.chain.withheld_counts.items()))
         res.log = self.observer.result() if self.observer is not None else None
         return res
+
+
+def _write_csv_columns(csv: CsvWriter, cols: columnar.Columns, n: int) -> None:
+    """A columnar batch's CSV rows (on the background thread, :mod:`.background`)."""
+    csv.write_encoded(columnar.buffer_bytes(columnar.csv_lines(cols, csv.columns, csv.extra, n)))
 
 
 def _batches(run: _Run, read: Read, source: Source, ids: IdentitySet) -> Iterable[int]:
