@@ -16,6 +16,7 @@ from exporter.errors import SourceUnavailable
 from exporter.sources import ReadSpec
 from exporter.sources.arrow_order import OrderCheck
 from exporter.sources.parquet import ParquetSource, ScanStats
+from exporter.sources.parquet_duckdb import DuckRead
 
 
 
@@ -106,7 +107,7 @@ def test_equal_keys_are_sorted_not_trusted(lake: Path) -> None:
 
 def test_files_changing_between_check_and_read_fail_retriably(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _rewrite(lake, lambda t: t.take(pa.array(list(range(t.num_rows))[::-1])))
-    monkeypatch.setattr(ParquetSource, "_in_order", lambda self, *a: True)  # as if the check had run before
+    monkeypatch.setattr(DuckRead, "_in_order", lambda self, *a: True)  # as if the check had run before
     with pytest.raises(SourceUnavailable, match="changed while they were read") as err:
         _read(lake)
     assert err.value.retriable

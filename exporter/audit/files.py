@@ -67,7 +67,7 @@ def audit_parquet(cfg: Config, sc: SourceConfig, source: Any, excl: Exclusions) 
     for r in list(sc.streams) + list(sc.identities):
         by_path.setdefault(str(r.spec.params.get("path")), []).append(r)
     for path, reads in by_path.items():
-        files, partition_keys = source._files(reads[0].spec)
+        files, partition_keys = source.files(reads[0].spec)
         described = source._connection().execute(
             "DESCRIBE SELECT * FROM read_parquet($files, hive_partitioning = true, union_by_name = true)",
             {"files": files}).fetchall()
