@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
@@ -26,9 +26,7 @@ from .scan_stats import ScanStats
 if TYPE_CHECKING:
     import duckdb
 
-    from .parquet import ParquetSource
-
-__all__ = ["DuckRead", "IDENT", "profile_stats", "quoted"]
+__all__ = ["IDENT", "DuckRead", "ReadingSource", "profile_stats", "quoted"]
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TYPE = re.compile(r"^[A-Za-z0-9_(), ]+$")  # DuckDB type names as DESCRIBE prints them (no nesting)
@@ -71,6 +69,19 @@ def profile_stats(cursor: duckdb.DuckDBPyConnection) -> ScanStats:
     return out
 
 
+class ReadingSource(Protocol):
+    """What a read needs of its source (:class:`~.parquet.ParquetSource`)."""
+
+    name: str
+
+    @property
+    def match_rules(self) -> Mapping[str, Any]: ...
+
+    def files(self, spec: ReadSpec) -> tuple[list[str] | str, set[str]]: ...
+
+    def column_list(self, spec: ReadSpec, key: str) -> list[str]: ...
+
+
 @dataclass
 class _Plan:
     union: str  #: UNION ALL of the match branches
@@ -87,7 +98,7 @@ class _Plan:
 class DuckRead:
     """One read (``spec``, the subject's ``ids``) of ``src`` on ``cursor``; what it scans goes to ``stats``."""
 
-    src: ParquetSource
+    src: ReadingSource
     spec: ReadSpec
     ids: Identities
     cursor: duckdb.DuckDBPyConnection
