@@ -181,7 +181,7 @@ def child_naive(store: Path, out: Path, *, pdf: bool, pdf_only: bool = False) ->
     from exporter.config import load_config
     from exporter.collect.identity import Identifier, resolve
     from exporter.collect.normalize import normalize_record
-    from exporter.collect.schemas import category_schema
+    from exporter.schemas import category_schema
     from exporter.collect.chain import chain_for
 
     t0 = time.perf_counter()
@@ -271,7 +271,7 @@ def child_validation(package: Path) -> dict[str, Any]:
     import pyarrow as pa
 
     from exporter.collect.columnar import ColumnarValidator, prepare_columns
-    from exporter.collect.schemas import RecordValidator, category_schema, reference_validator
+    from exporter.schemas import RecordValidator, category_schema, reference_validator
 
     lines = (package / "data" / "access_logs.jsonl").read_bytes().splitlines()[:25_000]
     recs = [orjson.loads(line) for line in lines]

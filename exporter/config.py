@@ -15,7 +15,7 @@ from typing import Any
 
 from .law.catalog import Catalog, load_catalog
 from .errors import ConfigError
-from .collect.schemas import check_against
+from .schemas import check_against
 from .sources import Source, source_class
 from .sources.base import ReadSpec
 from .sqlnames import names_table

@@ -193,7 +193,7 @@ def _request_validator() -> Any:
     (nor is 2.0)."""
     import jsonschema  # on first use: the CLI's start-up does not need it
 
-    from .collect.schemas import document_schema
+    from .schemas import document_schema
 
     schema = document_schema("request.json")
     cls = jsonschema.validators.validator_for(schema)
@@ -207,7 +207,7 @@ def _request_validator() -> Any:
 def check_request_shape(data: Any) -> None:
     """A :class:`RequestError` naming by JSON pointer the first member of ``data`` that breaks
     schemas/request.json (never its value); the values themselves are checked by ``_fields``."""
-    from .collect.schemas import compiled_accepts, document_schema
+    from .schemas import compiled_accepts, document_schema
 
     # The compiled validator's yes is final for float-free documents (the reference below also
     # refuses 2.0 as an integer); anything else is decided, and described, by the reference.

@@ -47,7 +47,7 @@ from exporter.collect.identity import plan
 from exporter.packaging.package import verify
 from exporter.collect.redaction import RedactionSettings
 from exporter.resources import schemas_dir
-from exporter.collect.schemas import category_schema, check_against
+from exporter.schemas import category_schema, check_against
 from exporter.collect.writers import csv_cell
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

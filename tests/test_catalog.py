@@ -43,7 +43,7 @@ def load_schema(cid: str) -> dict[str, Any]:
 
 def demo_schema(cid: str) -> dict[str, Any]:
     """The schema the demo store is checked against: the shipped one with the demo overlay merged."""
-    from exporter.collect.schemas import category_schema
+    from exporter.schemas import category_schema
     from exporter.demo import demo_schema_file
 
     return dict(category_schema(cid, demo_schema_file(cid)))

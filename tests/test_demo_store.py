@@ -42,7 +42,7 @@ def catalog() -> dict[str, Any]:
 def schemas() -> dict[str, dict[str, Any]]:
     """The schemas the demo store is checked against: the shipped ones with the demo overlay merged
     (its identifier formats and value lists)."""
-    from exporter.collect.schemas import category_schema
+    from exporter.schemas import category_schema
 
     return {cid: dict(category_schema(cid, demo.demo_schema_file(cid))) for cid in demo.ALL_CATEGORIES}
 

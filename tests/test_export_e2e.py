@@ -18,7 +18,7 @@ from exporter import AccessRequest, RecordValidationError, export
 from exporter import demo
 from exporter.law.catalog import load_catalog
 from exporter.packaging.package import verify
-from exporter.collect.schemas import check_against
+from exporter.schemas import check_against
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
 RECEIVED = dt.date(2026, 11, 2)

@@ -339,7 +339,7 @@ def test_second_export_reuses_loaded_set_up(config: Config, tmp_path: Path, monk
     import jsonschema_rs
 
     from exporter.law import catalog, rules
-    from exporter.collect import schemas
+    from exporter import schemas
 
     options = ExportOptions(now=NOW, pdf=False, html=True)
     export(request("typical", "eu"), config, tmp_path / "warm", options)  # loads everything once

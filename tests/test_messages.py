@@ -133,7 +133,7 @@ def test_malformed_jsonl_error_is_a_whole_sentence_with_file_and_line(tmp_path: 
 
 def test_long_schema_hint_is_not_cut(tmp_path: Path) -> None:
     from exporter.errors import ConfigError
-    from exporter.collect.schemas import check_against
+    from exporter.schemas import check_against
 
     schema = {"type": "object", "properties": {"kind": {"enum": [f"value_{n:04d}" for n in range(200)]}}}
     with pytest.raises(ConfigError) as info:

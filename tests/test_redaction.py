@@ -36,7 +36,7 @@ from exporter.collect.redaction import (
     phone_key,
 )
 from exporter.resources import schemas_dir
-from exporter.collect.schemas import check_against
+from exporter.schemas import check_against
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 OPTS = ExportOptions(now=NOW, pdf=False, html=True)

@@ -1398,7 +1398,7 @@ def test_templates_reference_only_packaged_assets() -> None:
 def test_catalog_pdf_columns_name_schema_fields() -> None:
     from exporter.law.catalog import load_catalog
     from exporter.render.view.limits import MAX_TABLE_COLUMNS
-    from exporter.collect.schemas import category_schema
+    from exporter.schemas import category_schema
 
     catalog = load_catalog()
     with_columns = [c for c in catalog if c.raw.get("pdf_columns")]

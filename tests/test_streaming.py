@@ -23,7 +23,7 @@ from exporter.collect import pipeline
 from exporter.collect.card_screens import pan_safe_fields
 from exporter.collect.cards import mask_pans
 from exporter.collect.columnar import Unsupported, csv_lines, json_lines, prepare_columns
-from exporter.collect.schemas import category_schema
+from exporter.schemas import category_schema
 from exporter.collect.writers import CsvWriter, csv_cell
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30) | st.sampled_from(

@@ -25,7 +25,7 @@ import pytest
 from exporter import AccessRequest, demo, export
 from exporter.law.catalog import load_catalog
 from exporter.collect.columnar import ColumnarValidator, Unsupported, prepare_columns
-from exporter.collect.schemas import RecordValidator, category_schema, is_email, reference_validator
+from exporter.schemas import RecordValidator, category_schema, is_email, reference_validator
 
 BAD_FORMATS = {
     "date-time": ["2024-13-01T00:00:00Z", "2023-02-29T10:00:00Z", "2024-01-01 10:00:00Z", "2024-01-01T10:00:00",
@@ -45,7 +45,7 @@ GOOD_FORMATS = {
     "ipv6": ["::1", "2001:db8::1", "::ffff:1.2.3.4", "1:2:3:4:5:6:7::", "::"],
     "uri": ["urn:isbn:0451450523", "mailto:a@b.example", "https://x.example:8080/a?b=c#d"],
 }
-#: Documented differences (exporter/collect/schemas.py): the fast validator accepts these, the reference not.
+#: Documented differences (exporter/schemas.py): the fast validator accepts these, the reference not.
 KNOWN_MORE_PERMISSIVE = {"2024-12-31T23:59:60Z", "0000-01-01T00:00:00Z"}
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
@@ -239,7 +239,7 @@ def test_columnar_distinct_value_matching_gives_the_row_by_row_mask(corpus: dict
     assert mask.to_pylist().count(False) == 3
 
 
-# -- documents: the compiled validator's yes is final (exporter.collect.schemas.reference_error) ----
+# -- documents: the compiled validator's yes is final (exporter.schemas.reference_error) ----
 
 def _type_mutations(doc: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
     """(where, replacement) pairs: every member replaced by values of other types."""
@@ -269,7 +269,7 @@ def test_documents_the_compiled_validator_accepts_the_reference_accepts(tmp_path
     import jsonschema
     import tomllib
 
-    from exporter.collect.schemas import _registry, compiled_accepts, document_schema
+    from exporter.schemas import _registry, compiled_accepts, document_schema
 
     store = demo.build_demo_store(tmp_path / "store")
     result = export(AccessRequest.parse([f"email:{demo.DEMO_SUBJECTS['typical']}"], jurisdiction="eu"),

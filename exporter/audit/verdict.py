@@ -39,7 +39,7 @@ class Exclusions:
 
 
 def _schema_fields(cfg: Config, category: str) -> set[str] | None:
-    from ..collect.schemas import category_schema
+    from ..schemas import category_schema
 
     try:
         schema = category_schema(category, cfg.catalog[category].schema_file)

@@ -29,7 +29,7 @@ def schemas(
     """Write the JSON Schemas (categories, bundle, manifest, config, the CLI's --json output)."""
     import shutil
 
-    from ..collect.schemas import category_schema_bytes
+    from ..schemas import category_schema_bytes
     from ..config import load_config
     from ..resources import schemas_dir
 

@@ -24,7 +24,7 @@ from ..law.catalog import Category
 from .card_screens import pan_safe_fields
 from .columnar.columns import Columns, Unsupported
 from .redaction import CategoryRedaction
-from .schemas import RecordValidator
+from ..schemas import RecordValidator
 from .transforms import Batch, MaskCards, Record, Redact, RepairSurrogates, Transform, Withhold
 
 __all__ = ["TransformChain", "chain_for"]

@@ -41,7 +41,7 @@ from .identity import IdentitySet
 from .normalize import normalize_record
 from .owner import OwnerCheck
 from .result import TOP_VALUES, CategoryResult, Tally, TopK
-from .schemas import RecordValidator
+from ..schemas import RecordValidator
 from .writers import CsvWriter, JsonlWriter
 
 #: CategoryResult, TopK and TOP_VALUES live in exporter.collect.result; named here as the results of this module

@@ -108,7 +108,7 @@ def demo_overlay_dir() -> Path:
 
 def demo_schema_file(category_id: str) -> Path | None:
     """The demo overlay's schema patch of a category (None when the demo adds nothing to it); with
-    :func:`exporter.collect.schemas.category_schema` it gives the schema the demo store is checked
+    :func:`exporter.schemas.category_schema` it gives the schema the demo store is checked
     against."""
     path = demo_overlay_dir() / "schemas" / f"{category_id}.json"
     return path if path.is_file() else None

@@ -365,7 +365,7 @@ def _check_schema(path: Path) -> None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"not valid JSON: {exc}", file=str(path)) from None
-    from ..collect.schemas import OVERLAY_KEYWORD, category_schema
+    from ..schemas import OVERLAY_KEYWORD, category_schema
 
     if not isinstance(doc, dict):
         raise ConfigError("a category schema (or a patch of one) must be a JSON object", file=str(path), key="/")
@@ -377,7 +377,7 @@ def _check_schema(path: Path) -> None:
 
     shipped = (schemas_dir() / "categories" / path.name).is_file() and doc.get(OVERLAY_KEYWORD) != "replace"
     merged = " (after merging it over the shipped schema)" if shipped else ""
-    from ..collect.schemas import metaschema_error
+    from ..schemas import metaschema_error
 
     err = metaschema_error(schema)
     if err is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from .. import testhooks
-from ..collect.schemas import check_against
+from ..schemas import check_against
 from ..collect.writers import FileInfo, dumps, sha256_file, write_file
 from ..errors import OutputError
 
@@ -124,7 +124,7 @@ def verify(package: Path, *, public_key: Path | None = None, schemas: bool = Tru
 def _check_documents(package: Path, manifest: dict[str, Any]) -> list[str]:
     """bundle.json, the manifest and every data file against the shipped schemas."""
     from ..errors import ExporterError
-    from ..collect.schemas import RecordValidator
+    from ..schemas import RecordValidator
 
     problems: list[str] = []
     try:

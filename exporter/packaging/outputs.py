@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..collect.pipeline import CategoryResult
-from ..collect.schemas import category_schema, category_schema_bytes, check_against
+from ..schemas import category_schema, category_schema_bytes, check_against
 from ..collect.writers import FileInfo, dumps, file_info, write_file
 from ..config import Config
 from ..errors import OutputError

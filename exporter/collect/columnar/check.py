@@ -1,7 +1,7 @@
 """Is this Arrow batch valid? A conservative columnar compilation of a category schema.
 
 :class:`ColumnarValidator` compiles a flat object schema to Arrow kernels. It only ever accepts
-what the compiled validator (:mod:`exporter.collect.schemas`) accepts: its expressions are strict
+what the compiled validator (:mod:`exporter.schemas`) accepts: its expressions are strict
 subsets (no 29 February, no leap second, upper-case ``T``/``Z`` …), so a row it refuses may still
 be valid and goes the record path, which decides. A keyword or ``format`` it does not implement
 raises :class:`~.columns.Unsupported` (the category never takes the fast path).

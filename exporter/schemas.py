@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING
 import jsonschema_rs
 import orjson
 
-from ..errors import ConfigError, ExporterError
-from ..resources import schemas_dir
+from .errors import ConfigError, ExporterError
+from .resources import schemas_dir
 
 if TYPE_CHECKING:
     from referencing import Registry
