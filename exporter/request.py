@@ -19,7 +19,7 @@ from typing import Any
 from .identity_set import Identifier
 from .errors import RequestError
 from .law import jurisdictions
-from .law.deadlines import parse_date
+from .law.dates import parse_date
 from .law.timeline import Clarification, VerificationDetails
 from .reliability import RetryPolicy
 

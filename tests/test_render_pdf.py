@@ -1108,7 +1108,7 @@ def test_embedded_font_subsets_keep_the_source_fonts_timestamp(rendered: dict) -
 def test_layout_tables_deleted_before_subsetting_give_the_same_font_and_pdf(
         rendered: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fontTools path: WeasyPrint drops GSUB/GPOS; deleting them before ``subset`` (so that
-    fontTools does not decompile them first, exporter.render.pdf._drop_first_subsetter) gives the
+    fontTools does not decompile them first, exporter.render.subset._drop_first_subsetter) gives the
     very same subset of every packaged face, and the very same report.pdf."""
     from fontTools import subset
     from fontTools.ttLib import TTFont, woff2

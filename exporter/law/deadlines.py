@@ -44,21 +44,31 @@ Decisions (documented in the rules files too):
   paused, ``end - start + 1`` days; otherwise ``end - start``.
 * A stop must start while the period is still running: one that starts after the (so far paused)
   due date is refused, as is one that starts before receipt.
+
+This module answers *when is the response due*; the calendar arithmetic and holidays live in
+:mod:`exporter.law.dates`, the extension and clock stops a request brings in
+:mod:`exporter.law.clock`. Their public names are importable from here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-from dateutil.relativedelta import relativedelta
+from datetime import date, timedelta
+from typing import Any
 
 from ..errors import ConfigError, RequestError
-
-if TYPE_CHECKING:
-    import holidays as _holidays
+from .clock import ClockStop, Extension, merge_stops
+from .dates import (
+    add_business_days,
+    add_calendar_months,
+    holiday_calendar,
+    is_working_day,
+    next_working_day,
+    parse_date,
+    skipped_days,
+    to_date,
+)
 
 __all__ = [
     "ClockStop",
@@ -73,54 +83,6 @@ __all__ = [
     "parse_date",
     "to_date",
 ]
-
-
-# ----------------------------------------------------------------------------------------------
-# value types
-
-
-@dataclass(frozen=True)
-class Extension:
-    """An extension the controller has decided on. ``length`` in the rules' unit (months or days)."""
-
-    length: int
-    reason: str | None
-
-    @classmethod
-    def from_dict(cls, value: Mapping[str, Any]) -> Extension:
-        if not isinstance(value, Mapping):
-            raise RequestError("request.extension must be an object {length, reason}")
-        length = value.get("length")
-        if isinstance(length, bool) or not isinstance(length, int):
-            raise RequestError("request.extension.length must be a whole number", key="extension.length")
-        reason = value.get("reason")
-        if reason is not None and not isinstance(reason, str):
-            raise RequestError("request.extension.reason must be text", key="extension.reason")
-        return cls(length=length, reason=reason)
-
-
-@dataclass(frozen=True)
-class ClockStop:
-    """The period [start, end) during which the controller waited for the data subject.
-
-    ``start`` is the day the controller asked (for clarification, identity or a fee), ``end`` the
-    day the answer arrived; the clock runs again after it. Paused days = ``end - start``, or
-    ``end - start + 1`` where the rules pause both days (``count_both_days``, UK GDPR Art. 12A).
-    """
-
-    start: date
-    end: date
-    reason: str
-
-    @classmethod
-    def from_dict(cls, value: Mapping[str, Any]) -> ClockStop:
-        if not isinstance(value, Mapping):
-            raise RequestError("each request.clock_stops entry must be an object {from, to, reason}")
-        return cls(
-            start=parse_date(value.get("from"), "clock_stops.from"),
-            end=parse_date(value.get("to"), "clock_stops.to"),
-            reason=str(value.get("reason") or ""),
-        )
 
 
 @dataclass(frozen=True)
@@ -160,104 +122,6 @@ class DeadlineResult:
         }
 
 
-# ----------------------------------------------------------------------------------------------
-# calendar helpers
-
-
-def add_calendar_months(start: date, months: int) -> date:
-    """Corresponding-date rule: same day number ``months`` later, else the last day of that month.
-
-    ``relativedelta`` clamps to the month end exactly as Reg. 1182/71 Art. 3(2)(c) requires.
-    """
-    result: date = start + relativedelta(months=months)
-    return result
-
-
-def holiday_calendar(country: str | None, subdivision: str | None = None) -> _holidays.HolidayBase | None:
-    """A fresh ``holidays`` calendar for a country (ISO 3166 alpha-2) and optional subdivision.
-
-    Not cached: ``holidays`` calendars fill in years lazily (they mutate), so sharing one between
-    threads is avoided; building one is cheap.
-    """
-    if not country:
-        return None
-    import holidays as _holidays  # on first use: 11 MB of calendars a run without a country skips
-
-    try:
-        return _holidays.country_holidays(country.upper(), subdiv=subdivision)
-    except (NotImplementedError, KeyError) as exc:
-        raise RequestError(
-            f"no public-holiday calendar is known for country {country!r}"
-            + (f" subdivision {subdivision!r}" if subdivision else ""),
-            hint="use an ISO 3166-1 alpha-2 code (and a subdivision code the 'holidays' package knows)",
-        ) from exc
-
-
-def is_working_day(day: date, calendar: Any | None) -> bool:
-    """Monday–Friday and not a public holiday of ``calendar``."""
-    return day.weekday() < 5 and (calendar is None or day not in calendar)
-
-
-def next_working_day(day: date, calendar: Any | None) -> date:
-    """``day`` itself when it is a working day, else the first working day after it."""
-    while not is_working_day(day, calendar):
-        day += timedelta(days=1)
-    return day
-
-
-def add_business_days(start: date, count: int, calendar: Any | None) -> date:
-    """The ``count``-th working day after ``start`` (``start`` itself is not counted)."""
-    day = start
-    done = 0
-    while done < count:
-        day += timedelta(days=1)
-        if is_working_day(day, calendar):
-            done += 1
-    return day
-
-
-def _skipped(start: date, end: date, calendar: Any | None) -> list[str]:
-    """Why each day in [start, end) was not a working day, for the explanation."""
-    out = []
-    day = start
-    while day < end:
-        if calendar is not None and day in calendar:
-            out.append(f"{day.isoformat()} ({calendar.get(day)})")
-        elif day.weekday() >= 5:
-            out.append(f"{day.isoformat()} ({day.strftime('%A')})")
-        day += timedelta(days=1)
-    return out
-
-
-def to_date(value: Any) -> date | None:
-    """The one date reader: a ``date`` (a ``datetime`` keeps its date) or an ISO 8601 string
-    (``YYYY-MM-DD`` or a date-time, whose date is taken); None for anything else. Used for
-    request dates (:func:`parse_date`) and for the facts and record dates retention reads."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value).date()
-        except ValueError:
-            return None
-    return None
-
-
-def parse_date(value: Any, where: str, *, pointer: bool = False) -> date:
-    """:func:`to_date`, or a :class:`RequestError` naming ``where`` (a JSON pointer with
-    ``pointer``, else a key) when ``value`` is not a date."""
-    day = to_date(value)
-    if day is None:
-        raise RequestError("a date must be written YYYY-MM-DD", **({"pointer": where} if pointer else {"key": where}))
-    return day
-
-
-# ----------------------------------------------------------------------------------------------
-# the rule
-
-
 def _deadline_rule(rules: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
     rule = rules.get("deadline", rules)
     source = str(rules.get("id", "rules"))
@@ -293,36 +157,6 @@ def _calendar_for(rule: Mapping[str, Any], subdivision: str | None) -> tuple[Any
     sub_code: str | None = subdivision or (str(spec["subdivision"]) if spec.get("subdivision") else None)
     cal = holiday_calendar(code, sub_code)
     return cal, str(spec.get("title") or f"public holidays of {code}{'-' + sub_code if sub_code else ''}")
-
-
-def _merge_stops(stops: Sequence[ClockStop], received: date) -> list[tuple[date, date]]:
-    intervals = []
-    for stop in stops:
-        if stop.end < stop.start:
-            raise RequestError(
-                f"clock stop {stop.start.isoformat()}–{stop.end.isoformat()} ends before it starts",
-                key="clock_stops",
-            )
-        if stop.start < received:
-            raise RequestError(
-                f"clock stop starting {stop.start.isoformat()} begins before the request was received "
-                f"({received.isoformat()})",
-                key="clock_stops",
-            )
-        if not stop.reason.strip():
-            raise RequestError(
-                "every clock stop needs a reason (what the controller asked the data subject for)",
-                key="clock_stops.reason",
-            )
-        intervals.append((stop.start, stop.end))
-    intervals.sort()
-    merged: list[tuple[date, date]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _unit_word(n: int, unit: str) -> str:
@@ -397,7 +231,7 @@ def _paused_days(ctx: _Counting, clock_stops: Sequence[ClockStop], cite: str, ci
             key="clock_stops",
             hint=str(stop_rule.get("cite") or cite) or None,
         )
-    merged = _merge_stops(clock_stops, received)
+    merged = merge_stops(clock_stops, received)
     both = bool(stop_rule.get("count_both_days", False))
     months0, days0 = rule.get("calendar_months"), rule.get("calendar_days")
     base = (add_calendar_months(received, int(months0)) if months0 is not None
@@ -437,7 +271,7 @@ def _compute(ctx: _Counting, total_months: int | None, total_days: int | None, l
         if rolled != raw:
             lines.append(
                 f"{raw.isoformat()} is not a working day ("
-                + ", ".join(_skipped(raw, rolled, calendar))
+                + ", ".join(skipped_days(raw, rolled, calendar))
                 + f"; calendar: {ctx.calendar_title}), so it moves to the next working day, "
                 f"{rolled.isoformat()}"
                 + (f" ({rule['roll_forward_cite']})" if rule.get("roll_forward_cite") else "")

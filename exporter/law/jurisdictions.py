@@ -30,7 +30,7 @@ from . import ccpa as _ccpa
 from . import disclosures as _disclosures
 from . import timeline as _timeline
 from . import plain
-from .deadlines import ClockStop, Extension
+from .clock import ClockStop, Extension
 from .notices import notices as _notices
 from .rules import (
     VERIFICATION_LEVELS,

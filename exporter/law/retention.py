@@ -36,7 +36,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from ..errors import ConfigError
-from .deadlines import to_date
+from .dates import to_date
 
 __all__ = ["describe_duration", "evaluate", "rule_duration", "rule_start"]
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import timeline as _timeline
 from . import plain
-from .deadlines import holiday_calendar
+from .dates import holiday_calendar
 from ..schemas import reference_error
 from ..errors import ConfigError, RequestError
 from ..resources import catalog_dir

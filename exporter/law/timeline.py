@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RequestError
-from .deadlines import ClockStop
+from .clock import ClockStop
 from .findings import Finding
 
 __all__ = ["Clarification", "VerificationDetails", "build", "check_dates", "findings", "precheck", "stops_for_deadline"]
