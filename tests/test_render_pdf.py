@@ -806,7 +806,7 @@ def test_font_folders_of_killed_renders_are_removed(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from exporter.packaging.package import _lock
+    from exporter.folderlock import lock as _lock
     from exporter.render.pdf import FONT_FOLDER_PREFIX, remove_stale_font_folders
 
     temp = tmp_path / "tmp"

@@ -15,13 +15,15 @@ import errno
 import logging
 import os
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .. import testhooks
 from ..cleanup import remove_tree
+from ..folderlock import abandoned as _abandoned
+from ..folderlock import lock as _lock
+from ..folderlock import unlock as _unlock
 from ..errors import OutputError
 from .manifest import MANIFEST, MANIFEST_FORMAT, verify, write_manifest
 
@@ -71,45 +73,6 @@ def _renameat2(src: Path, dst: Path, flags: int) -> bool:
     raise OSError(err, os.strerror(err), str(dst))
 
 
-def _lock(path: Path) -> int | None:
-    """Hold an exclusive ``flock`` on ``path`` (a folder or file) while a run works in it.
-
-    The kernel drops the lock when the process dies (even on SIGKILL), so a later run can tell a
-    leftover of a dead run (lock free) from the work folder of a live one (lock held).
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        return None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _unlock(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)
-
-
-def _abandoned(path: Path) -> bool:
-    """True when no live run holds ``path`` (its lock can be taken), so it may be removed."""
-    try:
-        fd = _lock(path)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return False
-    if fd is None:  # pragma: no cover - no flock: only remove what is clearly old
-        return time.time() - path.stat().st_mtime > _STALE_WITHOUT_LOCKS
-    _unlock(fd)
-    return True
-
-
-_STALE_WITHOUT_LOCKS = 24 * 3600
 
 
 def remove_stale(final: Path) -> int:

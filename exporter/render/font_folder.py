@@ -41,7 +41,7 @@ def own_font_folder(font_config: Any) -> int | None:
     none (``_folder``, its own attribute: a test fails if it changes)."""
     import tempfile
 
-    from ..packaging.package import _lock
+    from ..folderlock import lock as _lock
 
     folder = Path(tempfile.mkdtemp(prefix=FONT_FOLDER_PREFIX))
     font_config._folder = folder
@@ -60,7 +60,7 @@ def remove_stale_font_folders(temp_dir: Path | None = None) -> int:
     of other WeasyPrint users (plain ``weasyprint-*``) are not touched."""
     import tempfile
 
-    from ..packaging.package import _abandoned
+    from ..folderlock import abandoned as _abandoned
 
     root = Path(temp_dir or tempfile.gettempdir())
     removed = 0
