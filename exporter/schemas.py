@@ -7,8 +7,8 @@ batch fails is it walked record by record to find and describe the first bad one
 (config, bundle, manifest, jurisdiction rules) are checked by a compiled ``jsonschema_rs``
 validator too; only a document it rejects is walked by the reference ``jsonschema``
 implementation, whose messages are richer and which decides (it is imported on that first
-failure: 14 MB and 0.1 s a CLI run does not pay). Both check ``format``. Messages about records never contain the offending
-value (it is subject data), only its JSON pointer and the rule it broke.
+failure: 14 MB and 0.1 s a CLI run does not pay). Both check ``format``. Messages about records
+never contain the offending value (it is subject data), only its JSON pointer and the rule it broke.
 
 Format rules where implementations differ (``tests/test_validation_agreement.py`` holds the fast
 validator and the reference to the same answers):

@@ -133,3 +133,18 @@ def test_helper_child_renders_the_same_package(bench: ModuleType, demo_store: Pa
     assert len(helper["warm_walls"]) == 1 and "pdf" in {s["stage"] for s in helper["warm"]["stages"]}
     for name in ("report.pdf", "index.html", "bundle.json"):
         assert (Path(helper["path"]) / name).read_bytes() == (Path(in_process["path"]) / name).read_bytes()
+
+
+def test_a_child_reports_its_own_peak_not_its_parents() -> None:
+    """A parent holding 300 MB starts a child (fork + exec): the child's peak_mb() is its own
+    (ru_maxrss would have carried the parent's 300 MB into every measurement child)."""
+    import subprocess
+
+    child = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('b', sys.argv[1]); "
+             "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); print(m.peak_mb())")
+    parent = ("import subprocess, sys; big = bytearray(300 * 2**20); big[::4096] = b'x' * len(big[::4096]); "
+              f"print(subprocess.run([sys.executable, '-c', {child!r}, sys.argv[1]], capture_output=True, text=True, "
+              "check=True).stdout)")
+    out = subprocess.run([sys.executable, "-c", parent, str(ROOT / "bench" / "run.py")], capture_output=True,
+                         text=True, check=True).stdout
+    assert 5 < float(out.strip()) < 150

@@ -25,14 +25,15 @@ def _key(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(rows=st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 6)), st.one_of(st.none(), st.text("ab", max_size=2))),
-                     max_size=30),
+@given(rows=st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 6)),
+                               st.one_of(st.none(), st.text("ab", max_size=2))), max_size=30),
        cuts=st.lists(st.integers(0, 30), max_size=4), presorted=st.booleans())
 def test_order_check_is_strict_lexicographic_with_nulls_last(rows: list[tuple[Any, Any]], cuts: list[int],
                                                              presorted: bool) -> None:
     if presorted:
         rows = sorted(set(rows), key=_key)
-    table = pa.table({"a": pa.array([r[0] for r in rows], pa.int64()), "b": pa.array([r[1] for r in rows], pa.string())})
+    table = pa.table({"a": pa.array([r[0] for r in rows], pa.int64()),
+                      "b": pa.array([r[1] for r in rows], pa.string())})
     check = OrderCheck(["a", "b"])
     bounds = sorted({0, len(rows), *(c for c in cuts if c <= len(rows))})
     for lo, hi in zip(bounds, bounds[1:]):

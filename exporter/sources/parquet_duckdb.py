@@ -152,7 +152,8 @@ class DuckRead:
         types = {str(row[0]): str(row[1]) for row in described}
         for col in wanted:
             if col not in types:
-                raise self._error(f"column {col!r} is not in the Parquet files", hint=f"columns: {', '.join(sorted(types))}")
+                raise self._error(f"column {col!r} is not in the Parquet files",
+                                  hint=f"columns: {', '.join(sorted(types))}")
         return types
 
     def _branches(self, match: Mapping[str, str], types: Mapping[str, str], plan: _Plan) -> list[str]:
@@ -314,7 +315,8 @@ class DuckRead:
         """The rows in the order they are stored, which :meth:`_in_order` found to be ``order_by``'s;
         each batch re-checked, in case the files changed in between."""
         check = OrderCheck(plan.order_by)
-        for batch in self.cursor.sql(f"SELECT {plan.outer} FROM ({plan.union})", params=plan.params).to_arrow_reader(size):
+        relation = self.cursor.sql(f"SELECT {plan.outer} FROM ({plan.union})", params=plan.params)
+        for batch in relation.to_arrow_reader(size):
             if not check.feed(batch):
                 raise SourceUnavailable("the Parquet files changed while they were read (rows out of order)",
                                         source=self.src.name, stream=self.spec.label, hint="run the export again")
