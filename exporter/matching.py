@@ -30,28 +30,12 @@ from typing import TYPE_CHECKING, Any
 from .identity_set import IdentitySet
 from .screening import Screening
 from .errors import ConfigError
-from .sources.base import ReadSpec
+from .sources.base import ReadSpec, field_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["RowCheck", "Screening", "field_values", "match_fields"]
-
-
-def field_values(record: Mapping[str, Any], name: str) -> list[str]:
-    """The scalar values at ``name`` (dotted path; list elements) as text."""
-    value: Any
-    if name in record:
-        value = record[name]
-    else:
-        value = record
-        for part in name.split("."):
-            if not isinstance(value, Mapping) or part not in value:
-                return []
-            value = value[part]
-    items = value if isinstance(value, list) else [value]
-    return [("true" if v else "false") if isinstance(v, bool) else str(v)
-            for v in items if v is not None and not isinstance(v, (dict, list))]
 
 
 def _has_field(record: Mapping[str, Any], name: str) -> bool:

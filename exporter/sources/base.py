@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
 
-__all__ = ["Batch", "Identities", "ReadSpec", "Record", "Source"]
+__all__ = ["Batch", "Identities", "ReadSpec", "Record", "Source", "field_values"]
 
 Record = dict[str, Any]
 Batch = list[Record]
@@ -112,3 +112,19 @@ class Source(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def field_values(record: Mapping[str, Any], name: str) -> list[str]:
+    """The scalar values at ``name`` (dotted path; list elements) as text."""
+    value: Any
+    if name in record:
+        value = record[name]
+    else:
+        value = record
+        for part in name.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return []
+            value = value[part]
+    items = value if isinstance(value, list) else [value]
+    return [("true" if v else "false") if isinstance(v, bool) else str(v)
+            for v in items if v is not None and not isinstance(v, (dict, list))]

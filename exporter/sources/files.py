@@ -27,8 +27,8 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar
 
 from ..errors import ConfigError, SourceDataError, SourceUnavailable
-from ..matching import field_values as _field_values
 from .base import Batch, Identities, ReadSpec, Record, Source
+from .base import field_values as _field_values
 
 __all__ = ["FilesSource", "confined_folder", "expand_glob"]
 
