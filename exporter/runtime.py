@@ -8,6 +8,7 @@ for its own process (``ARROW_DEFAULT_MEMORY_POOL=system`` in its environment doe
 from __future__ import annotations
 
 import os
+import sys
 
 __all__ = ["use_system_allocator"]
 
@@ -16,11 +17,15 @@ def use_system_allocator() -> bool:
     """Arrow's buffers from the C library's ``malloc`` instead of the bundled mimalloc, unless the
     environment already chose (``ARROW_DEFAULT_MEMORY_POOL``). mimalloc keeps freed pages for
     reuse: on the typical subject's export the CLI peaked at 151 MB with it and 119 MB with the
-    system allocator, at the same CPU time (bench/run.py; heavy 1M events: 224 vs 202 MB). True
-    when it switched."""
+    system allocator, at the same CPU time (bench/run.py; heavy 1M events: 224 vs 202 MB). Before
+    Arrow is imported this only sets that variable (Arrow reads it on first use, child processes
+    inherit it), so a command that never reads Parquet (``--help``) does not load Arrow. True when
+    it switched."""
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return False
-    import pyarrow as pa
+    os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+    if "pyarrow" in sys.modules:
+        import pyarrow as pa
 
-    pa.set_memory_pool(pa.system_memory_pool())
+        pa.set_memory_pool(pa.system_memory_pool())
     return True

@@ -35,3 +35,11 @@ def test_the_cli_switches_before_its_commands_run() -> None:
             "cli.app = lambda: print(pa.default_memory_pool().backend_name)\n"
             "cli.main()")
     assert _pool(code) == "system"
+
+
+def test_before_arrow_is_imported_only_the_environment_is_set() -> None:
+    code = ("import os, sys; from exporter.runtime import use_system_allocator\n"
+            "switched = use_system_allocator(); loaded = 'pyarrow' in sys.modules\n"
+            "import pyarrow as pa\n"
+            "print(switched, loaded, os.environ['ARROW_DEFAULT_MEMORY_POOL'], pa.default_memory_pool().backend_name)")
+    assert _pool(code).split() == ["True", "False", "system", "system"]
